@@ -1,0 +1,4 @@
+//! The mmsm kernel: an ISMS kernel for SMEs implementing the MMSM-SME methodology.
+#![deny(missing_docs)]
+
+pub mod model;

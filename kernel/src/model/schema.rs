@@ -1,0 +1,1032 @@
+//! The schema: every element of DESIGN.md section 3, as the documents spell it.
+//!
+//! One type serves a single document and the merged schema: [`SchemaDoc`] is
+//! generic over its header, so a document may lack the `schema:` header
+//! ([`Document`]) while a stored [`Schema`] always has one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::*;
+
+/// A schema document as read from one file: every section optional.
+pub type Document = SchemaDoc<Option<SchemaHeader>>;
+/// A complete schema: the merged sections of its documents, with its header.
+pub type Schema = SchemaDoc<SchemaHeader>;
+
+/// The sections of a schema document (DESIGN.md 3). Unknown sections are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaDoc<H> {
+    /// The schema header: exactly one per schema.
+    pub schema: H,
+    /// A1.1 roles of the users who take part in the system.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+    /// A1.1 business sectors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sectors: Vec<Sector>,
+    /// A1.1 size classes, ordered small to large.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sizes: Vec<Size>,
+    /// A1.1 the maturity levels (1..3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maturity_levels: Vec<MaturityLevel>,
+    /// Compliance bands of the control board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_bands: Option<StatusBands>,
+    /// A1.2 domains of controls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<Domain>,
+    /// A1.2 control objectives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<Objective>,
+    /// A1.2 controls with their subcontrols.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<Control>,
+    /// A2.2 the questions of the business meeting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub business_checklist: Vec<BusinessQuestion>,
+    /// A1.3 the asset-type tree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_types: Vec<AssetType>,
+    /// A1.3 threats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threats: Vec<Threat>,
+    /// A1.3 vulnerabilities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// A1.3 the scales of the risk analysis as bands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risk_criteria: Vec<RiskCriterion>,
+    /// A1.3 and A1.4 the matrices that relate the elements.
+    #[serde(default, skip_serializing_if = "Matrices::is_empty")]
+    pub matrices: Matrices,
+    /// A1.4 procedures with their phases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub procedures: Vec<Procedure>,
+    /// A1.4 regulations with their rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regulations: Vec<Regulation>,
+    /// A1.4 templates, registers and technical instructions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artefacts: Vec<Artefact>,
+    /// Metric scripts or plugins bound to subcontrols (DESIGN.md 6.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricDef>,
+    /// A3.1 the security-culture test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culture: Option<Culture>,
+    /// Cross-standard mappings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mappings: Vec<Mapping>,
+}
+
+impl<H: Default> Default for SchemaDoc<H> {
+    fn default() -> Self {
+        SchemaDoc {
+            schema: H::default(),
+            roles: Vec::new(),
+            sectors: Vec::new(),
+            sizes: Vec::new(),
+            maturity_levels: Vec::new(),
+            status_bands: None,
+            domains: Vec::new(),
+            objectives: Vec::new(),
+            controls: Vec::new(),
+            business_checklist: Vec::new(),
+            asset_types: Vec::new(),
+            threats: Vec::new(),
+            vulnerabilities: Vec::new(),
+            risk_criteria: Vec::new(),
+            matrices: Matrices::default(),
+            procedures: Vec::new(),
+            regulations: Vec::new(),
+            artefacts: Vec::new(),
+            metrics: Vec::new(),
+            culture: None,
+            mappings: Vec::new(),
+        }
+    }
+}
+
+impl<H> SchemaDoc<H> {
+    /// The same sections under another header.
+    pub fn with_header<H2>(self, schema: H2) -> SchemaDoc<H2> {
+        SchemaDoc {
+            schema,
+            roles: self.roles,
+            sectors: self.sectors,
+            sizes: self.sizes,
+            maturity_levels: self.maturity_levels,
+            status_bands: self.status_bands,
+            domains: self.domains,
+            objectives: self.objectives,
+            controls: self.controls,
+            business_checklist: self.business_checklist,
+            asset_types: self.asset_types,
+            threats: self.threats,
+            vulnerabilities: self.vulnerabilities,
+            risk_criteria: self.risk_criteria,
+            matrices: self.matrices,
+            procedures: self.procedures,
+            regulations: self.regulations,
+            artefacts: self.artefacts,
+            metrics: self.metrics,
+            culture: self.culture,
+            mappings: self.mappings,
+        }
+    }
+
+    /// Every subcontrol of every control, with its control.
+    pub fn subcontrols(&self) -> impl Iterator<Item = (&Control, &SubControl)> {
+        self.controls
+            .iter()
+            .flat_map(|c| c.subcontrols.iter().map(move |s| (c, s)))
+    }
+}
+
+impl Schema {
+    /// The threshold of maturity level `level`, from the schema or DESIGN.md 4.2's defaults.
+    pub fn threshold(&self, level: u8) -> f64 {
+        self.maturity_levels
+            .iter()
+            .find(|m| m.level == level)
+            .and_then(|m| m.threshold)
+            .unwrap_or_else(|| MaturityLevel::default_threshold(level))
+    }
+
+    /// The control-board bands, from the schema or the defaults (red < 50, amber < 80).
+    pub fn status_bands(&self) -> StatusBands {
+        self.status_bands.clone().unwrap_or_default()
+    }
+
+    /// The bands of the risk level, from the schema's `risk` criterion or DESIGN.md 4.3's defaults.
+    pub fn risk_bands(&self) -> Vec<Band> {
+        self.risk_criteria
+            .iter()
+            .find(|c| c.id == CriterionKind::Risk)
+            .map(|c| c.bands.clone())
+            .unwrap_or_else(default_risk_bands)
+    }
+}
+
+/// DESIGN.md 4.3's default risk bands: insignificant, low, medium, high, critical.
+pub fn default_risk_bands() -> Vec<Band> {
+    let band = |from: f64, to: f64, label: &str, color: &str| Band {
+        from,
+        to,
+        label: label.to_owned(),
+        color: Some(color.to_owned()),
+    };
+    vec![
+        band(0.0, 5.0, "insignificant", "#2e7d32"),
+        band(5.0, 15.0, "low", "#9e9d24"),
+        band(15.0, 30.0, "medium", "#f9a825"),
+        band(30.0, 50.0, "high", "#ef6c00"),
+        band(50.0, 100.0, "critical", "#c62828"),
+    ]
+}
+
+/// The header of a schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaHeader {
+    /// `[a-z0-9._-]+`.
+    pub id: SchemaId,
+    /// A name for people.
+    pub name: String,
+    /// The version: set by the store when a changed schema is imported.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// The schema this one was cloned from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub based_on: Option<SchemaRef>,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The enterprises this schema is meant for.
+    #[serde(default)]
+    pub applies_to: AppliesTo,
+    /// The maturity level to reach, per size class (A2.2).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_level: BTreeMap<SizeId, u8>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A reference to one version of a schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaRef {
+    /// The schema id.
+    pub id: SchemaId,
+    /// Its version.
+    pub version: u32,
+}
+
+/// The sectors and sizes a schema is made for; `"*"` matches every sector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliesTo {
+    /// Sector ids, or `"*"`.
+    #[serde(default)]
+    pub sectors: Vec<SectorId>,
+    /// Size ids.
+    #[serde(default)]
+    pub sizes: Vec<SizeId>,
+}
+
+impl Default for AppliesTo {
+    fn default() -> Self {
+        AppliesTo {
+            sectors: vec![SectorId::new("*")],
+            sizes: Vec::new(),
+        }
+    }
+}
+
+/// The zones of the tool (paper section 4); a role belongs to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Zone {
+    /// GEGS: the schemas zone (AGS, GED).
+    Schemas,
+    /// GSGS: the generation zone (CoS).
+    Generation,
+    /// MSGS: the maintenance zone (the enterprise's users).
+    Maintenance,
+    /// Audit (AuS, read only).
+    Audit,
+    /// The client's profiles.
+    Client,
+}
+
+/// A role (A1.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    /// e.g. `Cl/RS`.
+    pub id: RoleId,
+    /// e.g. "Responsible for security".
+    pub name: String,
+    /// The zone the role works in.
+    pub zone: Zone,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A business sector (A1.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sector {
+    /// e.g. `health`.
+    pub id: SectorId,
+    /// A name for people.
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A size class of enterprise (A1.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Size {
+    /// e.g. `small`.
+    pub id: SizeId,
+    /// A name for people.
+    pub name: String,
+    /// Largest head count of the class (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_employees: Option<u32>,
+    /// Largest yearly turnover of the class, in euros (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_turnover_eur: Option<f64>,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A maturity level (A1.1, DESIGN.md 4.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaturityLevel {
+    /// 1..3.
+    pub level: u8,
+    /// A name for people.
+    pub name: String,
+    /// What reaching the level means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Compliance of the level's subcontrols needed to reach it, in (0,1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+}
+
+impl MaturityLevel {
+    /// DESIGN.md 4.2's defaults: 0.80, 0.80, 0.90.
+    pub fn default_threshold(level: u8) -> f64 {
+        if level >= 3 {
+            0.90
+        } else {
+            0.80
+        }
+    }
+}
+
+/// Control-board colours: compliance (percent) below `red` is red, below `amber` amber.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBands {
+    /// Below this compliance (0..100) a control is red.
+    pub red: f64,
+    /// Below this compliance (0..100) a control is amber; green otherwise.
+    pub amber: f64,
+}
+
+impl Default for StatusBands {
+    fn default() -> Self {
+        StatusBands {
+            red: 50.0,
+            amber: 80.0,
+        }
+    }
+}
+
+/// A domain of controls (A1.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// e.g. `5`.
+    pub id: DomainId,
+    /// e.g. "Organizational controls".
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A control objective (A1.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objective {
+    /// The id.
+    pub id: ObjectiveId,
+    /// Its domain.
+    pub domain: DomainId,
+    /// A name for people.
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A control with its subcontrols (A1.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    /// e.g. `8.13`.
+    pub id: ControlId,
+    /// Its domain.
+    pub domain: DomainId,
+    /// Its objective, if the standard has objectives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<ObjectiveId>,
+    /// A short title.
+    pub title: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Relative cost of implementing it (default 1).
+    #[serde(default = "one_f64")]
+    pub effort: f64,
+    /// The subcontrols: the questions of the technical checklist.
+    #[serde(default)]
+    pub subcontrols: Vec<SubControl>,
+}
+
+fn one_f64() -> f64 {
+    1.0
+}
+fn hundred() -> f64 {
+    100.0
+}
+
+/// A subcontrol: one yes/no question of the technical checklist (A1.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubControl {
+    /// e.g. `8.13.1`.
+    pub id: SubControlId,
+    /// The yes/no question.
+    pub text: String,
+    /// The lowest maturity level at which it is required: 1..3.
+    pub level: u8,
+    /// Its weight in the control's compliance (default 1, > 0).
+    #[serde(default = "one_f64")]
+    pub weight: f64,
+    /// Whether the level cannot be reached without it.
+    #[serde(default)]
+    pub mandatory: bool,
+}
+
+/// How a business-checklist question is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    /// A number (employees, turnover).
+    Number,
+    /// One of `options`.
+    Choice,
+    /// Yes or no.
+    Bool,
+}
+
+/// A question of the business meeting (A2.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessQuestion {
+    /// The id, also the key in a profile's `business_checklist`.
+    pub id: BusinessQuestionId,
+    /// The question.
+    pub text: String,
+    /// How it is answered.
+    pub kind: QuestionKind,
+    /// The enterprise field it fills: `employees`, `turnover` or `sector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maps_to: Option<String>,
+    /// The options of a `choice` question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Rules that raise the target level from the answer (DESIGN.md 4.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_rules: Vec<TargetRule>,
+}
+
+/// Raises the target level to `level` when the answer matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRule {
+    /// Matches an answer equal to this (a bool, a choice or a number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Scalar>,
+    /// Matches a number at least this large.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<f64>,
+    /// The minimum target level when the rule matches.
+    pub level: u8,
+}
+
+/// A plain value of a business answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// Yes or no.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A text or a choice.
+    Text(String),
+}
+
+/// An asset type of Magerit's tree (A1.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetType {
+    /// e.g. `HW.pc`.
+    pub id: AssetTypeId,
+    /// A name for people.
+    pub name: String,
+    /// The parent type (its TAD rows and vulnerabilities are inherited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<AssetTypeId>,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Where a threat comes from (Magerit v3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// [N] natural disasters.
+    Natural,
+    /// [I] of industrial origin.
+    Industrial,
+    /// [E] errors and unintentional failures.
+    Error,
+    /// [A] wilful attacks.
+    Attack,
+}
+
+/// A dimension of security of an asset's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Dimension {
+    /// Availability.
+    D,
+    /// Integrity.
+    I,
+    /// Confidentiality.
+    C,
+    /// Authenticity.
+    A,
+    /// Traceability.
+    T,
+}
+
+impl Dimension {
+    /// Every dimension, in the order D, I, C, A, T.
+    pub const ALL: [Dimension; 5] = [
+        Dimension::D,
+        Dimension::I,
+        Dimension::C,
+        Dimension::A,
+        Dimension::T,
+    ];
+    /// The one-letter name.
+    pub fn letter(self) -> &'static str {
+        match self {
+            Dimension::D => "D",
+            Dimension::I => "I",
+            Dimension::C => "C",
+            Dimension::A => "A",
+            Dimension::T => "T",
+        }
+    }
+    /// Parses a one-letter name.
+    pub fn parse(s: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.letter() == s)
+    }
+}
+
+/// A threat (A1.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threat {
+    /// Magerit's code, e.g. `A.24`.
+    pub id: ThreatId,
+    /// A name for people.
+    pub name: String,
+    /// Where it comes from.
+    pub origin: Origin,
+    /// The dimensions it may degrade.
+    #[serde(default)]
+    pub dimensions: Vec<Dimension>,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A vulnerability (A1.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vulnerability {
+    /// The id.
+    pub id: VulnerabilityId,
+    /// A name for people, e.g. "no offline backup".
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Which scale a risk criterion describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CriterionKind {
+    /// Asset value, 0..10.
+    Value,
+    /// Degradation, 0..100 %.
+    Degradation,
+    /// Probability, 0..100 %.
+    Probability,
+    /// Risk, 0..100.
+    Risk,
+}
+
+/// A scale of the risk analysis as labelled bands (A1.3, DESIGN.md 4.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskCriterion {
+    /// Which scale.
+    pub id: CriterionKind,
+    /// A name for people.
+    pub name: String,
+    /// The bands, lowest first.
+    pub bands: Vec<Band>,
+}
+
+/// One band of a scale: holds `from <= x < to` (the last band also holds `to`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Lower bound (inclusive).
+    pub from: f64,
+    /// Upper bound (exclusive, but inclusive for the last band).
+    pub to: f64,
+    /// e.g. "medium".
+    pub label: String,
+    /// A CSS colour for charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+/// The matrices between the elements (A1.3, A1.4).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrices {
+    /// Which vulnerabilities an asset type has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_type_vulnerability: Vec<AssetTypeVulnerability>,
+    /// The TAD matrix: type x threat, with probability and degradation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_type_threat: Vec<AssetTypeThreat>,
+    /// Which vulnerabilities a threat exploits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threat_vulnerability: Vec<ThreatVulnerability>,
+    /// Which controls mitigate a threat, and how well.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threat_control: Vec<ThreatControl>,
+    /// Which artefacts a procedure uses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub procedure_artefact: Vec<ProcedureArtefact>,
+    /// Which artefacts a regulation refers to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regulation_artefact: Vec<RegulationArtefact>,
+    /// Which controls a regulation implements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regulation_control: Vec<RegulationControl>,
+    /// Which controls an artefact implements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artefact_control: Vec<ArtefactControl>,
+    /// What each role must know (culture tests, A3.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_regulation: Vec<RoleRegulation>,
+}
+
+impl Matrices {
+    /// Whether every matrix is empty.
+    pub fn is_empty(&self) -> bool {
+        *self == Matrices::default()
+    }
+}
+
+/// A row of `asset_type_vulnerability`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetTypeVulnerability {
+    /// The asset type.
+    pub asset_type: AssetTypeId,
+    /// The vulnerability it has.
+    pub vulnerability: VulnerabilityId,
+}
+
+/// A row of the TAD matrix (`asset_type_threat`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetTypeThreat {
+    /// The asset type (and its descendants).
+    pub asset_type: AssetTypeId,
+    /// The threat.
+    pub threat: ThreatId,
+    /// P(T,t) in 0..100.
+    pub probability: f64,
+    /// Deg(T,t,d) in 0..100 per dimension; only the listed dimensions count.
+    pub degradation: BTreeMap<Dimension, f64>,
+}
+
+/// A row of `threat_vulnerability`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreatVulnerability {
+    /// The threat.
+    pub threat: ThreatId,
+    /// A vulnerability it exploits.
+    pub vulnerability: VulnerabilityId,
+}
+
+/// A row of `threat_control`: E(c,t).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreatControl {
+    /// The threat.
+    pub threat: ThreatId,
+    /// A control that mitigates it.
+    pub control: ControlId,
+    /// Effectiveness in 0..100 (default 100).
+    #[serde(default = "hundred")]
+    pub effect: f64,
+}
+
+/// A row of `procedure_artefact`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureArtefact {
+    /// The procedure.
+    pub procedure: ProcedureId,
+    /// An artefact it uses.
+    pub artefact: ArtefactId,
+}
+
+/// A row of `regulation_artefact`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegulationArtefact {
+    /// The regulation.
+    pub regulation: RegulationId,
+    /// An artefact it refers to.
+    pub artefact: ArtefactId,
+}
+
+/// A row of `regulation_control`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegulationControl {
+    /// The regulation.
+    pub regulation: RegulationId,
+    /// A control it implements.
+    pub control: ControlId,
+}
+
+/// A row of `artefact_control`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtefactControl {
+    /// The artefact.
+    pub artefact: ArtefactId,
+    /// A control it implements.
+    pub control: ControlId,
+}
+
+/// A row of `role_regulation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRegulation {
+    /// The role.
+    pub role: RoleId,
+    /// A regulation its holders must know.
+    pub regulation: RegulationId,
+}
+
+/// A procedure of the artefact library (A1.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    /// e.g. `incident-management`.
+    pub id: ProcedureId,
+    /// A name for people.
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The controls it supports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<ControlId>,
+    /// How often an execution is expected (e.g. `30d`), for on-time/overdue figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Its phases.
+    pub phases: Vec<Phase>,
+    /// The first phase.
+    pub start: PhaseId,
+}
+
+/// A phase of a procedure: roles, paths and objects (paper 3.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// The id, unique within the procedure.
+    pub id: PhaseId,
+    /// A name for people.
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Who may move an instance into this phase.
+    #[serde(default)]
+    pub roles: Vec<RoleId>,
+    /// The phases reachable from here (the paths); none for a final phase.
+    #[serde(default)]
+    pub next: Vec<PhaseId>,
+    /// Templates, registers and instructions used in the phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ArtefactId>,
+    /// A script or plugin run on entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+/// A regulation with its rules (A1.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regulation {
+    /// e.g. `passwords`.
+    pub id: RegulationId,
+    /// A name for people.
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The rules.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// A rule of a regulation: a norm of behaviour with a penalty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The id, unique within the regulation.
+    pub id: String,
+    /// The rule in plain words.
+    pub text: String,
+    /// What breaking it carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<String>,
+}
+
+/// The kind of an artefact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtefactKind {
+    /// A document separating form from content.
+    Template,
+    /// A structured record with fields.
+    Register,
+    /// A technical support document.
+    Instruction,
+}
+
+/// A template, register or technical instruction (A1.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artefact {
+    /// The id.
+    pub id: ArtefactId,
+    /// Its kind.
+    pub kind: ArtefactKind,
+    /// A name for people.
+    pub name: String,
+    /// The fields of a register.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    /// The text (markdown) of a template or instruction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// The type of a register field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    /// Free text.
+    Text,
+    /// A number.
+    Number,
+    /// A date (YYYY-MM-DD).
+    Date,
+    /// Yes or no.
+    Bool,
+    /// One of `options`.
+    Choice,
+    /// A threat id of the schema.
+    Threat,
+    /// A list of asset ids of the enterprise.
+    Assets,
+    /// Damage per dimension: a map D/I/C/A/T -> 0..100.
+    Damage,
+    /// A user id of the enterprise.
+    User,
+}
+
+/// A field of a register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The key in the register's data.
+    pub id: String,
+    /// The label shown to people.
+    pub label: String,
+    /// The value's type.
+    pub kind: FieldKind,
+    /// Whether it must be filled.
+    #[serde(default)]
+    pub required: bool,
+    /// The options of a `choice` field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+/// Binds a metric script or plugin to subcontrols (DESIGN.md 6.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricDef {
+    /// The id.
+    pub id: MetricId,
+    /// A name for people.
+    pub name: String,
+    /// The script or plugin id that collects it.
+    pub source: String,
+    /// The subcontrols whose value it measures.
+    #[serde(default)]
+    pub subcontrols: Vec<SubControlId>,
+    /// How often it runs, e.g. `1d`, `12h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The security-culture test (A3.1, DESIGN.md 6.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Culture {
+    /// Share of right answers needed overall, in (0,1].
+    #[serde(default = "default_pass_mark")]
+    pub pass_mark: f64,
+    /// Share of right answers needed per regulation, in (0,1].
+    #[serde(default = "default_regulation_min")]
+    pub regulation_min: f64,
+    /// Days a certificate stays valid.
+    #[serde(default = "default_valid_days")]
+    pub valid_days: u32,
+    /// Questions drawn per regulation.
+    #[serde(default = "default_per_regulation")]
+    pub per_regulation: u32,
+    /// The question bank.
+    #[serde(default)]
+    pub questions: Vec<CultureQuestion>,
+}
+
+impl Default for Culture {
+    fn default() -> Self {
+        Culture {
+            pass_mark: default_pass_mark(),
+            regulation_min: default_regulation_min(),
+            valid_days: default_valid_days(),
+            per_regulation: default_per_regulation(),
+            questions: Vec::new(),
+        }
+    }
+}
+
+fn default_pass_mark() -> f64 {
+    0.7
+}
+fn default_regulation_min() -> f64 {
+    0.5
+}
+fn default_valid_days() -> u32 {
+    365
+}
+fn default_per_regulation() -> u32 {
+    5
+}
+
+/// A multiple-choice question of the culture bank.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CultureQuestion {
+    /// The id.
+    pub id: CultureQuestionId,
+    /// The regulation it tests.
+    pub regulation: RegulationId,
+    /// The question.
+    pub text: String,
+    /// The options.
+    pub options: Vec<String>,
+    /// The index of the right option.
+    pub answer: usize,
+}
+
+/// How two elements of different standards relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    /// Same meaning.
+    Equal,
+    /// `from` is part of `to`.
+    Subset,
+    /// `from` covers `to`.
+    Superset,
+    /// Related in part.
+    Related,
+}
+
+/// A cross-standard mapping, e.g. `cobit2019:APO13.01` -> `iso27002:5.1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// `framework:id`.
+    pub from: String,
+    /// `framework:id`.
+    pub to: String,
+    /// How they relate.
+    pub relation: Relation,
+}
