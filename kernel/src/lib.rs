@@ -1,4 +1,14 @@
 //! The mmsm kernel: an ISMS kernel for SMEs implementing the MMSM-SME methodology.
+//!
+//! - [`model`]: the schema and ISMS data types (depends on nothing of ours);
+//! - [`schema_docs`]: loading, validating, exporting and diffing schema documents;
+//! - [`store`]: the three repositories (schemas, isms, info) behind a trait, on sled;
+//! - [`access`]: principals, roles and zones;
+//! - [`services`]: the operations of the three zones, each checking its principal.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod model;
+pub mod schema_docs;
+pub mod services;
+pub mod store;

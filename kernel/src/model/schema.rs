@@ -10,6 +10,24 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::*;
 
+/// What a document may hold as its header: a stored schema always has one.
+pub trait Header {
+    /// Whether there is no header to write.
+    fn is_absent(&self) -> bool;
+}
+
+impl Header for SchemaHeader {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl Header for Option<SchemaHeader> {
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
 /// A schema document as read from one file: every section optional.
 pub type Document = SchemaDoc<Option<SchemaHeader>>;
 /// A complete schema: the merged sections of its documents, with its header.
@@ -17,9 +35,10 @@ pub type Schema = SchemaDoc<SchemaHeader>;
 
 /// The sections of a schema document (DESIGN.md 3). Unknown sections are errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, bound(serialize = "H: Serialize + Header"))]
 pub struct SchemaDoc<H> {
     /// The schema header: exactly one per schema.
+    #[serde(skip_serializing_if = "Header::is_absent")]
     pub schema: H,
     /// A1.1 roles of the users who take part in the system.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -596,7 +615,7 @@ pub struct Vulnerability {
 }
 
 /// Which scale a risk criterion describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CriterionKind {
     /// Asset value, 0..10.

@@ -1,0 +1,148 @@
+//! Principals, roles and zones (DESIGN.md 8).
+//!
+//! Every service call carries the acting [`Principal`]; the services check it
+//! against the zone of the operation. The roles map to zones as in the paper
+//! (section 4): the schemas zone belongs to AGS and GED, generation to CoS,
+//! audit to AuS, and maintenance to the enterprise's users (`Cl/...`).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::model::{RoleId, Zone};
+
+/// Who acts: a user id and the roles it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    /// The user id (`local` for the local operator of the CLI).
+    pub user: String,
+    /// The roles held.
+    pub roles: BTreeSet<RoleId>,
+}
+
+/// The paper's consultancy actors and client profiles, with their zones.
+pub const ROLE_ZONES: [(&str, Zone); 16] = [
+    ("AGS", Zone::Schemas),
+    ("GED", Zone::Schemas),
+    ("CoS", Zone::Generation),
+    ("AuS", Zone::Audit),
+    ("Int", Zone::Client),
+    ("Cl/RS", Zone::Maintenance),
+    ("Cl/US", Zone::Maintenance),
+    ("Cl/GDS", Zone::Maintenance),
+    ("Cl/PS", Zone::Maintenance),
+    ("Cl/PA", Zone::Maintenance),
+    ("Cl/GD", Zone::Maintenance),
+    ("Cl/RD", Zone::Maintenance),
+    ("Cl/RE", Zone::Maintenance),
+    ("Cl/RM", Zone::Maintenance),
+    ("Cl/RR", Zone::Maintenance),
+    ("Cl/T", Zone::Maintenance),
+];
+
+/// The zone of a role of the paper, if it is one.
+pub fn zone_of(role: &str) -> Option<Zone> {
+    ROLE_ZONES.iter().find(|(r, _)| *r == role).map(|(_, z)| *z)
+}
+
+/// The roles that open a zone, for messages ("needs AGS or GED").
+pub fn roles_of(zone: Zone) -> Vec<&'static str> {
+    ROLE_ZONES
+        .iter()
+        .filter(|(_, z)| *z == zone)
+        .map(|(r, _)| *r)
+        .collect()
+}
+
+/// A principal lacks the zone an operation needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{user}` may not {action}: it needs a role of the {zone} zone ({needs}), and holds {held}")]
+pub struct Forbidden {
+    /// The user refused.
+    pub user: String,
+    /// What it tried.
+    pub action: String,
+    /// The zone needed.
+    pub zone: String,
+    /// The roles that would do.
+    pub needs: String,
+    /// The roles it holds.
+    pub held: String,
+}
+
+impl Principal {
+    /// A principal with `roles`.
+    pub fn new(user: impl Into<String>, roles: impl IntoIterator<Item = impl Into<RoleId>>) -> Self {
+        Principal {
+            user: user.into(),
+            roles: roles.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The local operator of the CLI: holds every role of the paper, until accounts exist.
+    pub fn local_operator() -> Self {
+        Principal::new("local", ROLE_ZONES.iter().map(|(r, _)| *r))
+    }
+
+    /// The kernel itself (loading the shipped schemas on first use).
+    pub fn system() -> Self {
+        Principal::new("system", ROLE_ZONES.iter().map(|(r, _)| *r))
+    }
+
+    /// The zones the principal's roles open.
+    pub fn zones(&self) -> BTreeSet<Zone> {
+        self.roles.iter().filter_map(|r| zone_of(r.as_str())).collect()
+    }
+
+    /// Whether the principal holds a role of `zone`.
+    pub fn has_zone(&self, zone: Zone) -> bool {
+        self.zones().contains(&zone)
+    }
+
+    /// Refuses unless the principal holds a role of `zone`.
+    pub fn require(&self, zone: Zone, action: &str) -> Result<(), Forbidden> {
+        if self.has_zone(zone) {
+            return Ok(());
+        }
+        let held = if self.roles.is_empty() {
+            "no role".to_owned()
+        } else {
+            self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        Err(Forbidden {
+            user: self.user.clone(),
+            action: action.to_owned(),
+            zone: format!("{zone:?}").to_lowercase(),
+            needs: roles_of(zone).join(" or "),
+            held,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_schema_roles_open_the_schemas_zone() {
+        assert!(Principal::new("ana", ["AGS"]).require(Zone::Schemas, "import a schema").is_ok());
+        assert!(Principal::new("gus", ["GED"]).require(Zone::Schemas, "import a schema").is_ok());
+        let err = Principal::new("carl", ["CoS", "Cl/RS"])
+            .require(Zone::Schemas, "import a schema")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`carl` may not import a schema: it needs a role of the schemas zone (AGS or GED), and holds Cl/RS, CoS"
+        );
+        let nobody = Principal::new("nobody", Vec::<String>::new());
+        assert!(nobody.require(Zone::Schemas, "clone a schema").unwrap_err().to_string().contains("holds no role"));
+    }
+
+    #[test]
+    fn the_local_operator_holds_every_zone() {
+        let local = Principal::local_operator();
+        for zone in [Zone::Schemas, Zone::Generation, Zone::Maintenance, Zone::Audit, Zone::Client] {
+            assert!(local.has_zone(zone), "{zone:?}");
+        }
+    }
+}
