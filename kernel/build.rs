@@ -24,7 +24,12 @@ fn main() {
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let rel = file.strip_prefix(&schemas).unwrap();
-        let folder = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let folder = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         writeln!(
             out,
             "    ({:?}, {:?}, include_str!({:?})),",
@@ -40,7 +45,9 @@ fn main() {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();

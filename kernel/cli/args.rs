@@ -19,7 +19,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The store folder (a sled database, created on first use).
-    #[arg(long, global = true, env = "MMSM_DATA", default_value = "./mmsm-data", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "MMSM_DATA",
+        default_value = "./mmsm-data",
+        value_name = "DIR"
+    )]
     pub data: PathBuf,
     /// Print one JSON document on stdout (errors go to stderr).
     #[arg(long, global = true)]

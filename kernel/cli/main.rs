@@ -38,9 +38,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
     let store = Store::open(&global.data).map_err(Failure::from_error)?;
     let kernel = Kernel::new(store);
-    let imported = kernel.ensure_shipped_schemas().map_err(Failure::from_error)?;
+    let imported = kernel
+        .ensure_shipped_schemas()
+        .map_err(Failure::from_error)?;
     if !imported.is_empty() && !global.json {
-        let names: Vec<String> = imported.iter().map(|o| format!("{}@{}", o.id, o.version)).collect();
+        let names: Vec<String> = imported
+            .iter()
+            .map(|o| format!("{}@{}", o.id, o.version))
+            .collect();
         eprintln!(
             "created the store at {} and loaded the shipped schemas: {}",
             global.data.display(),

@@ -16,7 +16,9 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
     match command {
         SchemaCommand::Validate { .. } => unreachable!("handled above"),
         SchemaCommand::Import { path } => {
-            let outcome = kernel.import_schema_path(&who, path).map_err(service_failure)?;
+            let outcome = kernel
+                .import_schema_path(&who, path)
+                .map_err(service_failure)?;
             print_outcome(global, &outcome)
         }
         SchemaCommand::List => {
@@ -28,7 +30,16 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
                 println!("no schema in the store; import one with `mmsm schema import PATH`");
                 return Ok(());
             }
-            let mut table = Table::new(&["ID", "VERSION", "NAME", "CONTROLS", "SUBCONTROLS", "THREATS", "ASSET TYPES", "PROCEDURES"]);
+            let mut table = Table::new(&[
+                "ID",
+                "VERSION",
+                "NAME",
+                "CONTROLS",
+                "SUBCONTROLS",
+                "THREATS",
+                "ASSET TYPES",
+                "PROCEDURES",
+            ]);
             for l in &listings {
                 let c = &l.counts;
                 table.row(vec![
@@ -46,12 +57,19 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
             Ok(())
         }
         SchemaCommand::Show { id, version } => {
-            let details = kernel.show_schema(&who, id, *version).map_err(service_failure)?;
+            let details = kernel
+                .show_schema(&who, id, *version)
+                .map_err(service_failure)?;
             if global.json {
                 return print_json(&details);
             }
             let h = &details.header;
-            println!("{} (version {} of {})", h.name, h.version, details.versions.len());
+            println!(
+                "{} (version {} of {})",
+                h.name,
+                h.version,
+                details.versions.len()
+            );
             println!("id:          {}", h.id);
             if let Some(b) = &h.based_on {
                 println!("based on:    {}@{}", b.id, b.version);
@@ -61,9 +79,21 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
             }
             let sectors: Vec<&str> = h.applies_to.sectors.iter().map(|s| s.as_str()).collect();
             let sizes: Vec<&str> = h.applies_to.sizes.iter().map(|s| s.as_str()).collect();
-            println!("applies to:  sectors {}; sizes {}", sectors.join(", "), if sizes.is_empty() { "any".into() } else { sizes.join(", ") });
+            println!(
+                "applies to:  sectors {}; sizes {}",
+                sectors.join(", "),
+                if sizes.is_empty() {
+                    "any".into()
+                } else {
+                    sizes.join(", ")
+                }
+            );
             if !h.target_level.is_empty() {
-                let targets: Vec<String> = h.target_level.iter().map(|(s, l)| format!("{s} {l}")).collect();
+                let targets: Vec<String> = h
+                    .target_level
+                    .iter()
+                    .map(|(s, l)| format!("{s} {l}"))
+                    .collect();
                 println!("target:      level by size: {}", targets.join(", "));
             }
             let c = &details.counts;
@@ -95,14 +125,29 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
             levels.print();
             Ok(())
         }
-        SchemaCommand::Clone { source, new, name, sector, size } => {
+        SchemaCommand::Clone {
+            source,
+            new,
+            name,
+            sector,
+            size,
+        } => {
             let outcome = kernel
-                .clone_schema(&who, source, new, name.clone(), sector.clone(), size.clone())
+                .clone_schema(
+                    &who,
+                    source,
+                    new,
+                    name.clone(),
+                    sector.clone(),
+                    size.clone(),
+                )
                 .map_err(service_failure)?;
             print_outcome(global, &outcome)
         }
         SchemaCommand::Export { id, dir, version } => {
-            let files = kernel.export_schema(&who, id, *version, dir).map_err(service_failure)?;
+            let files = kernel
+                .export_schema(&who, id, *version, dir)
+                .map_err(service_failure)?;
             if global.json {
                 return print_json(&serde_json::json!({ "id": id, "dir": dir, "files": files }));
             }
@@ -110,7 +155,9 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
             Ok(())
         }
         SchemaCommand::Diff { id, v1, v2 } => {
-            let diff = kernel.diff_schema(&who, id, *v1, *v2).map_err(service_failure)?;
+            let diff = kernel
+                .diff_schema(&who, id, *v1, *v2)
+                .map_err(service_failure)?;
             if global.json {
                 return print_json(&diff);
             }
@@ -178,7 +225,10 @@ fn print_outcome(global: &Global, outcome: &ImportOutcome) -> Result<(), Failure
         return print_json(outcome);
     }
     match outcome.status {
-        ImportStatus::Created => println!("stored new schema {} as version {}", outcome.id, outcome.version),
+        ImportStatus::Created => println!(
+            "stored new schema {} as version {}",
+            outcome.id, outcome.version
+        ),
         ImportStatus::NewVersion => println!("stored {} version {}", outcome.id, outcome.version),
         ImportStatus::Unchanged => println!(
             "{} is unchanged: version {} already holds this content; nothing stored",

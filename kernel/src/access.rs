@@ -56,7 +56,9 @@ pub fn roles_of(zone: Zone) -> Vec<&'static str> {
 
 /// A principal lacks the zone an operation needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{user}` may not {action}: it needs a role of the {zone} zone ({needs}), and holds {held}")]
+#[error(
+    "`{user}` may not {action}: it needs a role of the {zone} zone ({needs}), and holds {held}"
+)]
 pub struct Forbidden {
     /// The user refused.
     pub user: String,
@@ -72,7 +74,10 @@ pub struct Forbidden {
 
 impl Principal {
     /// A principal with `roles`.
-    pub fn new(user: impl Into<String>, roles: impl IntoIterator<Item = impl Into<RoleId>>) -> Self {
+    pub fn new(
+        user: impl Into<String>,
+        roles: impl IntoIterator<Item = impl Into<RoleId>>,
+    ) -> Self {
         Principal {
             user: user.into(),
             roles: roles.into_iter().map(Into::into).collect(),
@@ -91,7 +96,10 @@ impl Principal {
 
     /// The zones the principal's roles open.
     pub fn zones(&self) -> BTreeSet<Zone> {
-        self.roles.iter().filter_map(|r| zone_of(r.as_str())).collect()
+        self.roles
+            .iter()
+            .filter_map(|r| zone_of(r.as_str()))
+            .collect()
     }
 
     /// Whether the principal holds a role of `zone`.
@@ -107,7 +115,11 @@ impl Principal {
         let held = if self.roles.is_empty() {
             "no role".to_owned()
         } else {
-            self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            self.roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         Err(Forbidden {
             user: self.user.clone(),
@@ -125,8 +137,12 @@ mod tests {
 
     #[test]
     fn only_schema_roles_open_the_schemas_zone() {
-        assert!(Principal::new("ana", ["AGS"]).require(Zone::Schemas, "import a schema").is_ok());
-        assert!(Principal::new("gus", ["GED"]).require(Zone::Schemas, "import a schema").is_ok());
+        assert!(Principal::new("ana", ["AGS"])
+            .require(Zone::Schemas, "import a schema")
+            .is_ok());
+        assert!(Principal::new("gus", ["GED"])
+            .require(Zone::Schemas, "import a schema")
+            .is_ok());
         let err = Principal::new("carl", ["CoS", "Cl/RS"])
             .require(Zone::Schemas, "import a schema")
             .unwrap_err();
@@ -135,13 +151,23 @@ mod tests {
             "`carl` may not import a schema: it needs a role of the schemas zone (AGS or GED), and holds Cl/RS, CoS"
         );
         let nobody = Principal::new("nobody", Vec::<String>::new());
-        assert!(nobody.require(Zone::Schemas, "clone a schema").unwrap_err().to_string().contains("holds no role"));
+        assert!(nobody
+            .require(Zone::Schemas, "clone a schema")
+            .unwrap_err()
+            .to_string()
+            .contains("holds no role"));
     }
 
     #[test]
     fn the_local_operator_holds_every_zone() {
         let local = Principal::local_operator();
-        for zone in [Zone::Schemas, Zone::Generation, Zone::Maintenance, Zone::Audit, Zone::Client] {
+        for zone in [
+            Zone::Schemas,
+            Zone::Generation,
+            Zone::Maintenance,
+            Zone::Audit,
+            Zone::Client,
+        ] {
             assert!(local.has_zone(zone), "{zone:?}");
         }
     }

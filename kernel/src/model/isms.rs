@@ -88,9 +88,8 @@ impl<'de> Deserialize<'de> for Answer {
                 Ok(if v { Answer::Yes } else { Answer::No })
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Answer, E> {
-                Answer::parse(v).ok_or_else(|| {
-                    E::invalid_value(serde::de::Unexpected::Str(v), &self)
-                })
+                Answer::parse(v)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
             }
         }
         deserializer.deserialize_any(AnswerVisitor)
@@ -160,7 +159,9 @@ mod tests {
         assert_eq!(answers["e"], Answer::Yes);
         assert_eq!(answers["f"], Answer::Unknown);
         let err = serde_json::from_str::<Answer>(r#""maybe""#).unwrap_err();
-        assert!(err.to_string().contains("one of yes, partial, no, na, unknown"));
+        assert!(err
+            .to_string()
+            .contains("one of yes, partial, no, na, unknown"));
     }
 
     #[test]

@@ -57,7 +57,11 @@ pub fn diff(old: &Schema, new: &Schema) -> SchemaDiff {
         let mut changes = Vec::new();
         for (id, value) in before {
             match after.get(id) {
-                None => changes.push(Change { change: ChangeKind::Removed, id: id.clone(), fields: vec![] }),
+                None => changes.push(Change {
+                    change: ChangeKind::Removed,
+                    id: id.clone(),
+                    fields: vec![],
+                }),
                 Some(other) if other != value => changes.push(Change {
                     change: ChangeKind::Changed,
                     id: id.clone(),
@@ -67,7 +71,11 @@ pub fn diff(old: &Schema, new: &Schema) -> SchemaDiff {
             }
         }
         for id in after.keys().filter(|id| !before.contains_key(*id)) {
-            changes.push(Change { change: ChangeKind::Added, id: id.clone(), fields: vec![] });
+            changes.push(Change {
+                change: ChangeKind::Added,
+                id: id.clone(),
+                fields: vec![],
+            });
         }
         if !changes.is_empty() {
             changes.sort_by(|a, b| natural_cmp(&a.id, &b.id).then(a.change.cmp(&b.change)));
@@ -116,15 +124,31 @@ fn elements(schema: &Schema) -> Elements {
             }
         };
     }
-    section!("role", &schema.roles, |r: &crate::model::Role| r.id.to_string());
-    section!("sector", &schema.sectors, |r: &crate::model::Sector| r.id.to_string());
-    section!("size", &schema.sizes, |r: &crate::model::Size| r.id.to_string());
-    section!("maturity level", &schema.maturity_levels, |r: &crate::model::MaturityLevel| r.level.to_string());
+    section!("role", &schema.roles, |r: &crate::model::Role| r
+        .id
+        .to_string());
+    section!("sector", &schema.sectors, |r: &crate::model::Sector| r
+        .id
+        .to_string());
+    section!("size", &schema.sizes, |r: &crate::model::Size| r
+        .id
+        .to_string());
+    section!(
+        "maturity level",
+        &schema.maturity_levels,
+        |r: &crate::model::MaturityLevel| r.level.to_string()
+    );
     if let Some(b) = &schema.status_bands {
         add("status_bands", "status_bands".into(), json(b));
     }
-    section!("domain", &schema.domains, |r: &crate::model::Domain| r.id.to_string());
-    section!("objective", &schema.objectives, |r: &crate::model::Objective| r.id.to_string());
+    section!("domain", &schema.domains, |r: &crate::model::Domain| r
+        .id
+        .to_string());
+    section!(
+        "objective",
+        &schema.objectives,
+        |r: &crate::model::Objective| r.id.to_string()
+    );
     for control in &schema.controls {
         let mut value = json(control);
         if let Value::Object(c) = &mut value {
@@ -135,34 +159,110 @@ fn elements(schema: &Schema) -> Elements {
             add("subcontrol", s.id.to_string(), json(s));
         }
     }
-    section!("business question", &schema.business_checklist, |r: &crate::model::BusinessQuestion| r.id.to_string());
-    section!("asset type", &schema.asset_types, |r: &crate::model::AssetType| r.id.to_string());
-    section!("threat", &schema.threats, |r: &crate::model::Threat| r.id.to_string());
-    section!("vulnerability", &schema.vulnerabilities, |r: &crate::model::Vulnerability| r.id.to_string());
-    section!("risk criterion", &schema.risk_criteria, |r: &crate::model::RiskCriterion| json(&r.id).as_str().unwrap_or_default().to_owned());
+    section!(
+        "business question",
+        &schema.business_checklist,
+        |r: &crate::model::BusinessQuestion| r.id.to_string()
+    );
+    section!(
+        "asset type",
+        &schema.asset_types,
+        |r: &crate::model::AssetType| r.id.to_string()
+    );
+    section!("threat", &schema.threats, |r: &crate::model::Threat| r
+        .id
+        .to_string());
+    section!(
+        "vulnerability",
+        &schema.vulnerabilities,
+        |r: &crate::model::Vulnerability| r.id.to_string()
+    );
+    section!(
+        "risk criterion",
+        &schema.risk_criteria,
+        |r: &crate::model::RiskCriterion| json(&r.id).as_str().unwrap_or_default().to_owned()
+    );
     let m = &schema.matrices;
-    section!("asset_type_vulnerability", &m.asset_type_vulnerability, |r: &crate::model::AssetTypeVulnerability| format!("{}/{}", r.asset_type, r.vulnerability));
-    section!("asset_type_threat", &m.asset_type_threat, |r: &crate::model::AssetTypeThreat| format!("{}/{}", r.asset_type, r.threat));
-    section!("threat_vulnerability", &m.threat_vulnerability, |r: &crate::model::ThreatVulnerability| format!("{}/{}", r.threat, r.vulnerability));
-    section!("threat_control", &m.threat_control, |r: &crate::model::ThreatControl| format!("{}/{}", r.threat, r.control));
-    section!("procedure_artefact", &m.procedure_artefact, |r: &crate::model::ProcedureArtefact| format!("{}/{}", r.procedure, r.artefact));
-    section!("regulation_artefact", &m.regulation_artefact, |r: &crate::model::RegulationArtefact| format!("{}/{}", r.regulation, r.artefact));
-    section!("regulation_control", &m.regulation_control, |r: &crate::model::RegulationControl| format!("{}/{}", r.regulation, r.control));
-    section!("artefact_control", &m.artefact_control, |r: &crate::model::ArtefactControl| format!("{}/{}", r.artefact, r.control));
-    section!("role_regulation", &m.role_regulation, |r: &crate::model::RoleRegulation| format!("{}/{}", r.role, r.regulation));
-    section!("procedure", &schema.procedures, |r: &crate::model::Procedure| r.id.to_string());
-    section!("regulation", &schema.regulations, |r: &crate::model::Regulation| r.id.to_string());
-    section!("artefact", &schema.artefacts, |r: &crate::model::Artefact| r.id.to_string());
-    section!("metric", &schema.metrics, |r: &crate::model::MetricDef| r.id.to_string());
+    section!(
+        "asset_type_vulnerability",
+        &m.asset_type_vulnerability,
+        |r: &crate::model::AssetTypeVulnerability| format!("{}/{}", r.asset_type, r.vulnerability)
+    );
+    section!(
+        "asset_type_threat",
+        &m.asset_type_threat,
+        |r: &crate::model::AssetTypeThreat| format!("{}/{}", r.asset_type, r.threat)
+    );
+    section!(
+        "threat_vulnerability",
+        &m.threat_vulnerability,
+        |r: &crate::model::ThreatVulnerability| format!("{}/{}", r.threat, r.vulnerability)
+    );
+    section!(
+        "threat_control",
+        &m.threat_control,
+        |r: &crate::model::ThreatControl| format!("{}/{}", r.threat, r.control)
+    );
+    section!(
+        "procedure_artefact",
+        &m.procedure_artefact,
+        |r: &crate::model::ProcedureArtefact| format!("{}/{}", r.procedure, r.artefact)
+    );
+    section!(
+        "regulation_artefact",
+        &m.regulation_artefact,
+        |r: &crate::model::RegulationArtefact| format!("{}/{}", r.regulation, r.artefact)
+    );
+    section!(
+        "regulation_control",
+        &m.regulation_control,
+        |r: &crate::model::RegulationControl| format!("{}/{}", r.regulation, r.control)
+    );
+    section!(
+        "artefact_control",
+        &m.artefact_control,
+        |r: &crate::model::ArtefactControl| format!("{}/{}", r.artefact, r.control)
+    );
+    section!(
+        "role_regulation",
+        &m.role_regulation,
+        |r: &crate::model::RoleRegulation| format!("{}/{}", r.role, r.regulation)
+    );
+    section!(
+        "procedure",
+        &schema.procedures,
+        |r: &crate::model::Procedure| r.id.to_string()
+    );
+    section!(
+        "regulation",
+        &schema.regulations,
+        |r: &crate::model::Regulation| r.id.to_string()
+    );
+    section!(
+        "artefact",
+        &schema.artefacts,
+        |r: &crate::model::Artefact| r.id.to_string()
+    );
+    section!("metric", &schema.metrics, |r: &crate::model::MetricDef| r
+        .id
+        .to_string());
     if let Some(c) = &schema.culture {
         let mut settings = json(c);
         if let Value::Object(s) = &mut settings {
             s.remove("questions");
         }
         add("culture", "settings".into(), settings);
-        section!("culture question", &c.questions, |r: &crate::model::CultureQuestion| r.id.to_string());
+        section!(
+            "culture question",
+            &c.questions,
+            |r: &crate::model::CultureQuestion| r.id.to_string()
+        );
     }
-    section!("mapping", &schema.mappings, |r: &crate::model::Mapping| format!("{} -> {}", r.from, r.to));
+    section!(
+        "mapping",
+        &schema.mappings,
+        |r: &crate::model::Mapping| format!("{} -> {}", r.from, r.to)
+    );
     out
 }
 

@@ -37,8 +37,18 @@ pub fn export_to_files(schema: &Schema) -> Vec<(String, String)> {
             format!("1{n}-domain-{}.yaml", file_safe(domain.id.as_str())),
             Document {
                 domains: vec![domain.clone()],
-                objectives: schema.objectives.iter().filter(|o| o.domain == domain.id).cloned().collect(),
-                controls: schema.controls.iter().filter(|c| c.domain == domain.id).cloned().collect(),
+                objectives: schema
+                    .objectives
+                    .iter()
+                    .filter(|o| o.domain == domain.id)
+                    .cloned()
+                    .collect(),
+                controls: schema
+                    .controls
+                    .iter()
+                    .filter(|c| c.domain == domain.id)
+                    .cloned()
+                    .collect(),
                 ..Document::default()
             },
         );
@@ -50,7 +60,13 @@ pub fn export_to_files(schema: &Schema) -> Vec<(String, String)> {
         .filter(|c| !schema.domains.iter().any(|d| d.id == c.domain))
         .cloned()
         .collect();
-    push("19-other-controls.yaml".into(), Document { controls: orphans, ..Document::default() });
+    push(
+        "19-other-controls.yaml".into(),
+        Document {
+            controls: orphans,
+            ..Document::default()
+        },
+    );
     let m = &schema.matrices;
     push(
         "20-risk-tables.yaml".into(),
@@ -144,6 +160,12 @@ fn to_yaml(doc: &Document) -> String {
 
 fn file_safe(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }

@@ -60,7 +60,7 @@ const EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "toml"];
 /// Loads a folder (recursively, in path order) or a single file of schema
 /// documents, merges and validates them. Every problem is reported at once.
 pub fn load_path(path: &Path) -> Result<Loaded, Problems> {
-    let files = read_sources(path).map_err(|p| Problems(vec![p]))?;
+    let files = read_sources(path).map_err(|p| Problems(vec![*p]))?;
     load_files(files)
 }
 
@@ -72,7 +72,7 @@ pub fn load_files(files: Vec<SourceFile>) -> Result<Loaded, Problems> {
         match parse_document(file) {
             Ok(Some(doc)) => documents.push((file.path.clone(), doc)),
             Ok(None) => {}
-            Err(problem) => problems.push(problem),
+            Err(problem) => problems.push(*problem),
         }
     }
     if !problems.is_empty() {
@@ -87,9 +87,12 @@ pub fn load_files(files: Vec<SourceFile>) -> Result<Loaded, Problems> {
     }
 }
 
-fn read_sources(path: &Path) -> Result<Vec<SourceFile>, Problem> {
+fn read_sources(path: &Path) -> Result<Vec<SourceFile>, Box<Problem>> {
     let located = |message: String| {
-        Problem::new("path", path.display().to_string(), message).in_file(Some(path.to_path_buf()))
+        Box::new(
+            Problem::new("path", path.display().to_string(), message)
+                .in_file(Some(path.to_path_buf())),
+        )
     };
     let meta = std::fs::metadata(path).map_err(|e| located(format!("cannot be read: {e}")))?;
     let mut paths = Vec::new();
@@ -108,8 +111,14 @@ fn read_sources(path: &Path) -> Result<Vec<SourceFile>, Problem> {
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).map_err(|e| {
-                Problem::new("path", p.display().to_string(), format!("cannot be read: {e}"))
-                    .in_file(Some(p.clone()))
+                Box::new(
+                    Problem::new(
+                        "path",
+                        p.display().to_string(),
+                        format!("cannot be read: {e}"),
+                    )
+                    .in_file(Some(p.clone())),
+                )
             })?;
             Ok(SourceFile { path: p, text })
         })
@@ -140,20 +149,22 @@ fn has_schema_extension(path: &Path) -> bool {
 }
 
 /// Parses one document by its extension; `None` for a document with no content.
-fn parse_document(file: &SourceFile) -> Result<Option<Document>, Problem> {
+fn parse_document(file: &SourceFile) -> Result<Option<Document>, Box<Problem>> {
     let extension = file
         .path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("yaml")
         .to_ascii_lowercase();
-    let located = |line: Option<u64>, column: Option<u64>, message: String| Problem {
-        file: Some(file.path.clone()),
-        line,
-        column,
-        kind: "document".into(),
-        id: String::new(),
-        message,
+    let located = |line: Option<u64>, column: Option<u64>, message: String| {
+        Box::new(Problem {
+            file: Some(file.path.clone()),
+            line,
+            column,
+            kind: "document".into(),
+            id: String::new(),
+            message,
+        })
     };
     match extension.as_str() {
         "json" => serde_json::from_str(&file.text).map(Some).map_err(|e| {
@@ -168,11 +179,7 @@ fn parse_document(file: &SourceFile) -> Result<Option<Document>, Problem> {
                 .span()
                 .map(|s| line_column(&file.text, s.start))
                 .unwrap_or((0, 0));
-            located(
-                Some(line),
-                Some(column),
-                e.message().trim().to_owned(),
-            )
+            located(Some(line), Some(column), e.message().trim().to_owned())
         }),
         _ => {
             if is_blank_yaml(&file.text) {
@@ -254,9 +261,23 @@ fn merge(documents: Vec<(PathBuf, Document)>) -> Result<(Schema, Provenance), Ve
             )*};
         }
         extend!(
-            roles, sectors, sizes, maturity_levels, domains, objectives, controls,
-            business_checklist, asset_types, threats, vulnerabilities, risk_criteria,
-            procedures, regulations, artefacts, metrics, mappings
+            roles,
+            sectors,
+            sizes,
+            maturity_levels,
+            domains,
+            objectives,
+            controls,
+            business_checklist,
+            asset_types,
+            threats,
+            vulnerabilities,
+            risk_criteria,
+            procedures,
+            regulations,
+            artefacts,
+            metrics,
+            mappings
         );
         macro_rules! extend_matrix {
             ($($matrix:ident),*) => {$(
@@ -269,8 +290,14 @@ fn merge(documents: Vec<(PathBuf, Document)>) -> Result<(Schema, Provenance), Ve
             )*};
         }
         extend_matrix!(
-            asset_type_vulnerability, asset_type_threat, threat_vulnerability, threat_control,
-            procedure_artefact, regulation_artefact, regulation_control, artefact_control,
+            asset_type_vulnerability,
+            asset_type_threat,
+            threat_vulnerability,
+            threat_control,
+            procedure_artefact,
+            regulation_artefact,
+            regulation_control,
+            artefact_control,
             role_regulation
         );
         if let Some(bands) = doc.status_bands {
@@ -279,7 +306,10 @@ fn merge(documents: Vec<(PathBuf, Document)>) -> Result<(Schema, Provenance), Ve
                     Problem::new(
                         "status_bands",
                         "",
-                        format!("set a second time (first in {}); expected once", first.display()),
+                        format!(
+                            "set a second time (first in {}); expected once",
+                            first.display()
+                        ),
                     )
                     .in_file(Some(path.clone())),
                 );
@@ -289,7 +319,13 @@ fn merge(documents: Vec<(PathBuf, Document)>) -> Result<(Schema, Provenance), Ve
             }
         }
         if let Some(culture) = doc.culture {
-            merge_culture(&mut merged.culture, culture, &path, &mut provenance, &mut problems);
+            merge_culture(
+                &mut merged.culture,
+                culture,
+                &path,
+                &mut provenance,
+                &mut problems,
+            );
         }
     }
     let Some(header) = header else {
@@ -322,8 +358,16 @@ fn merge_culture(
         }
         Some(existing) => {
             let defaults = Culture::default();
-            let settings = |c: &Culture| (c.pass_mark, c.regulation_min, c.valid_days, c.per_regulation);
-            if settings(&culture) != settings(&defaults) && settings(&culture) != settings(existing) {
+            let settings = |c: &Culture| {
+                (
+                    c.pass_mark,
+                    c.regulation_min,
+                    c.valid_days,
+                    c.per_regulation,
+                )
+            };
+            if settings(&culture) != settings(&defaults) && settings(&culture) != settings(existing)
+            {
                 let first = provenance.single.get("culture").cloned();
                 problems.push(
                     Problem::new(

@@ -148,7 +148,11 @@ impl Kernel {
     /// Stores `schema`: a new id becomes version 1; changed content for an
     /// existing id becomes the next version; identical content stores nothing.
     /// Versions are immutable.
-    pub fn import_schema(&self, principal: &Principal, mut schema: Schema) -> Result<ImportOutcome> {
+    pub fn import_schema(
+        &self,
+        principal: &Principal,
+        mut schema: Schema,
+    ) -> Result<ImportOutcome> {
         principal.require(Zone::Schemas, "import a schema")?;
         let problems = schema_docs::validate(&schema, None);
         if !problems.is_empty() {
@@ -179,8 +183,17 @@ impl Kernel {
                 stored_at: now,
                 stored_by: principal.user.clone(),
             });
-            audit(batch, principal, "schema.import", vec![format!("{id}@{version}")]);
-            Ok(ImportOutcome { id, version, status })
+            audit(
+                batch,
+                principal,
+                "schema.import",
+                vec![format!("{id}@{version}")],
+            );
+            Ok(ImportOutcome {
+                id,
+                version,
+                status,
+            })
         })
     }
 
@@ -202,7 +215,12 @@ impl Kernel {
     }
 
     /// Version `version` (latest when `None`) of schema `id`.
-    pub fn schema(&self, _principal: &Principal, id: &str, version: Option<u32>) -> Result<StoredSchema> {
+    pub fn schema(
+        &self,
+        _principal: &Principal,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<StoredSchema> {
         match self.store().schema(id, version)? {
             Some(stored) => Ok(stored),
             None => Err(self.schema_not_found(id, version)?),
@@ -217,7 +235,11 @@ impl Kernel {
                 id: format!("{id}@{v}"),
                 hint: format!(
                     "; stored versions are {}",
-                    versions.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                    versions
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
             _ => {
@@ -236,7 +258,12 @@ impl Kernel {
     }
 
     /// The header, versions, counts and per-level subcontrol counts of a schema version.
-    pub fn show_schema(&self, principal: &Principal, id: &str, version: Option<u32>) -> Result<SchemaDetails> {
+    pub fn show_schema(
+        &self,
+        principal: &Principal,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<SchemaDetails> {
         let stored = self.schema(principal, id, version)?;
         let schema = &stored.schema;
         let mut per_level = BTreeMap::new();
@@ -280,7 +307,8 @@ impl Kernel {
             version: schema.schema.version,
         };
         schema.schema.id = SchemaId::new(new);
-        schema.schema.name = name.unwrap_or_else(|| format!("{} (clone of {})", schema.schema.name, based_on.id));
+        schema.schema.name =
+            name.unwrap_or_else(|| format!("{} (clone of {})", schema.schema.name, based_on.id));
         schema.schema.based_on = Some(based_on);
         let mut applies_to: AppliesTo = schema.schema.applies_to.clone();
         if let Some(sector) = sector {
@@ -294,7 +322,13 @@ impl Kernel {
     }
 
     /// Writes a schema version to `dir` as YAML documents; returns the files written.
-    pub fn export_schema(&self, principal: &Principal, id: &str, version: Option<u32>, dir: &Path) -> Result<Vec<PathBuf>> {
+    pub fn export_schema(
+        &self,
+        principal: &Principal,
+        id: &str,
+        version: Option<u32>,
+        dir: &Path,
+    ) -> Result<Vec<PathBuf>> {
         let stored = self.schema(principal, id, version)?;
         schema_docs::export_to_dir(&stored.schema, dir).map_err(|source| ServiceError::Io {
             path: dir.display().to_string(),
@@ -303,7 +337,13 @@ impl Kernel {
     }
 
     /// The elements added, removed and changed from version `v1` to `v2` of `id`.
-    pub fn diff_schema(&self, principal: &Principal, id: &str, v1: u32, v2: u32) -> Result<SchemaDiff> {
+    pub fn diff_schema(
+        &self,
+        principal: &Principal,
+        id: &str,
+        v1: u32,
+        v2: u32,
+    ) -> Result<SchemaDiff> {
         let old = self.schema(principal, id, Some(v1))?;
         let new = self.schema(principal, id, Some(v2))?;
         Ok(schema_docs::diff(&old.schema, &new.schema))

@@ -114,5 +114,9 @@ pub(crate) fn audit(batch: &mut Batch, principal: &Principal, action: &str, ids:
         action: action.to_owned(),
         ids,
     };
-    batch.put(Repo::Info, format!("audit/{:020}/{}", now.as_nanos(), batch.ops.len()), &entry);
+    batch.put(
+        Repo::Info,
+        format!("audit/{:020}/{}", now.as_nanos(), batch.ops.len()),
+        &entry,
+    );
 }

@@ -78,12 +78,15 @@ pub enum StoreError {
     },
 }
 
+/// Key-value pairs of a scan, in key order.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The storage engine under the repositories.
 pub trait Backend: Send + Sync {
     /// The value at `key`, if any.
     fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every pair whose key starts with `prefix`, in key order.
-    fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Pairs, StoreError>;
     /// Applies every operation of `batch`, or none.
     fn apply(&self, batch: &Batch) -> Result<(), StoreError>;
     /// Makes every applied batch durable.
@@ -168,12 +171,18 @@ impl Store {
     /// Opens (and creates on first use) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let backend = SledBackend::open(dir)?;
-        Ok(Store::with_backend(Arc::new(backend), Some(dir.to_path_buf())))
+        Ok(Store::with_backend(
+            Arc::new(backend),
+            Some(dir.to_path_buf()),
+        ))
     }
 
     /// A store that lives in memory only (tests, benchmarks).
     pub fn temporary() -> Result<Store, StoreError> {
-        Ok(Store::with_backend(Arc::new(SledBackend::temporary()?), None))
+        Ok(Store::with_backend(
+            Arc::new(SledBackend::temporary()?),
+            None,
+        ))
     }
 
     /// A store over any backend.
@@ -199,7 +208,11 @@ impl Store {
     }
 
     /// Every record whose key starts with `prefix`, decoded, in key order.
-    pub fn scan<T: DeserializeOwned>(&self, repo: Repo, prefix: &str) -> Result<Vec<(String, T)>, StoreError> {
+    pub fn scan<T: DeserializeOwned>(
+        &self,
+        repo: Repo,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
         self.backend
             .scan(repo, prefix.as_bytes())?
             .into_iter()
@@ -225,11 +238,17 @@ impl Store {
     /// fills, atomically and durably. Reads inside `build` see a state that no
     /// other writer of this process changes until the batch lands. When
     /// `build` fails, nothing is written.
-    pub fn write<R, E>(&self, build: impl FnOnce(&Store, &mut Batch) -> Result<R, E>) -> Result<R, E>
+    pub fn write<R, E>(
+        &self,
+        build: impl FnOnce(&Store, &mut Batch) -> Result<R, E>,
+    ) -> Result<R, E>
     where
         E: From<StoreError>,
     {
-        let _guard = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut batch = Batch::default();
         let result = build(self, &mut batch)?;
         if !batch.is_empty() {
@@ -241,7 +260,10 @@ impl Store {
 
     /// Applies a prepared batch atomically and durably.
     pub fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
-        let _guard = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         self.backend.apply(batch)?;
         self.backend.flush()
     }
@@ -322,7 +344,10 @@ mod tests {
         };
         store.apply(&newer).unwrap();
         let err = store.get::<i32>(Repo::Info, "y").unwrap_err();
-        assert!(matches!(err, StoreError::NewerFormat { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::NewerFormat { found: 99, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -47,7 +47,11 @@ impl Store {
     }
 
     /// Version `version` of schema `id`, or its latest version when `None`.
-    pub fn schema(&self, id: &str, version: Option<u32>) -> Result<Option<StoredSchema>, StoreError> {
+    pub fn schema(
+        &self,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<StoredSchema>, StoreError> {
         let version = match version {
             Some(v) => v,
             None => match self.schema_versions(id)?.last() {
@@ -79,6 +83,10 @@ impl Batch {
     /// Stores a schema version; its header's version is the key.
     pub fn put_schema(&mut self, stored: &StoredSchema) {
         let header = &stored.schema.schema;
-        self.put(Repo::Schemas, key(header.id.as_str(), header.version), stored);
+        self.put(
+            Repo::Schemas,
+            key(header.id.as_str(), header.version),
+            stored,
+        );
     }
 }

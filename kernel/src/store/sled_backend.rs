@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{Backend, Batch, Repo, StoreError};
+use super::{Backend, Batch, Pairs, Repo, StoreError};
 
 /// Repositories as sled trees in one database folder.
 pub struct SledBackend {
@@ -17,7 +17,10 @@ impl SledBackend {
     /// Opens (creating on first use) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Backend(format!("cannot create the store folder {}: {e}", dir.display()))
+            StoreError::Backend(format!(
+                "cannot create the store folder {}: {e}",
+                dir.display()
+            ))
         })?;
         let db = sled::Config::new()
             .path(dir)
@@ -36,7 +39,10 @@ impl SledBackend {
     }
 
     fn over(db: sled::Db) -> Result<Self, StoreError> {
-        let tree = |repo: Repo| db.open_tree(repo.name()).map_err(|e| StoreError::Backend(e.to_string()));
+        let tree = |repo: Repo| {
+            db.open_tree(repo.name())
+                .map_err(|e| StoreError::Backend(e.to_string()))
+        };
         let trees = [tree(Repo::Schemas)?, tree(Repo::Isms)?, tree(Repo::Info)?];
         Ok(SledBackend { db, trees })
     }
@@ -61,7 +67,10 @@ fn open_error(path: PathBuf, e: sled::Error) -> StoreError {
     if locked {
         StoreError::Locked { path }
     } else {
-        StoreError::Backend(format!("cannot open the store at {}: {text}", path.display()))
+        StoreError::Backend(format!(
+            "cannot open the store at {}: {text}",
+            path.display()
+        ))
     }
 }
 
@@ -73,7 +82,7 @@ impl Backend for SledBackend {
             .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
-    fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Pairs, StoreError> {
         self.tree(repo)
             .scan_prefix(prefix)
             .map(|kv| {

@@ -1,0 +1,109 @@
+//! Drives the real `mmsm` binary on a temporary store.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary store and the binary to run against it.
+pub struct Mmsm {
+    pub dir: tempfile::TempDir,
+}
+
+/// The result of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Parses stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Asserts success and returns self.
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts failure with exit code 1 and returns self.
+    pub fn fails(self) -> Self {
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Mmsm {
+    pub fn new() -> Self {
+        Mmsm {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The store folder.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// A path inside the temp dir (for files the test writes).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `mmsm --data STORE ARGS...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Command::new(env!("CARGO_BIN_EXE_mmsm"))
+            .arg("--data")
+            .arg(self.data())
+            .args(args)
+            .env_remove("MMSM_DATA")
+            .current_dir(repo_root())
+            .output()
+            .expect("mmsm runs")
+            .into()
+    }
+}
+
+/// The repository root (where `schemas/` and `tests/fixtures/` live).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies a folder recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
