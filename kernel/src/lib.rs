@@ -3,12 +3,14 @@
 //! - [`model`]: the schema and ISMS data types (depends on nothing of ours);
 //! - [`schema_docs`]: loading, validating, exporting and diffing schema documents;
 //! - [`store`]: the three repositories (schemas, isms, info) behind a trait, on sled;
+//! - [`profiles`]: enterprise profiles (parse, validate against a schema, template);
 //! - [`access`]: principals, roles and zones;
 //! - [`services`]: the operations of the three zones, each checking its principal.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod model;
+pub mod profiles;
 pub mod schema_docs;
 pub mod services;
 pub mod store;

@@ -6,8 +6,10 @@
 
 pub mod ids;
 pub mod isms;
+pub mod profile;
 pub mod schema;
 
 pub use ids::*;
 pub use isms::*;
+pub use profile::*;
 pub use schema::*;

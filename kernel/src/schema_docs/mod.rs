@@ -15,7 +15,7 @@ pub use diff::{diff, Change, ChangeKind, SchemaDiff};
 pub use export::{export_to_dir, export_to_files};
 pub use load::{load_files, load_path, Loaded, Provenance, SourceFile};
 pub use problem::{Problem, Problems};
-pub use validate::{parse_period, validate};
+pub use validate::{nearest_id, parse_period, validate};
 
 #[cfg(test)]
 mod tests;

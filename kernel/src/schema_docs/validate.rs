@@ -54,14 +54,15 @@ impl<'s> IdSet<'s> {
             "unknown {} `{id}`; expected {article} {} id of the schema",
             self.kind, self.kind
         );
-        if let Some(near) = nearest(id, self.ids.iter().copied()) {
+        if let Some(near) = nearest_id(id, self.ids.iter().copied()) {
             message.push_str(&format!(" (did you mean `{near}`?)"));
         }
         message
     }
 }
 
-fn nearest<'s>(id: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
+/// The candidate closest to `id` by edit distance, when close enough to be a likely typo.
+pub fn nearest_id<'s>(id: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
     candidates
         .map(|c| (edit_distance(id, c), c))
         .filter(|(d, c)| *d <= 2.max(id.len() / 4) && *d < c.len().max(id.len()))
