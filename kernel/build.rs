@@ -1,4 +1,4 @@
-//! Embeds the shipped schemas (`schemas/*/`, except `standards/`) into the
+//! Embeds the shipped schemas (`schemas/*/`, except `standards/` and `examples/`) into the
 //! kernel, so that an installed binary works outside the repository.
 
 use std::fmt::Write;
@@ -12,7 +12,11 @@ fn main() {
     if let Ok(entries) = std::fs::read_dir(&schemas) {
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "standards"))
+            .filter(|p| {
+                p.is_dir()
+                    && p.file_name()
+                        .is_some_and(|n| n != "standards" && n != "examples")
+            })
             .collect();
         dirs.sort();
         for dir in dirs {

@@ -40,6 +40,142 @@ pub enum Command {
     /// GEGS: validate, import, list, show, clone, export and diff schemas.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Enterprise profiles: the ready-to-fill template of a schema.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// GSGS: generate an enterprise's ISMS and work with it.
+    #[command(subcommand)]
+    Isms(IsmsCommand),
+    /// Generate the ISMS of a sample SME (a dental clinic) and write its report.
+    Demo {
+        /// Where to write the report (default: the current folder).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Write a ready-to-fill profile: the business checklist and every question of the technical checklist.
+    Template {
+        /// The schema whose questions to list.
+        #[arg(long, default_value = "base")]
+        schema: String,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Output formats of the Statement of Applicability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SoaFormat {
+    /// A plain text table.
+    Table,
+    /// Comma-separated values.
+    Csv,
+    /// An Excel workbook (needs -o).
+    Xlsx,
+}
+
+/// Output formats of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file with inline SVG charts.
+    Html,
+    /// Markdown.
+    Md,
+    /// The report's data as JSON.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IsmsCommand {
+    /// Generate an ISMS from a profile (YAML or JSON), or one per profile file of a folder.
+    Generate {
+        /// A profile file, or a folder of profile files.
+        profile: PathBuf,
+        /// Use this schema instead of choosing one from sector and size.
+        #[arg(long)]
+        schema: Option<String>,
+    },
+    /// List the ISMSs.
+    List,
+    /// Show an ISMS: enterprise, schema, users, instantiated artefacts, board summary.
+    Show {
+        /// The ISMS id.
+        id: String,
+    },
+    /// The control board: compliance, maturity, domains, controls, risk.
+    Board {
+        /// The ISMS id.
+        id: String,
+        /// Show the rule and inputs behind every figure.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// The risk of every (asset, threat) pair.
+    Risks {
+        /// The ISMS id.
+        id: String,
+        /// Show the rule and inputs behind every figure.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// The ordered improvement plan.
+    Plan {
+        /// The ISMS id.
+        id: String,
+        /// Show the rule and inputs behind every figure.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Answer one question of the technical checklist; prints what changed.
+    Answer {
+        /// The ISMS id.
+        id: String,
+        /// The subcontrol id (e.g. 8.13.1).
+        subcontrol: String,
+        /// yes, partial, no, na or unknown.
+        answer: String,
+    },
+    /// Revalue an asset; prints what changed.
+    Asset {
+        /// The ISMS id.
+        id: String,
+        /// The asset id.
+        asset: String,
+        /// New values per dimension, e.g. D=8,I=6,C=5.
+        #[arg(long, value_name = "D=..,I=..,C=..")]
+        value: String,
+    },
+    /// The Statement of Applicability: every control, applicable or not, its compliance and artefacts.
+    Soa {
+        /// The ISMS id.
+        id: String,
+        /// table, csv or xlsx.
+        #[arg(long, value_enum, default_value = "table")]
+        format: SoaFormat,
+        /// Write to this file (required for xlsx).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The report for the enterprise: maturity, domains, heat map, top risks, plan, SoA, artefacts.
+    Report {
+        /// The ISMS id.
+        id: String,
+        /// html, md or json.
+        #[arg(long, value_enum, default_value = "html")]
+        format: ReportFormat,
+        /// The file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// The history of the board: every change with its cause.
+    History {
+        /// The ISMS id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 //! non-zero exit code.
 
 mod args;
+mod isms_cmd;
 mod output;
 mod schema_cmd;
 
@@ -30,6 +31,9 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Schema(command) => schema_cmd::run(&cli.global, command),
+        Command::Profile(command) => isms_cmd::run_profile(&cli.global, command),
+        Command::Isms(command) => isms_cmd::run(&cli.global, command),
+        Command::Demo { out } => isms_cmd::demo(&cli.global, out),
     }
 }
 

@@ -23,11 +23,15 @@ pub fn parse_profile(path: &Path, text: &str) -> Result<Profile, Problems> {
             message,
         }])
     };
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if is_json {
         serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
-            let message = message.rsplit_once(" at line ").map_or(message.clone(), |(m, _)| m.to_owned());
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.clone(), |(m, _)| m.to_owned());
             located(Some(e.line() as u64), Some(e.column() as u64), message)
         })
     } else {
@@ -35,8 +39,15 @@ pub fn parse_profile(path: &Path, text: &str) -> Result<Profile, Problems> {
             let location = e.location();
             let first = e.without_snippet().to_string();
             let first = first.lines().next().unwrap_or_default();
-            let message = first.rsplit_once(" at line ").map_or(first, |(m, _)| m).to_owned();
-            located(location.map(|l| l.line()), location.map(|l| l.column()), message)
+            let message = first
+                .rsplit_once(" at line ")
+                .map_or(first, |(m, _)| m)
+                .to_owned();
+            located(
+                location.map(|l| l.line()),
+                location.map(|l| l.column()),
+                message,
+            )
         })
     }
 }
@@ -44,7 +55,12 @@ pub fn parse_profile(path: &Path, text: &str) -> Result<Profile, Problems> {
 /// Reads and parses a profile file.
 pub fn read_profile(path: &Path) -> Result<Profile, Problems> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Problems(vec![Problem::new("profile", "", format!("cannot be read: {e}")).in_file(Some(path.to_path_buf()))])
+        Problems(vec![Problem::new(
+            "profile",
+            "",
+            format!("cannot be read: {e}"),
+        )
+        .in_file(Some(path.to_path_buf()))])
     })?;
     parse_profile(path, &text)
 }
@@ -68,35 +84,72 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
 
     let e = &profile.enterprise;
     if e.name.trim().is_empty() {
-        report("enterprise", "", "empty name; expected the enterprise's name".into());
+        report(
+            "enterprise",
+            "",
+            "empty name; expected the enterprise's name".into(),
+        );
     }
     if !schema.sectors.is_empty() && !schema.sectors.iter().any(|s| s.id == e.sector) {
-        let h = hint(e.sector.as_str(), &mut schema.sectors.iter().map(|s| s.id.as_str()));
-        report("enterprise", &e.name, format!("unknown sector `{}`; expected a sector of schema `{}`{h}", e.sector, schema.schema.id));
+        let h = hint(
+            e.sector.as_str(),
+            &mut schema.sectors.iter().map(|s| s.id.as_str()),
+        );
+        report(
+            "enterprise",
+            &e.name,
+            format!(
+                "unknown sector `{}`; expected a sector of schema `{}`{h}",
+                e.sector, schema.schema.id
+            ),
+        );
     }
     if e.employees == 0 {
-        report("enterprise", &e.name, "employees is 0; expected the head count (1 or more)".into());
+        report(
+            "enterprise",
+            &e.name,
+            "employees is 0; expected the head count (1 or more)".into(),
+        );
     }
     if let Some(t) = e.turnover_eur {
         if t.is_nan() || t < 0.0 {
-            report("enterprise", &e.name, format!("turnover_eur {t} is out of range; expected 0 or more"));
+            report(
+                "enterprise",
+                &e.name,
+                format!("turnover_eur {t} is out of range; expected 0 or more"),
+            );
         }
     }
     if let Some(level) = profile.target_level {
         if !(1..=3).contains(&level) {
-            report("profile", "target_level", format!("{level} is out of range; expected 1, 2 or 3"));
+            report(
+                "profile",
+                "target_level",
+                format!("{level} is out of range; expected 1, 2 or 3"),
+            );
         }
     }
     if let Some(id) = &profile.schema {
         if *id != schema.schema.id {
-            report("profile", "schema", format!("names schema `{id}` but is checked against `{}`", schema.schema.id));
+            report(
+                "profile",
+                "schema",
+                format!(
+                    "names schema `{id}` but is checked against `{}`",
+                    schema.schema.id
+                ),
+            );
         }
     }
 
     let mut departments = HashSet::new();
     for d in &profile.departments {
         if !departments.insert(d.id.as_str()) {
-            report("department", d.id.as_str(), "duplicate department id; expected ids unique".into());
+            report(
+                "department",
+                d.id.as_str(),
+                "duplicate department id; expected ids unique".into(),
+            );
         }
     }
     let mut users = HashSet::new();
@@ -107,14 +160,31 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
         }
         for role in &u.roles {
             if !schema.roles.iter().any(|r| r.id == *role) {
-                let h = hint(role.as_str(), &mut schema.roles.iter().map(|r| r.id.as_str()));
-                report("user", uid, format!("unknown role `{role}`; expected a role of schema `{}`{h}", schema.schema.id));
+                let h = hint(
+                    role.as_str(),
+                    &mut schema.roles.iter().map(|r| r.id.as_str()),
+                );
+                report(
+                    "user",
+                    uid,
+                    format!(
+                        "unknown role `{role}`; expected a role of schema `{}`{h}",
+                        schema.schema.id
+                    ),
+                );
             }
         }
         if let Some(d) = &u.department {
             if !departments.contains(d.as_str()) {
-                let h = hint(d.as_str(), &mut profile.departments.iter().map(|d| d.id.as_str()));
-                report("user", uid, format!("unknown department `{d}`; expected a department of the profile{h}"));
+                let h = hint(
+                    d.as_str(),
+                    &mut profile.departments.iter().map(|d| d.id.as_str()),
+                );
+                report(
+                    "user",
+                    uid,
+                    format!("unknown department `{d}`; expected a department of the profile{h}"),
+                );
             }
         }
     }
@@ -122,12 +192,23 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
     for (question, value) in &profile.business_checklist {
         match schema.business_checklist.iter().find(|q| q.id == *question) {
             None => {
-                let h = hint(question.as_str(), &mut schema.business_checklist.iter().map(|q| q.id.as_str()));
-                report("business_checklist", question.as_str(), format!("unknown question; expected a business question of schema `{}`{h}", schema.schema.id));
+                let h = hint(
+                    question.as_str(),
+                    &mut schema.business_checklist.iter().map(|q| q.id.as_str()),
+                );
+                report(
+                    "business_checklist",
+                    question.as_str(),
+                    format!(
+                        "unknown question; expected a business question of schema `{}`{h}",
+                        schema.schema.id
+                    ),
+                );
             }
             Some(q) => {
                 let fits = match (q.kind, value) {
-                    (QuestionKind::Bool, Scalar::Bool(_)) | (QuestionKind::Number, Scalar::Number(_)) => true,
+                    (QuestionKind::Bool, Scalar::Bool(_))
+                    | (QuestionKind::Number, Scalar::Number(_)) => true,
                     (QuestionKind::Choice, Scalar::Text(t)) => q.options.iter().any(|o| o == t),
                     _ => false,
                 };
@@ -137,7 +218,14 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
                         QuestionKind::Number => "a number".to_owned(),
                         QuestionKind::Choice => format!("one of {}", q.options.join(", ")),
                     };
-                    report("business_checklist", question.as_str(), format!("answer {} does not fit; expected {expected}", scalar_text(value)));
+                    report(
+                        "business_checklist",
+                        question.as_str(),
+                        format!(
+                            "answer {} does not fit; expected {expected}",
+                            scalar_text(value)
+                        ),
+                    );
                 }
             }
         }
@@ -147,48 +235,94 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
     for id in profile.answers.keys() {
         if !subcontrols.contains(id.as_str()) {
             let h = hint(id.as_str(), &mut subcontrols.iter().copied());
-            report("answer", id.as_str(), format!("unknown subcontrol; expected a subcontrol of schema `{}`{h}", schema.schema.id));
+            report(
+                "answer",
+                id.as_str(),
+                format!(
+                    "unknown subcontrol; expected a subcontrol of schema `{}`{h}",
+                    schema.schema.id
+                ),
+            );
         }
     }
 
     let mut assets = HashSet::new();
     for a in &profile.assets {
         if !assets.insert(a.id.as_str()) {
-            report("asset", a.id.as_str(), "duplicate asset id; expected ids unique".into());
+            report(
+                "asset",
+                a.id.as_str(),
+                "duplicate asset id; expected ids unique".into(),
+            );
         }
     }
     for a in &profile.assets {
         let aid = a.id.as_str();
         if !schema.asset_types.iter().any(|t| t.id == a.asset_type) {
-            let h = hint(a.asset_type.as_str(), &mut schema.asset_types.iter().map(|t| t.id.as_str()));
-            report("asset", aid, format!("unknown asset type `{}`; expected an asset type of schema `{}`{h}", a.asset_type, schema.schema.id));
+            let h = hint(
+                a.asset_type.as_str(),
+                &mut schema.asset_types.iter().map(|t| t.id.as_str()),
+            );
+            report(
+                "asset",
+                aid,
+                format!(
+                    "unknown asset type `{}`; expected an asset type of schema `{}`{h}",
+                    a.asset_type, schema.schema.id
+                ),
+            );
         }
         for (d, v) in &a.values {
             if v.is_nan() || !(0.0..=10.0).contains(v) {
-                report("asset", aid, format!("value of {} is {v}; expected 0..10", d.letter()));
+                report(
+                    "asset",
+                    aid,
+                    format!("value of {} is {v}; expected 0..10", d.letter()),
+                );
             }
         }
         if let Some(sv) = a.strategic_value {
             if sv.is_nan() || !(0.0..=10.0).contains(&sv) {
-                report("asset", aid, format!("strategic_value {sv} is out of range; expected 0..10"));
+                report(
+                    "asset",
+                    aid,
+                    format!("strategic_value {sv} is out of range; expected 0..10"),
+                );
             }
         }
         for (d, r) in &a.requirements {
             if r.is_nan() || !(0.0..=3.0).contains(r) {
-                report("asset", aid, format!("requirement of {} is {r}; expected 0..3", d.letter()));
+                report(
+                    "asset",
+                    aid,
+                    format!("requirement of {} is {r}; expected 0..3", d.letter()),
+                );
             }
         }
         if a.values.is_empty() && a.strategic_value.is_none() && a.members.is_empty() {
-            report("asset", aid, "has no valuation; expected `values: { D: .., I: .., C: .. }` or `strategic_value`".into());
+            report(
+                "asset",
+                aid,
+                "has no valuation; expected `values: { D: .., I: .., C: .. }` or `strategic_value`"
+                    .into(),
+            );
         }
         for m in &a.members {
             if !assets.contains(m.as_str()) || m == &a.id {
-                report("asset", aid, format!("unknown member `{m}`; expected another asset of the profile"));
+                report(
+                    "asset",
+                    aid,
+                    format!("unknown member `{m}`; expected another asset of the profile"),
+                );
             }
         }
     }
     if profile.assets.is_empty() {
-        report("profile", "assets", "no asset; expected a few coarse assets (A2.3)".into());
+        report(
+            "profile",
+            "assets",
+            "no asset; expected a few coarse assets (A2.3)".into(),
+        );
     }
     Problems(problems)
 }
@@ -207,26 +341,53 @@ fn scalar_text(value: &Scalar) -> String {
 pub fn profile_template(schema: &Schema) -> String {
     let mut out = String::new();
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let _ = writeln!(out, "# Enterprise profile for schema `{}` ({} version {}).", schema.schema.id, schema.schema.name, schema.schema.version);
-    let _ = writeln!(out, "# Fill it in with the enterprise's speaker, then run: mmsm isms generate THIS-FILE");
+    let _ = writeln!(
+        out,
+        "# Enterprise profile for schema `{}` ({} version {}).",
+        schema.schema.id, schema.schema.name, schema.schema.version
+    );
+    let _ = writeln!(
+        out,
+        "# Fill it in with the enterprise's speaker, then run: mmsm isms generate THIS-FILE"
+    );
     let _ = writeln!(out, "# Answers: yes, partial, no, na (not applicable), unknown. Unanswered questions count as `no`.");
     let _ = writeln!(out);
     let sector = schema.sectors.first().map_or("*", |s| s.id.as_str());
     let sectors: Vec<&str> = schema.sectors.iter().map(|s| s.id.as_str()).collect();
     let _ = writeln!(out, "enterprise:");
     let _ = writeln!(out, "  name: \"Your enterprise\"");
-    let _ = writeln!(out, "  sector: {}    # one of: {}", q(sector), sectors.join(", "));
+    let _ = writeln!(
+        out,
+        "  sector: {}    # one of: {}",
+        q(sector),
+        sectors.join(", ")
+    );
     let _ = writeln!(out, "  employees: 10");
     let _ = writeln!(out, "  turnover_eur: 1000000");
     let _ = writeln!(out, "schema: {}", q(schema.schema.id.as_str()));
     let _ = writeln!(out, "# target_level: 2          # optional: otherwise from the size class and the business checklist");
-    let _ = writeln!(out, "speaker: {{ name: \"Name of the speaker\", email: \"speaker@example.org\" }}");
+    let _ = writeln!(
+        out,
+        "speaker: {{ name: \"Name of the speaker\", email: \"speaker@example.org\" }}"
+    );
     let _ = writeln!(out, "departments:");
     let _ = writeln!(out, "  - {{ id: admin, name: Administration }}");
     let roles: Vec<&str> = schema.roles.iter().map(|r| r.id.as_str()).collect();
-    let rs = roles.iter().find(|r| r.ends_with("/RS")).copied().unwrap_or_else(|| roles.first().copied().unwrap_or("Cl/RS"));
-    let _ = writeln!(out, "users:                     # roles: {}", roles.join(", "));
-    let _ = writeln!(out, "  - {{ id: rs, name: \"Responsible for security\", roles: [{}], department: admin }}", q(rs));
+    let rs = roles
+        .iter()
+        .find(|r| r.ends_with("/RS"))
+        .copied()
+        .unwrap_or_else(|| roles.first().copied().unwrap_or("Cl/RS"));
+    let _ = writeln!(
+        out,
+        "users:                     # roles: {}",
+        roles.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "  - {{ id: rs, name: \"Responsible for security\", roles: [{}], department: admin }}",
+        q(rs)
+    );
 
     let _ = writeln!(out, "\n# Business meeting (A2.2)");
     let _ = writeln!(out, "business_checklist:");
@@ -245,10 +406,17 @@ pub fn profile_template(schema: &Schema) -> String {
         let _ = writeln!(out, "  {}: {example}{options}", q(question.id.as_str()));
     }
 
-    let _ = writeln!(out, "\n# Technical meeting (A2.2): uncomment each line and answer it.");
+    let _ = writeln!(
+        out,
+        "\n# Technical meeting (A2.2): uncomment each line and answer it."
+    );
     let _ = writeln!(out, "answers:");
     for domain in &schema.domains {
-        let controls: Vec<_> = schema.controls.iter().filter(|c| c.domain == domain.id).collect();
+        let controls: Vec<_> = schema
+            .controls
+            .iter()
+            .filter(|c| c.domain == domain.id)
+            .collect();
         if controls.is_empty() {
             continue;
         }
@@ -264,13 +432,36 @@ pub fn profile_template(schema: &Schema) -> String {
     }
 
     let types: Vec<&str> = schema.asset_types.iter().map(|t| t.id.as_str()).collect();
-    let _ = writeln!(out, "\n# A few coarse assets (A2.3). Value each dimension 0..10 (D availability, I integrity,");
-    let _ = writeln!(out, "# C confidentiality, A authenticity, T traceability), or give a strategic_value 0..10");
-    let _ = writeln!(out, "# with requirements 0..3 per dimension. Types: {}", types.join(", "));
+    let _ = writeln!(
+        out,
+        "\n# A few coarse assets (A2.3). Value each dimension 0..10 (D availability, I integrity,"
+    );
+    let _ = writeln!(
+        out,
+        "# C confidentiality, A authenticity, T traceability), or give a strategic_value 0..10"
+    );
+    let _ = writeln!(
+        out,
+        "# with requirements 0..3 per dimension. Types: {}",
+        types.join(", ")
+    );
     let _ = writeln!(out, "assets:");
-    let example_type = types.iter().find(|t| **t == "HW").or(types.first()).copied().unwrap_or("HW");
-    let dims: Vec<String> = [Dimension::D, Dimension::I, Dimension::C].iter().map(|d| format!("{}: 5", d.letter())).collect();
-    let _ = writeln!(out, "  - {{ id: main-server, name: \"Main server\", type: {}, values: {{ {} }} }}", q(example_type), dims.join(", "));
+    let example_type = types
+        .iter()
+        .find(|t| **t == "HW")
+        .or(types.first())
+        .copied()
+        .unwrap_or("HW");
+    let dims: Vec<String> = [Dimension::D, Dimension::I, Dimension::C]
+        .iter()
+        .map(|d| format!("{}: 5", d.letter()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  - {{ id: main-server, name: \"Main server\", type: {}, values: {{ {} }} }}",
+        q(example_type),
+        dims.join(", ")
+    );
     out
 }
 
@@ -337,9 +528,17 @@ assets:
 
     #[test]
     fn malformed_profiles_give_line_and_column() {
-        let err = parse_profile(Path::new("p.yaml"), "enterprise: { name: x, sector: y, employees: ten }\nassets: []\n").unwrap_err();
+        let err = parse_profile(
+            Path::new("p.yaml"),
+            "enterprise: { name: x, sector: y, employees: ten }\nassets: []\n",
+        )
+        .unwrap_err();
         assert_eq!(err.0[0].line, Some(1), "{err}");
-        let err = parse_profile(Path::new("p.yaml"), "enterprise: { name: x, sector: y, employees: 3 }\nasets: []\n").unwrap_err();
+        let err = parse_profile(
+            Path::new("p.yaml"),
+            "enterprise: { name: x, sector: y, employees: 3 }\nasets: []\n",
+        )
+        .unwrap_err();
         assert!(err.0[0].message.contains("unknown field `asets`"), "{err}");
     }
 
@@ -348,13 +547,19 @@ assets:
         let schema = mini();
         let text = profile_template(&schema);
         for (_, s) in schema.subcontrols() {
-            assert!(text.contains(&format!("# \"{}\": unknown", s.id)), "{}", s.id);
+            assert!(
+                text.contains(&format!("# \"{}\": unknown", s.id)),
+                "{}",
+                s.id
+            );
         }
-        let profile = parse_profile(Path::new("t.yaml"), &text).unwrap_or_else(|p| panic!("{p}\n{text}"));
+        let profile =
+            parse_profile(Path::new("t.yaml"), &text).unwrap_or_else(|p| panic!("{p}\n{text}"));
         assert!(profile.answers.is_empty());
         // Uncommenting an answer gives a valid entry.
         let filled = text.replace("  # \"8.13.1\": unknown", "  \"8.13.1\": yes");
-        let profile = parse_profile(Path::new("t.yaml"), &filled).unwrap_or_else(|p| panic!("{p}\n{filled}"));
+        let profile =
+            parse_profile(Path::new("t.yaml"), &filled).unwrap_or_else(|p| panic!("{p}\n{filled}"));
         assert_eq!(profile.answers.len(), 1);
     }
 }

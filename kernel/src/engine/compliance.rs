@@ -66,9 +66,15 @@ impl Mean {
     }
 
     /// Child `slot` went from `before` to `after`; returns the mean before and after.
-    fn update(&mut self, slot: u32, before: Option<f64>, after: Option<f64>) -> (Option<f64>, Option<f64>) {
+    fn update(
+        &mut self,
+        slot: u32,
+        before: Option<f64>,
+        after: Option<f64>,
+    ) -> (Option<f64>, Option<f64>) {
         let old = self.value();
-        self.applicable = self.applicable + usize::from(after.is_some()) - usize::from(before.is_some());
+        self.applicable =
+            self.applicable + usize::from(after.is_some()) - usize::from(before.is_some());
         self.sum.set(slot as usize, after.unwrap_or(0.0));
         (old, self.value())
     }
@@ -158,7 +164,11 @@ impl Engine {
             } else {
                 self.compliance.n_flagged -= 1;
             }
-            log.record(Key::Flagged, Some(before), Some(self.compliance.n_flagged as f64));
+            log.record(
+                Key::Flagged,
+                Some(before),
+                Some(self.compliance.n_flagged as f64),
+            );
         }
         let before = self.compliance.x[s];
         let after = effective_value(answer, measured);
@@ -186,7 +196,8 @@ impl Engine {
         let domain = control.domain as usize;
         let (domain_before, domain_after) = match control.objective {
             Some(o) => {
-                let (ob, oa) = self.compliance.objective[o as usize].update(control.parent_slot, old, new);
+                let (ob, oa) =
+                    self.compliance.objective[o as usize].update(control.parent_slot, old, new);
                 log.record(Key::Objective(o), percent(ob), percent(oa));
                 if same(ob, oa) {
                     (None, None)

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::SchemaIndex;
 use super::inputs::{AssetIds, EngineError};
-use crate::model::{
-    AssetId, ControlId, DomainId, ObjectiveId, SubControlId, ThreatId,
-};
+use crate::model::{AssetId, ControlId, DomainId, ObjectiveId, SubControlId, ThreatId};
 
 /// A derived value (or an input) the engine can name, explain and report as changed.
 ///
@@ -275,7 +273,9 @@ impl Deltas {
         let threat = |t: u32| ThreatId::new(index.threats[t as usize].id.clone());
         let asset = |a: u32| self.assets[a as usize].clone();
         match key {
-            Key::Control(c) => Subject::Control(ControlId::new(index.controls[c as usize].id.clone())),
+            Key::Control(c) => {
+                Subject::Control(ControlId::new(index.controls[c as usize].id.clone()))
+            }
             Key::Objective(o) => {
                 Subject::Objective(ObjectiveId::new(index.objectives[o as usize].id.clone()))
             }
@@ -286,11 +286,17 @@ impl Deltas {
             Key::MaturityTarget => Subject::MaturityTarget,
             Key::Flagged => Subject::Flagged,
             Key::Vulnerability(t) => Subject::Vulnerability(threat(t)),
-            Key::Potential { asset: a, threat: t } => Subject::Potential {
+            Key::Potential {
+                asset: a,
+                threat: t,
+            } => Subject::Potential {
                 asset: asset(a),
                 threat: threat(t),
             },
-            Key::Residual { asset: a, threat: t } => Subject::Residual {
+            Key::Residual {
+                asset: a,
+                threat: t,
+            } => Subject::Residual {
                 asset: asset(a),
                 threat: threat(t),
             },

@@ -61,10 +61,7 @@ fn input(name: impl Into<String>, value: Option<f64>, note: Option<String>) -> E
 }
 
 fn mean_formula(name: &str, children: &[(String, Option<f64>)], value: Option<f64>) -> String {
-    let applicable: Vec<String> = children
-        .iter()
-        .filter_map(|(_, v)| v.map(num))
-        .collect();
+    let applicable: Vec<String> = children.iter().filter_map(|(_, v)| v.map(num)).collect();
     if applicable.is_empty() {
         format!("compliance({name}) = n/a: no applicable child")
     } else {

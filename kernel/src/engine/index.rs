@@ -286,7 +286,8 @@ impl SchemaIndex {
             });
         }
         let mut by_natural: Vec<u32> = (0..controls.len() as u32).collect();
-        by_natural.sort_by(|a, b| natural_cmp(&controls[*a as usize].id, &controls[*b as usize].id));
+        by_natural
+            .sort_by(|a, b| natural_cmp(&controls[*a as usize].id, &controls[*b as usize].id));
         for (rank, control) in by_natural.into_iter().enumerate() {
             controls[control as usize].natural_rank = rank as u32;
         }
@@ -369,7 +370,11 @@ impl SchemaIndex {
         let parents: Vec<Option<u32>> = schema
             .asset_types
             .iter()
-            .map(|t| t.parent.as_ref().and_then(|p| type_ids.get(p.as_str()).copied()))
+            .map(|t| {
+                t.parent
+                    .as_ref()
+                    .and_then(|p| type_ids.get(p.as_str()).copied())
+            })
             .collect();
         let mut tad_rows = Vec::new();
         let mut rows_by_type_threat: HashMap<(u32, u32), u32> = HashMap::new();

@@ -28,10 +28,18 @@ pub struct Inputs {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assets: Vec<Asset>,
     /// Accepted probability changes: P for (asset type, threat), replacing the TAD matrix's.
-    #[serde(default, with = "probability_rows", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        with = "probability_rows",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub probability: BTreeMap<(AssetTypeId, ThreatId), f64>,
     /// Accepted degradation changes: Deg for (asset type, threat, dimension).
-    #[serde(default, with = "degradation_rows", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        with = "degradation_rows",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub degradation: BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>,
     /// An explicit target level, which wins over the size class and the business rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,14 +211,15 @@ mod degradation_rows {
         map: &BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(map.iter().map(|((asset_type, threat, dimension), value)| {
-            Row {
-                asset_type: asset_type.clone(),
-                threat: threat.clone(),
-                dimension: *dimension,
-                value: *value,
-            }
-        }))
+        serializer.collect_seq(
+            map.iter()
+                .map(|((asset_type, threat, dimension), value)| Row {
+                    asset_type: asset_type.clone(),
+                    threat: threat.clone(),
+                    dimension: *dimension,
+                    value: *value,
+                }),
+        )
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(

@@ -70,17 +70,31 @@ impl MaturityState {
                 let leaf = |s: &u32| (index.subs[*s as usize].weight, x[*s as usize]);
                 let weighted = Tree::new(
                     Op::Sum,
-                    level.subs.iter().map(leaf).map(|(w, x)| x.map_or(0.0, |x| w * x)),
+                    level
+                        .subs
+                        .iter()
+                        .map(leaf)
+                        .map(|(w, x)| x.map_or(0.0, |x| w * x)),
                 );
                 let weights = Tree::new(
                     Op::Sum,
-                    level.subs.iter().map(leaf).map(|(w, x)| x.map_or(0.0, |_| w)),
+                    level
+                        .subs
+                        .iter()
+                        .map(leaf)
+                        .map(|(w, x)| x.map_or(0.0, |_| w)),
                 );
-                let applicable = level.subs.iter().filter(|s| x[**s as usize].is_some()).count();
+                let applicable = level
+                    .subs
+                    .iter()
+                    .filter(|s| x[**s as usize].is_some())
+                    .count();
                 let mandatory_failing = level
                     .subs
                     .iter()
-                    .filter(|s| fails_mandatory(index.subs[**s as usize].mandatory, x[**s as usize]))
+                    .filter(|s| {
+                        fails_mandatory(index.subs[**s as usize].mandatory, x[**s as usize])
+                    })
                     .count();
                 let mut state = LevelState {
                     weighted,
@@ -135,15 +149,22 @@ impl Engine {
         let level = &mut self.maturity.levels[l];
         let old = level.compliance;
         let slot = sub.level_slot as usize;
-        level.weighted.set(slot, after.map_or(0.0, |x| sub.weight * x));
+        level
+            .weighted
+            .set(slot, after.map_or(0.0, |x| sub.weight * x));
         level.weights.set(slot, after.map_or(0.0, |_| sub.weight));
-        level.applicable = level.applicable + usize::from(after.is_some()) - usize::from(before.is_some());
+        level.applicable =
+            level.applicable + usize::from(after.is_some()) - usize::from(before.is_some());
         level.mandatory_failing = level.mandatory_failing
             + usize::from(fails_mandatory(sub.mandatory, after))
             - usize::from(fails_mandatory(sub.mandatory, before));
         level.settle(threshold);
         let percent = |x: Option<f64>| x.map(|x| x * 100.0);
-        log.record(Key::Level(sub.level), percent(old), percent(level.compliance));
+        log.record(
+            Key::Level(sub.level),
+            percent(old),
+            percent(level.compliance),
+        );
         self.maturity.current = chain(&mut self.maturity.levels);
     }
 
@@ -169,7 +190,10 @@ fn target_level(engine: &Engine, top: u8) -> (u8, TargetBasis) {
                 _ => None,
             })
     };
-    let employees = engine.employees.map(f64::from).or_else(|| answer_for("employees"));
+    let employees = engine
+        .employees
+        .map(f64::from)
+        .or_else(|| answer_for("employees"));
     let turnover = engine.turnover.or_else(|| answer_for("turnover"));
     let fits = |size: &crate::model::Size| {
         let employees_fit = match (employees, size.max_employees) {

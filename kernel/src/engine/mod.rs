@@ -142,9 +142,9 @@ impl Engine {
         for (id, value) in inputs.measured {
             match (index.sub_ids.get(id.as_str()), on_scale(value, 0.0, 1.0)) {
                 (Some(s), Some(value)) => measured[*s as usize] = Some(value),
-                (None, _) => {
-                    problems.push(format!("measured value of unknown subcontrol `{id}` left out"))
-                }
+                (None, _) => problems.push(format!(
+                    "measured value of unknown subcontrol `{id}` left out"
+                )),
                 (_, None) => problems.push(format!("measured value of `{id}` is not a number")),
             }
         }
@@ -309,11 +309,13 @@ impl Engine {
             Change::Measured { subcontrol, value } => {
                 let s = self.subcontrol_index(&subcontrol)?;
                 let value = match value {
-                    Some(v) => Some(on_scale(v, 0.0, 1.0).ok_or_else(|| {
-                        EngineError::NotANumber {
-                            what: format!("the measured value of `{subcontrol}`"),
-                        }
-                    })?),
+                    Some(v) => {
+                        Some(
+                            on_scale(v, 0.0, 1.0).ok_or_else(|| EngineError::NotANumber {
+                                what: format!("the measured value of `{subcontrol}`"),
+                            })?,
+                        )
+                    }
                     None => None,
                 };
                 if !same(self.measured[s], value) {
@@ -401,17 +403,19 @@ impl Engine {
         let percent = |x: Option<f64>| x.map(|x| x * 100.0);
         Ok(match subject {
             Subject::Subcontrol(id) => percent(self.compliance.x[self.subcontrol_index(id)?]),
-            Subject::Control(id) => {
-                percent(self.compliance.control[self.lookup("control", &self.index.control_ids, id.as_str())?])
-            }
+            Subject::Control(id) => percent(
+                self.compliance.control
+                    [self.lookup("control", &self.index.control_ids, id.as_str())?],
+            ),
             Subject::Objective(id) => percent(
                 self.compliance.objective
                     [self.lookup("objective", &self.index.objective_ids, id.as_str())?]
                 .value(),
             ),
             Subject::Domain(id) => percent(
-                self.compliance.domain[self.lookup("domain", &self.index.domain_ids, id.as_str())?]
-                    .value(),
+                self.compliance.domain
+                    [self.lookup("domain", &self.index.domain_ids, id.as_str())?]
+                .value(),
             ),
             Subject::Isms => percent(self.compliance.isms.value()),
             Subject::Level(level) => percent(self.level_state(*level)?.compliance),
@@ -428,17 +432,17 @@ impl Engine {
             Subject::RiskMax => Some(self.risk.max()),
             Subject::RiskMean => Some(self.risk.mean()),
             Subject::RiskTotal => Some(self.risk.total()),
-            Subject::RiskByLevel(level) => Some(
-                *self
-                    .risk
-                    .by_level
-                    .get(*level as usize)
-                    .ok_or_else(|| EngineError::Unknown {
+            Subject::RiskByLevel(level) => {
+                Some(*self.risk.by_level.get(*level as usize).ok_or_else(|| {
+                    EngineError::Unknown {
                         kind: "risk band",
                         id: level.to_string(),
-                    })? as f64,
-            ),
-            Subject::PlanItem { control, level } => Some(self.plan_item(control, *level)?.risk_reduction),
+                    }
+                })? as f64)
+            }
+            Subject::PlanItem { control, level } => {
+                Some(self.plan_item(control, *level)?.risk_reduction)
+            }
         })
     }
 

@@ -142,7 +142,11 @@ impl Engine {
     }
 
     /// The plan item of `control` at `level`, as ranked in the plan.
-    pub(crate) fn plan_item(&self, control: &ControlId, level: u8) -> Result<PlanItem, EngineError> {
+    pub(crate) fn plan_item(
+        &self,
+        control: &ControlId,
+        level: u8,
+    ) -> Result<PlanItem, EngineError> {
         self.plan()
             .into_iter()
             .find(|item| &item.control == control && item.level == level)

@@ -142,7 +142,10 @@ impl RiskState {
         let mut groups_of: HashMap<String, Vec<u32>> = HashMap::new();
         for (g, asset) in engine.assets.iter().enumerate() {
             for member in &asset.members {
-                groups_of.entry(member.0.clone()).or_default().push(g as u32);
+                groups_of
+                    .entry(member.0.clone())
+                    .or_default()
+                    .push(g as u32);
             }
         }
         let values: Vec<Values> = (0..n_assets).map(|a| engine.reach_values(a)).collect();
@@ -153,7 +156,9 @@ impl RiskState {
         let mut type_assets = vec![Vec::new(); index.types.len()];
         let mut by_level = vec![0; index.risk_bands.len()];
         for a in 0..n_assets {
-            let Some(t) = engine.asset_types[a] else { continue };
+            let Some(t) = engine.asset_types[a] else {
+                continue;
+            };
             type_assets[t as usize].push(a as u32);
             for type_threat in &index.types[t as usize].threats {
                 let mut pair = engine.new_pair(a as u32, t, *type_threat);
@@ -202,10 +207,8 @@ impl RiskState {
             dirty: Vec::new(),
             dirty_flag: vec![false; n_assets],
         };
-        state.residual_by_threat = Tree::new(
-            Op::Sum,
-            (0..n_threats).map(|t| state.threat_residual(t)),
-        );
+        state.residual_by_threat =
+            Tree::new(Op::Sum, (0..n_threats).map(|t| state.threat_residual(t)));
         state.max_by_threat = Tree::new(Op::Max, (0..n_threats).map(|t| state.threat_max(t)));
         state
     }
@@ -315,7 +318,9 @@ impl Engine {
         let mut stack = vec![a as u32];
         while let Some(n) = stack.pop() {
             for member in &self.assets[n as usize].members {
-                let Some(&m) = self.asset_index.get(member.as_str()) else { continue };
+                let Some(&m) = self.asset_index.get(member.as_str()) else {
+                    continue;
+                };
                 if seen.contains(&m) {
                     continue;
                 }
@@ -468,7 +473,11 @@ impl Engine {
             risk.dirty_flag[a] = false;
             let new = max_residual(&risk.pairs, &risk.asset_pairs[a]);
             if new.to_bits() != risk.asset_risk[a].to_bits() {
-                log.record(Key::AssetRisk(a as u32), Some(risk.asset_risk[a]), Some(new));
+                log.record(
+                    Key::AssetRisk(a as u32),
+                    Some(risk.asset_risk[a]),
+                    Some(new),
+                );
                 risk.asset_risk[a] = new;
                 risk.asset_risk_sum.set_lazily(a, new);
                 slots.push(a);
@@ -601,8 +610,16 @@ impl Engine {
             pair.alive = false;
             self.risk.by_level[pair.level as usize] -= 1;
             let threat = pair.threat;
-            log.record(Key::Potential { asset: a, threat }, Some(pair.potential), None);
-            log.record(Key::Residual { asset: a, threat }, Some(pair.residual), None);
+            log.record(
+                Key::Potential { asset: a, threat },
+                Some(pair.potential),
+                None,
+            );
+            log.record(
+                Key::Residual { asset: a, threat },
+                Some(pair.residual),
+                None,
+            );
             touched.push(threat);
         }
         for type_threat in &index.types[asset_type as usize].threats {
@@ -615,7 +632,11 @@ impl Engine {
             self.risk.by_level[pair.level as usize] += 1;
             let threat = pair.threat;
             log.record(Key::Potential { asset: a, threat }, None, Some(potential));
-            log.record(Key::Residual { asset: a, threat }, None, Some(pair.residual));
+            log.record(
+                Key::Residual { asset: a, threat },
+                None,
+                Some(pair.residual),
+            );
             self.risk.asset_pairs[a as usize].push(self.risk.pairs.len() as u32);
             self.risk.pairs.push(pair);
             touched.push(threat);
@@ -641,14 +662,17 @@ impl Engine {
             for (slot, p) in list.iter().enumerate() {
                 risk.pairs[*p as usize].slot = slot as u32;
             }
-            risk.potential_sum[t] =
-                Tree::new(Op::Sum, list.iter().map(|p| risk.pairs[*p as usize].potential));
-            risk.potential_max[t] =
-                Tree::new(Op::Max, list.iter().map(|p| risk.pairs[*p as usize].potential));
+            risk.potential_sum[t] = Tree::new(
+                Op::Sum,
+                list.iter().map(|p| risk.pairs[*p as usize].potential),
+            );
+            risk.potential_max[t] = Tree::new(
+                Op::Max,
+                list.iter().map(|p| risk.pairs[*p as usize].potential),
+            );
             risk.threat_pairs[t] = list;
             risk.refresh_threat(t);
         }
         self.risk.mark_dirty(a);
     }
 }
-

@@ -234,7 +234,10 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
         let number = c / schema.domains.len() + 1;
         let id = format!("{domain}.{number}");
         let objective = (params.objectives_per_domain > 0 && rng.unit() < 0.85).then(|| {
-            ObjectiveId::new(format!("O{domain}.{}", rng.below(params.objectives_per_domain) + 1))
+            ObjectiveId::new(format!(
+                "O{domain}.{}",
+                rng.below(params.objectives_per_domain) + 1
+            ))
         });
         let subcontrols = (0..per_control[c])
             .map(|k| {
@@ -323,13 +326,15 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
         }
         if params.vulnerabilities > 0 {
             for _ in 0..rng.below(3) {
-                matrices.asset_type_vulnerability.push(AssetTypeVulnerability {
-                    asset_type: AssetTypeId::new(format!("T{}", t + 1)),
-                    vulnerability: VulnerabilityId::new(format!(
-                        "V{}",
-                        rng.below(params.vulnerabilities) + 1
-                    )),
-                });
+                matrices
+                    .asset_type_vulnerability
+                    .push(AssetTypeVulnerability {
+                        asset_type: AssetTypeId::new(format!("T{}", t + 1)),
+                        vulnerability: VulnerabilityId::new(format!(
+                            "V{}",
+                            rng.below(params.vulnerabilities) + 1
+                        )),
+                    });
             }
         }
     }
@@ -375,11 +380,19 @@ fn synth_inputs(schema: &Schema, params: &Params, rng: &mut Rng) -> Inputs {
         if roll < params.na_share {
             inputs.answers.insert(sub.id.clone(), Answer::Na);
         } else if roll >= params.na_share + params.unanswered_share {
-            let answer = rng.pick(&[Answer::Yes, Answer::Yes, Answer::Partial, Answer::No, Answer::Unknown]);
+            let answer = rng.pick(&[
+                Answer::Yes,
+                Answer::Yes,
+                Answer::Partial,
+                Answer::No,
+                Answer::Unknown,
+            ]);
             inputs.answers.insert(sub.id.clone(), answer);
         }
         if rng.unit() < params.measured_share {
-            inputs.measured.insert(sub.id.clone(), rng.pick(&[0.0, 0.25, 0.5, 0.9, 1.0]));
+            inputs
+                .measured
+                .insert(sub.id.clone(), rng.pick(&[0.0, 0.25, 0.5, 0.9, 1.0]));
         }
     }
     if schema.asset_types.is_empty() {
@@ -387,7 +400,9 @@ fn synth_inputs(schema: &Schema, params: &Params, rng: &mut Rng) -> Inputs {
     }
     let plain = params.assets.saturating_sub(params.groups);
     for a in 0..params.assets {
-        let asset_type = schema.asset_types[rng.below(schema.asset_types.len())].id.clone();
+        let asset_type = schema.asset_types[rng.below(schema.asset_types.len())]
+            .id
+            .clone();
         let mut asset = Asset {
             id: AssetId::new(format!("a{}", a + 1)),
             name: format!("Asset {}", a + 1),
@@ -400,7 +415,9 @@ fn synth_inputs(schema: &Schema, params: &Params, rng: &mut Rng) -> Inputs {
         };
         if a >= plain && a > 0 {
             for _ in 0..2 + rng.below(3) {
-                asset.members.push(AssetId::new(format!("a{}", rng.below(a) + 1)));
+                asset
+                    .members
+                    .push(AssetId::new(format!("a{}", rng.below(a) + 1)));
             }
         } else if rng.unit() < 0.5 {
             for dimension in Dimension::ALL {

@@ -177,7 +177,10 @@ mod tests {
     fn empty_and_single_trees_hold_the_identity_or_the_leaf() {
         assert_eq!(Tree::new(Op::Sum, std::iter::empty()).total(), 0.0);
         assert_eq!(Tree::new(Op::Product, std::iter::empty()).total(), 1.0);
-        assert_eq!(Tree::new(Op::Max, std::iter::empty()).total(), f64::NEG_INFINITY);
+        assert_eq!(
+            Tree::new(Op::Max, std::iter::empty()).total(),
+            f64::NEG_INFINITY
+        );
         let mut single = Tree::new(Op::Sum, [2.0].into_iter());
         assert_eq!(single.total(), 2.0);
         single.set(0, 3.0);
@@ -185,4 +188,3 @@ mod tests {
         assert_eq!(single.total_with(0, 7.0), 7.0);
     }
 }
-

@@ -31,10 +31,18 @@ pub struct Profile {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<User>,
     /// Answers of the business meeting, keyed by question id.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub business_checklist: BTreeMap<BusinessQuestionId, Scalar>,
     /// Answers of the technical checklist, keyed by subcontrol id.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub answers: BTreeMap<SubControlId, Answer>,
     /// A few coarse assets.
     pub assets: Vec<Asset>,

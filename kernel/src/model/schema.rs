@@ -176,6 +176,20 @@ impl Schema {
             .unwrap_or_else(|| MaturityLevel::default_threshold(level))
     }
 
+    /// The size class of an enterprise (DESIGN.md 4.2): the first size, in the
+    /// schema's order, whose `max_employees` holds the head count and, when both
+    /// are known, whose `max_turnover_eur` holds the turnover; the largest size otherwise.
+    pub fn size_class(&self, employees: u32, turnover_eur: Option<f64>) -> Option<&Size> {
+        let fits = |size: &&Size| {
+            size.max_employees.is_none_or(|max| employees <= max)
+                && match (size.max_turnover_eur, turnover_eur) {
+                    (Some(max), Some(turnover)) => turnover <= max,
+                    _ => true,
+                }
+        };
+        self.sizes.iter().find(fits).or(self.sizes.last())
+    }
+
     /// The control-board bands, from the schema or the defaults (red < 50, amber < 80).
     pub fn status_bands(&self) -> StatusBands {
         self.status_bands.clone().unwrap_or_default()

@@ -2,7 +2,9 @@
 //! acting principal. The CLI (and later the HTTP server) only parse input,
 //! call one service, and render its result.
 
+mod documents;
 mod gegs;
+mod gsgs;
 mod shipped;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,6 +16,10 @@ use crate::schema_docs::Problems;
 use crate::store::{Batch, Repo, Store, StoreError};
 
 pub use gegs::{ImportOutcome, ImportStatus, SchemaCounts, SchemaDetails, SchemaListing};
+pub use gsgs::{
+    instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,
+    Updated,
+};
 pub use shipped::shipped_schema_files;
 
 /// The kernel: the store and the services over it.

@@ -1,0 +1,808 @@
+//! `mmsm isms ...`, `mmsm profile template` and `mmsm demo`: the GSGS commands.
+
+use std::path::{Path, PathBuf};
+
+use mmsm_kernel::access::Principal;
+use mmsm_kernel::engine::{Board, Change, Delta, Engine, Subject};
+use mmsm_kernel::model::{Answer, Dimension, SubControlId};
+use mmsm_kernel::profiles;
+use mmsm_kernel::reports;
+use mmsm_kernel::services::{Generated, Kernel};
+
+use crate::args::{Global, IsmsCommand, ProfileCommand, ReportFormat, SoaFormat};
+use crate::output::{print_json, Failure, Table};
+use crate::schema_cmd::service_failure;
+use crate::{open_kernel, principal};
+
+pub fn run_profile(global: &Global, command: &ProfileCommand) -> Result<(), Failure> {
+    let ProfileCommand::Template { schema, output } = command;
+    let kernel = open_kernel(global)?;
+    let stored = kernel
+        .schema(&principal(global), schema, None)
+        .map_err(service_failure)?;
+    let text = profiles::profile_template(&stored.schema);
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| Failure::from_error(format!("{}: {e}", path.display())))?;
+            if global.json {
+                return print_json(&serde_json::json!({ "schema": schema, "file": path }));
+            }
+            println!(
+                "wrote the profile template of schema {schema} to {}",
+                path.display()
+            );
+            Ok(())
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
+    let kernel = open_kernel(global)?;
+    let who = principal(global);
+    match command {
+        IsmsCommand::Generate { profile, schema } => {
+            generate(global, &kernel, &who, profile, schema.as_deref())
+        }
+        IsmsCommand::List => {
+            let list = kernel.list_isms(&who).map_err(service_failure)?;
+            if global.json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("no ISMS yet: generate one with `mmsm isms generate PROFILE` (or try `mmsm demo`)");
+                return Ok(());
+            }
+            let mut table = Table::new(&[
+                "ID",
+                "ENTERPRISE",
+                "SECTOR",
+                "SCHEMA",
+                "COMPLIANCE",
+                "LEVEL",
+                "TARGET",
+            ]);
+            for i in &list {
+                table.row(vec![
+                    i.id.to_string(),
+                    i.name.clone(),
+                    i.sector.to_string(),
+                    i.schema.clone(),
+                    pct(i.compliance),
+                    i.current.to_string(),
+                    i.target.to_string(),
+                ]);
+            }
+            table.print();
+            Ok(())
+        }
+        IsmsCommand::Show { id } => {
+            let record = kernel.isms(&who, id).map_err(service_failure)?;
+            if global.json {
+                return print_json(&record);
+            }
+            let e = &record.enterprise;
+            println!("{} ({})", e.name, record.id);
+            println!(
+                "sector {}, {} employees{}",
+                e.sector,
+                e.employees,
+                e.turnover_eur
+                    .map(|t| format!(", turnover {t} EUR"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "schema {}@{}: {}",
+                record.schema.id, record.schema.version, record.schema.reason
+            );
+            if let Some(s) = &record.speaker {
+                println!(
+                    "speaker: {}{}",
+                    s.name,
+                    s.email
+                        .as_ref()
+                        .map(|m| format!(" <{m}>"))
+                        .unwrap_or_default()
+                );
+            }
+            println!(
+                "compliance {} %, maturity level {} (target {})",
+                pct(record.board.compliance),
+                record.board.maturity.current,
+                record.board.maturity.target
+            );
+            println!(
+                "{} assets, {} answers, {} users",
+                record.inputs.assets.len(),
+                record.inputs.answers.len(),
+                record.users.len()
+            );
+            let inst = &record.instantiated;
+            println!(
+                "instantiated: {} regulations, {} procedures, {} artefacts, {} metrics",
+                inst.regulations.len(),
+                inst.procedures.len(),
+                inst.artefacts.len(),
+                inst.metrics.len()
+            );
+            for u in &record.users {
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                println!("  user {} ({}): {}", u.id, u.name, roles.join(", "));
+            }
+            Ok(())
+        }
+        IsmsCommand::Board { id, explain } => {
+            let (record, engine) = kernel.isms_engine(&who, id).map_err(service_failure)?;
+            let mut board = engine.board();
+            board.isms = record.id.to_string();
+            if global.json {
+                if *explain {
+                    let explanations = board_subjects(&board)
+                        .iter()
+                        .filter_map(|s| engine.explain(s).ok())
+                        .collect::<Vec<_>>();
+                    return print_json(
+                        &serde_json::json!({ "board": board, "explain": explanations }),
+                    );
+                }
+                return print_json(&board);
+            }
+            print_board(&board, &engine, *explain);
+            Ok(())
+        }
+        IsmsCommand::Risks { id, explain } => {
+            let (_, engine) = kernel.isms_engine(&who, id).map_err(service_failure)?;
+            let risks = engine.risks();
+            if global.json {
+                if *explain {
+                    let rows: Vec<_> = risks
+                        .iter()
+                        .map(|r| {
+                            let subject = Subject::Residual { asset: r.asset.clone(), threat: r.threat.clone() };
+                            serde_json::json!({ "risk": r, "explain": engine.explain(&subject).ok() })
+                        })
+                        .collect();
+                    return print_json(&rows);
+                }
+                return print_json(&risks);
+            }
+            if risks.is_empty() {
+                println!("no (asset, threat) pair: no asset type of the ISMS is exposed to a threat of its schema (see the TAD matrix with `mmsm schema export`)");
+                return Ok(());
+            }
+            let mut table = Table::new(&[
+                "ASSET",
+                "THREAT",
+                "IMPACT",
+                "PROB",
+                "POTENTIAL",
+                "VUL",
+                "RESIDUAL",
+                "LEVEL",
+            ]);
+            let mut explanations = Vec::new();
+            for r in &risks {
+                table.row(vec![
+                    r.asset.to_string(),
+                    r.threat.to_string(),
+                    num(r.impact),
+                    num(r.probability),
+                    num(r.potential),
+                    num(r.vulnerability),
+                    num(r.residual),
+                    r.level.to_string(),
+                ]);
+                if *explain {
+                    for subject in [
+                        Subject::Impact {
+                            asset: r.asset.clone(),
+                            threat: r.threat.clone(),
+                        },
+                        Subject::Potential {
+                            asset: r.asset.clone(),
+                            threat: r.threat.clone(),
+                        },
+                        Subject::Vulnerability(r.threat.clone()),
+                        Subject::Residual {
+                            asset: r.asset.clone(),
+                            threat: r.threat.clone(),
+                        },
+                    ] {
+                        if let Ok(e) = engine.explain(&subject) {
+                            explanations.push(e.formula);
+                        }
+                    }
+                }
+            }
+            table.print();
+            if *explain {
+                println!();
+                explanations.dedup();
+                for line in explanations {
+                    println!("{line}");
+                }
+            }
+            Ok(())
+        }
+        IsmsCommand::Plan { id, explain } => {
+            let (_, engine) = kernel.isms_engine(&who, id).map_err(service_failure)?;
+            let plan = engine.plan();
+            let explain_of = |p: &mmsm_kernel::engine::PlanItem| {
+                engine
+                    .explain(&Subject::PlanItem {
+                        control: p.control.clone(),
+                        level: p.level,
+                    })
+                    .ok()
+            };
+            if global.json {
+                if *explain {
+                    let rows: Vec<_> = plan
+                        .iter()
+                        .map(|p| serde_json::json!({ "item": p, "explain": explain_of(p) }))
+                        .collect();
+                    return print_json(&rows);
+                }
+                return print_json(&plan);
+            }
+            if plan.is_empty() {
+                println!(
+                    "the plan is empty: every applicable subcontrol up to the target level is met"
+                );
+                return Ok(());
+            }
+            let mut table = Table::new(&[
+                "RANK",
+                "CONTROL",
+                "LEVEL",
+                "SUBCONTROLS",
+                "EFFORT",
+                "RISK REDUCTION",
+            ]);
+            for p in &plan {
+                let subs: Vec<&str> = p.subcontrols.iter().map(|s| s.as_str()).collect();
+                table.row(vec![
+                    p.rank.to_string(),
+                    p.control.to_string(),
+                    p.level.to_string(),
+                    subs.join(" "),
+                    num(p.effort),
+                    num(p.risk_reduction),
+                ]);
+            }
+            table.print();
+            if *explain {
+                println!();
+                for p in &plan {
+                    if let Some(e) = explain_of(p) {
+                        println!("{}. {}", p.rank, e.formula);
+                    }
+                }
+            }
+            Ok(())
+        }
+        IsmsCommand::Answer {
+            id,
+            subcontrol,
+            answer,
+        } => {
+            let answer = Answer::parse(answer).ok_or_else(|| {
+                Failure::from_error(format!(
+                    "`{answer}` is not an answer; expected yes, partial, no, na or unknown"
+                ))
+            })?;
+            let change = Change::Answer {
+                subcontrol: SubControlId::new(subcontrol.clone()),
+                answer: Some(answer),
+            };
+            let updated = kernel
+                .update_isms(&who, id, change, "answer")
+                .map_err(service_failure)?;
+            print_update(global, &updated.changed, &updated)
+        }
+        IsmsCommand::Asset { id, asset, value } => {
+            let values = parse_values(value).map_err(Failure::from_error)?;
+            let record = kernel.isms(&who, id).map_err(service_failure)?;
+            let Some(mut current) = record
+                .inputs
+                .assets
+                .iter()
+                .find(|a| a.id.as_str() == asset)
+                .cloned()
+            else {
+                let known: Vec<&str> = record.inputs.assets.iter().map(|a| a.id.as_str()).collect();
+                return Err(Failure::from_error(format!(
+                    "asset `{asset}` not found in ISMS {id}; its assets are {}",
+                    known.join(", ")
+                )));
+            };
+            current.values = values;
+            current.strategic_value = None;
+            current.requirements.clear();
+            let change = Change::AssetValue { asset: current };
+            let updated = kernel
+                .update_isms(&who, id, change, "asset")
+                .map_err(service_failure)?;
+            print_update(global, &updated.changed, &updated)
+        }
+        IsmsCommand::Soa { id, format, output } => {
+            let (name, rows) = kernel.soa(&who, id).map_err(service_failure)?;
+            match format {
+                SoaFormat::Xlsx => {
+                    let Some(path) = output else {
+                        return Err(Failure::from_error(
+                            "--format xlsx writes a file: give it with -o FILE",
+                        ));
+                    };
+                    reports::write_soa_xlsx(
+                        &rows,
+                        &format!("Statement of Applicability: {name}"),
+                        path,
+                    )
+                    .map_err(|e| Failure::from_error(format!("{}: {e}", path.display())))?;
+                    done(global, path, rows.len())
+                }
+                SoaFormat::Csv => {
+                    match output {
+                        Some(path) => {
+                            let file = std::fs::File::create(path).map_err(|e| {
+                                Failure::from_error(format!("{}: {e}", path.display()))
+                            })?;
+                            reports::write_soa_csv(&rows, file).map_err(Failure::from_error)?;
+                            return done(global, path, rows.len());
+                        }
+                        None => reports::write_soa_csv(&rows, std::io::stdout())
+                            .map_err(Failure::from_error)?,
+                    }
+                    Ok(())
+                }
+                SoaFormat::Table => {
+                    if global.json {
+                        return print_json(&rows);
+                    }
+                    let mut table = Table::new(&[
+                        "CONTROL",
+                        "TITLE",
+                        "APPLIES",
+                        "COMPLIANCE",
+                        "STATUS",
+                        "IMPLEMENTED BY",
+                    ]);
+                    for r in &rows {
+                        table.row(vec![
+                            r.control.clone(),
+                            r.title.clone(),
+                            if r.applicable {
+                                "yes".into()
+                            } else {
+                                format!("no: {}", r.reason)
+                            },
+                            pct(r.compliance),
+                            r.status.clone(),
+                            r.implemented_by.join("; "),
+                        ]);
+                    }
+                    table.print();
+                    Ok(())
+                }
+            }
+        }
+        IsmsCommand::Report { id, format, output } => {
+            let view = kernel.report(&who, id).map_err(service_failure)?;
+            let text = match format {
+                ReportFormat::Html => reports::render_html(&view).map_err(Failure::from_error)?,
+                ReportFormat::Md => reports::render_markdown(&view).map_err(Failure::from_error)?,
+                ReportFormat::Json => {
+                    serde_json::to_string_pretty(&view).map_err(Failure::from_error)?
+                }
+            };
+            std::fs::write(output, text)
+                .map_err(|e| Failure::from_error(format!("{}: {e}", output.display())))?;
+            if global.json {
+                return print_json(&serde_json::json!({ "isms": id, "report": output }));
+            }
+            println!("wrote the report of {id} to {}", output.display());
+            Ok(())
+        }
+        IsmsCommand::History { id } => {
+            let events = kernel.isms_history(&who, id).map_err(service_failure)?;
+            if global.json {
+                return print_json(&events);
+            }
+            for e in &events {
+                let change = e.change.as_ref().map(describe_change).unwrap_or_default();
+                println!("{} {} {} {}", date_time(e.at), e.user, e.cause, change);
+                for d in &e.deltas {
+                    println!("    {} {} -> {}", d.subject, opt(d.before), opt(d.after));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn generate(
+    global: &Global,
+    kernel: &Kernel,
+    who: &Principal,
+    path: &Path,
+    schema: Option<&str>,
+) -> Result<(), Failure> {
+    if !path.is_dir() {
+        let generated = kernel
+            .generate_isms_file(who, path, schema)
+            .map_err(service_failure)?;
+        if global.json {
+            return print_json(&generated);
+        }
+        print_generated(&generated);
+        return Ok(());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Failure::from_error(format!("{}: {e}", path.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Failure::from_error(format!(
+            "{} holds no profile (.yaml, .yml or .json files)",
+            path.display()
+        )));
+    }
+    let bar = if global.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} profiles {elapsed} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let mut generated = Vec::new();
+    let mut failed = Vec::new();
+    for file in &files {
+        bar.set_message(
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        match kernel.generate_isms_file(who, file, schema) {
+            Ok(g) => {
+                generated.push(serde_json::json!({ "file": file, "id": g.id, "schema": g.schema }))
+            }
+            Err(e) => failed.push((file.clone(), e.to_string())),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if global.json {
+        let failures: Vec<_> = failed
+            .iter()
+            .map(|(f, e)| serde_json::json!({ "file": f, "error": e }))
+            .collect();
+        print_json(&serde_json::json!({ "generated": generated, "failed": failures }))?;
+    } else {
+        println!(
+            "generated {} ISMSs from {}",
+            generated.len(),
+            path.display()
+        );
+        for (file, error) in &failed {
+            eprintln!("failed: {}: {}", file.display(), error.trim_end());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::from_error(format!(
+            "{} of {} profiles failed",
+            failed.len(),
+            files.len()
+        )))
+    }
+}
+
+fn print_generated(g: &Generated) {
+    println!("{}", g.id);
+    eprintln!(
+        "schema {}@{}: {}",
+        g.schema.id, g.schema.version, g.schema.reason
+    );
+    eprintln!(
+        "compliance {} %, maturity level {} (target {}), highest risk {}",
+        pct(g.board.compliance),
+        g.board.maturity.current,
+        g.board.maturity.target,
+        num(g.board.risk.max)
+    );
+}
+
+/// Every figure of the board, for `--explain`.
+fn board_subjects(board: &Board) -> Vec<Subject> {
+    let mut subjects = vec![
+        Subject::Isms,
+        Subject::MaturityCurrent,
+        Subject::MaturityTarget,
+    ];
+    subjects.extend(
+        board
+            .maturity
+            .levels
+            .iter()
+            .map(|l| Subject::Level(l.level)),
+    );
+    subjects.extend(board.domains.iter().map(|d| Subject::Domain(d.id.clone())));
+    subjects.extend(
+        board
+            .controls
+            .iter()
+            .map(|c| Subject::Control(c.id.clone())),
+    );
+    subjects.extend([Subject::RiskMax, Subject::RiskMean]);
+    subjects
+}
+
+fn print_board(board: &Board, engine: &Engine, explain: bool) {
+    let why = |subject: Subject| {
+        if explain {
+            if let Ok(e) = engine.explain(&subject) {
+                println!("    {}", e.formula);
+            }
+        }
+    };
+    println!(
+        "ISMS {} (schema {}@{})",
+        board.isms, board.schema.id, board.schema.version
+    );
+    println!("compliance: {} %", pct(board.compliance));
+    why(Subject::Isms);
+    println!(
+        "maturity: level {} of 3, target {}",
+        board.maturity.current, board.maturity.target
+    );
+    why(Subject::MaturityCurrent);
+    why(Subject::MaturityTarget);
+    for l in &board.maturity.levels {
+        println!(
+            "  level {}: {} % (needs {} %){}",
+            l.level,
+            pct(l.compliance),
+            pct(Some(l.threshold)),
+            if l.reached { ", reached" } else { "" }
+        );
+        why(Subject::Level(l.level));
+    }
+    if board.flagged > 0 {
+        println!(
+            "{} questions unanswered or unknown: they count as `no` until answered",
+            board.flagged
+        );
+    }
+    println!("\ndomains:");
+    for d in &board.domains {
+        println!("  {:<6} {} %", d.id.as_str(), pct(d.compliance));
+        why(Subject::Domain(d.id.clone()));
+    }
+    println!("\ncontrols:");
+    let mut table = Table::new(&["CONTROL", "COMPLIANCE", "STATUS"]);
+    for c in &board.controls {
+        table.row(vec![
+            c.id.to_string(),
+            pct(c.compliance),
+            serde_json::to_value(c.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        ]);
+    }
+    if explain {
+        for c in &board.controls {
+            println!("  {} {} %", c.id, pct(c.compliance));
+            why(Subject::Control(c.id.clone()));
+        }
+    } else {
+        table.print();
+    }
+    let r = &board.risk;
+    println!(
+        "\nrisk: max {}, mean {}, pairs by level {:?}",
+        num(r.max),
+        num(r.mean),
+        r.by_level
+    );
+    why(Subject::RiskMax);
+    why(Subject::RiskMean);
+}
+
+fn print_update(
+    global: &Global,
+    changed: &[Delta],
+    updated: &mmsm_kernel::services::Updated,
+) -> Result<(), Failure> {
+    if global.json {
+        return print_json(updated);
+    }
+    if changed.is_empty() {
+        println!(
+            "nothing changed: {} already holds this value",
+            describe_change(&updated.change)
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} values changed",
+        describe_change(&updated.change),
+        changed.len()
+    );
+    for d in changed {
+        println!("  {} {} -> {}", d.subject, opt(d.before), opt(d.after));
+    }
+    Ok(())
+}
+
+fn describe_change(change: &Change) -> String {
+    match change {
+        Change::Answer { subcontrol, answer } => {
+            format!(
+                "answer {subcontrol} = {}",
+                answer.map_or("unanswered".to_owned(), |a| a.to_string())
+            )
+        }
+        Change::AssetValue { asset } => {
+            let values: Vec<String> = asset
+                .values
+                .iter()
+                .map(|(d, v)| format!("{}={v}", d.letter()))
+                .collect();
+            format!("asset {} {}", asset.id, values.join(","))
+        }
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn done(global: &Global, path: &Path, rows: usize) -> Result<(), Failure> {
+    if global.json {
+        return print_json(&serde_json::json!({ "file": path, "rows": rows }));
+    }
+    println!("wrote {rows} controls to {}", path.display());
+    Ok(())
+}
+
+/// Parses `D=8,I=6,C=5`.
+fn parse_values(text: &str) -> Result<std::collections::BTreeMap<Dimension, f64>, String> {
+    let mut values = std::collections::BTreeMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (d, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not DIMENSION=VALUE; expected e.g. D=8,I=6,C=5"))?;
+        let dimension = Dimension::parse(d.trim())
+            .ok_or_else(|| format!("`{d}` is not a dimension; expected D, I, C, A or T"))?;
+        let value: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{v}` is not a number; expected a value 0..10"))?;
+        if !(0.0..=10.0).contains(&value) {
+            return Err(format!(
+                "{d}={value} is out of range; expected a value 0..10"
+            ));
+        }
+        values.insert(dimension, value);
+    }
+    if values.is_empty() {
+        return Err("no value given; expected e.g. --value D=8,I=6,C=5".into());
+    }
+    Ok(values)
+}
+
+/// A compliance as people read it: one decimal, `n/a` when not applicable.
+pub fn pct(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
+}
+
+fn num(value: f64) -> String {
+    format!("{value:.2}")
+}
+
+fn opt(value: Option<f64>) -> String {
+    value.map_or_else(
+        || "n/a".to_owned(),
+        |v| {
+            let text = format!("{v:.4}");
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        },
+    )
+}
+
+fn date_time(seconds: u64) -> String {
+    chrono::DateTime::from_timestamp(seconds as i64, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// `mmsm demo`: the sample SME's ISMS, its board, the top of its plan, and its report.
+pub fn demo(global: &Global, out: &Path) -> Result<(), Failure> {
+    let kernel = open_kernel(global)?;
+    let who = principal(global);
+    let profile =
+        profiles::parse_profile(Path::new(DEMO_PROFILE_PATH), DEMO_PROFILE).map_err(|p| {
+            Failure::from_error(format!(
+                "the sample profile is invalid (a defect of this build): {p}"
+            ))
+        })?;
+    let generated = kernel
+        .generate_isms(&who, profile, Some(Path::new(DEMO_PROFILE_PATH)), None)
+        .map_err(service_failure)?;
+    let id = generated.id.to_string();
+    let view = kernel.report(&who, &id).map_err(service_failure)?;
+    let html = reports::render_html(&view).map_err(Failure::from_error)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::from_error(format!("{}: {e}", out.display())))?;
+    let report = out.join(format!("{id}-report.html"));
+    std::fs::write(&report, html)
+        .map_err(|e| Failure::from_error(format!("{}: {e}", report.display())))?;
+    if global.json {
+        return print_json(
+            &serde_json::json!({ "isms": id, "report": report, "board": generated.board }),
+        );
+    }
+    let b = &generated.board;
+    println!(
+        "{} ({id}), generated from schema {}@{}",
+        view.enterprise, generated.schema.id, generated.schema.version
+    );
+    println!("  {}", generated.schema.reason);
+    println!(
+        "compliance {} %, maturity level {} of 3 (target {})",
+        pct(b.compliance),
+        b.maturity.current,
+        b.maturity.target
+    );
+    for l in &b.maturity.levels {
+        println!(
+            "  level {}: {} % (needs {} %){}",
+            l.level,
+            pct(l.compliance),
+            pct(Some(l.threshold)),
+            if l.reached { ", reached" } else { "" }
+        );
+    }
+    println!(
+        "risk: highest {}, mean {}, pairs by level {:?}",
+        num(b.risk.max),
+        num(b.risk.mean),
+        b.risk.by_level
+    );
+    println!("\ntop of the improvement plan:");
+    for p in view.plan.iter().take(5) {
+        println!(
+            "  {}. [level {}] {} (risk reduction {})",
+            p.rank,
+            p.level,
+            p.control,
+            num(p.risk_reduction)
+        );
+        for a in p.actions.iter().take(3) {
+            println!("       - {a}");
+        }
+    }
+    println!("\nreport: {}", report.display());
+    println!("next: mmsm isms board {id} | mmsm isms plan {id} --explain | mmsm isms answer {id} SUBCONTROL yes");
+    Ok(())
+}
+
+const DEMO_PROFILE_PATH: &str = "schemas/examples/dental-clinic.yaml";
+const DEMO_PROFILE: &str = include_str!("../../schemas/examples/dental-clinic.yaml");
