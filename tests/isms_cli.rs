@@ -1,0 +1,345 @@
+//! GSGS through the real binary: generation, incremental updates, SoA and report.
+
+mod common;
+
+use common::Mmsm;
+use serde_json::Value;
+
+const WORKED: &str = "tests/fixtures/worked";
+const PROFILE: &str = "tests/fixtures/worked-profile.yaml";
+
+fn close(a: &Value, b: f64) -> bool {
+    (a.as_f64().unwrap_or(f64::NAN) - b).abs() < 1e-9
+}
+
+fn with_worked_schema() -> Mmsm {
+    let m = Mmsm::new();
+    m.run(&["schema", "import", WORKED]).ok();
+    m
+}
+
+fn generate(m: &Mmsm, profile: &str) -> Value {
+    m.run(&["isms", "generate", profile, "--json"]).ok().json()
+}
+
+#[test]
+fn generation_gives_the_worked_example_exactly() {
+    let m = with_worked_schema();
+    let out = generate(&m, PROFILE);
+    let id = out["id"].as_str().unwrap().to_owned();
+    assert_eq!(id, "worked-example");
+    assert_eq!(out["schema"]["id"], "worked");
+    assert!(
+        out["schema"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sector `health` and size `small`"),
+        "{}",
+        out["schema"]
+    );
+    let board = &out["board"];
+    assert_eq!(board["isms"], id.as_str());
+    // C(8.20) = 0.5, C(8.6) = 1: the domain and ISMS are their mean.
+    assert!(close(&board["compliance"], 75.0), "{board}");
+    assert_eq!(
+        board["maturity"]["current"], 0,
+        "level 1 needs 80 %: 2 of 3 yes is 66.7 %"
+    );
+    assert_eq!(board["maturity"]["target"], 1);
+
+    let risks = m.run(&["isms", "risks", &id, "--json"]).ok().json();
+    let r = &risks[0];
+    assert_eq!(
+        (r["asset"].as_str(), r["threat"].as_str()),
+        (Some("erp"), Some("A.24"))
+    );
+    assert!(close(&r["impact"], 72.0), "{r}");
+    assert!(close(&r["potential"], 43.2), "{r}");
+    assert!(close(&r["vulnerability"], 36.0), "{r}");
+    assert!(close(&r["residual"], 15.552), "{r}");
+    assert_eq!(r["level"], 2);
+
+    let plan = m.run(&["isms", "plan", &id, "--json"]).ok().json();
+    assert_eq!(plan[0]["control"], "8.20");
+    assert_eq!(plan[0]["subcontrols"][0], "8.20.2");
+    assert!(
+        close(&plan[0]["risk_reduction"], 43.2 * (36.0 - 12.0) / 100.0),
+        "{plan}"
+    );
+
+    let explained = m.run(&["isms", "risks", &id, "--explain"]).ok().stdout;
+    assert!(
+        explained.contains("residual(erp, A.24) = 43.2 * 36 / 100"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("Vul(A.24) = 100 * (1 - 0.5*0.8) * (1 - 1*0.4)"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn a_profile_with_a_bad_id_fails_located_and_stores_nothing() {
+    let m = with_worked_schema();
+    let bad = m.path("bad.yaml");
+    let text = std::fs::read_to_string(common::repo_root().join(PROFILE))
+        .unwrap()
+        .replace("8.20.2", "8.20.9");
+    std::fs::write(&bad, text).unwrap();
+    let run = m.run(&["isms", "generate", bad.to_str().unwrap()]).fails();
+    assert!(
+        run.stderr.contains("bad.yaml: answer `8.20.9`: unknown subcontrol; expected a subcontrol of schema `worked` (did you mean `8.20.1`?)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        m.run(&["isms", "list", "--json"]).ok().json(),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn answers_one_by_one_equal_generating_from_the_final_profile() {
+    let m = with_worked_schema();
+    let first = generate(&m, PROFILE)["id"].as_str().unwrap().to_owned();
+    let step = m
+        .run(&["isms", "answer", &first, "8.20.2", "yes", "--json"])
+        .ok()
+        .json();
+    let changed: Vec<&str> = step["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["subject"].as_str().unwrap())
+        .collect();
+    assert!(changed.contains(&"control:8.20"), "{changed:?}");
+    assert!(changed.contains(&"risk:erp/A.24"), "{changed:?}");
+    m.run(&["isms", "answer", &first, "8.6.1", "partial"]).ok();
+
+    let final_profile = m.path("final.yaml");
+    let text = std::fs::read_to_string(common::repo_root().join(PROFILE))
+        .unwrap()
+        .replace("\"8.20.2\": no", "\"8.20.2\": yes")
+        .replace("\"8.6.1\": yes", "\"8.6.1\": partial");
+    std::fs::write(&final_profile, text).unwrap();
+    let second = generate(&m, final_profile.to_str().unwrap())["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(second, "worked-example-2");
+
+    let board = |id: &str| {
+        let mut b = m.run(&["isms", "board", id, "--json"]).ok().json();
+        b["isms"] = Value::Null;
+        b
+    };
+    assert_eq!(board(&first), board(&second));
+    let risks = |id: &str| m.run(&["isms", "risks", id, "--json"]).ok().json();
+    assert_eq!(risks(&first), risks(&second));
+
+    let history = m.run(&["isms", "history", &first, "--json"]).ok().json();
+    let causes: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cause"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes, ["generate", "answer", "answer"]);
+}
+
+#[test]
+fn asset_revaluation_changes_the_risk() {
+    let m = with_worked_schema();
+    let id = generate(&m, PROFILE)["id"].as_str().unwrap().to_owned();
+    let out = m
+        .run(&[
+            "isms",
+            "asset",
+            &id,
+            "erp",
+            "--value",
+            "D=10,I=6,C=5",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let risk = out["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["subject"] == "risk:erp/A.24")
+        .unwrap();
+    assert!(
+        close(&risk["before"], 15.552) && close(&risk["after"], 90.0 * 0.6 * 0.36),
+        "{risk}"
+    );
+    let bad = m
+        .run(&["isms", "asset", &id, "erp", "--value", "D=12"])
+        .fails();
+    assert!(
+        bad.stderr
+            .contains("D=12 is out of range; expected a value 0..10"),
+        "{}",
+        bad.stderr
+    );
+    let unknown = m.run(&["isms", "answer", &id, "9.9.9", "yes"]).fails();
+    assert!(unknown.stderr.contains("9.9.9"), "{}", unknown.stderr);
+}
+
+#[test]
+fn the_xlsx_soa_has_one_row_per_control() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let m = with_worked_schema();
+    let id = generate(&m, PROFILE)["id"].as_str().unwrap().to_owned();
+    let path = m.path("soa.xlsx");
+    m.run(&[
+        "isms",
+        "soa",
+        &id,
+        "--format",
+        "xlsx",
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .ok();
+    let mut workbook: Xlsx<_> = open_workbook(&path).unwrap();
+    let range = workbook
+        .worksheet_range("Statement of Applicability")
+        .unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let header = rows
+        .iter()
+        .position(|r| r.first().map(String::as_str) == Some("Control"))
+        .unwrap();
+    let controls: Vec<&str> = rows[header + 1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(controls, ["8.20", "8.6"]);
+    assert_eq!(rows[header + 1][5], "50");
+
+    let csv = m.run(&["isms", "soa", &id, "--format", "csv"]).ok().stdout;
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}
+
+#[test]
+fn the_html_report_parses_and_holds_the_board_figures() {
+    let m = with_worked_schema();
+    let id = generate(&m, PROFILE)["id"].as_str().unwrap().to_owned();
+    let path = m.path("report.html");
+    m.run(&[
+        "isms",
+        "report",
+        &id,
+        "--format",
+        "html",
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .ok();
+    let html = std::fs::read_to_string(&path).unwrap();
+    let dom = tl::parse(&html, tl::ParserOptions::default()).unwrap();
+    let parser = dom.parser();
+    let text_of = |id: &str| {
+        dom.get_element_by_id(id)
+            .and_then(|h| h.get(parser))
+            .map(|n| n.inner_text(parser).into_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(text_of("compliance"), "75.0&nbsp;%");
+    assert_eq!(text_of("maturity"), "0 of 3");
+    assert_eq!(text_of("risk-max"), "15.55");
+    let svgs = dom.query_selector("svg").unwrap().count();
+    assert_eq!(svgs, 3, "gauge, domain bars and heat map");
+    assert!(
+        !html.contains("<script"),
+        "the report is self-contained and static"
+    );
+
+    let md = m.path("report.md");
+    m.run(&[
+        "isms",
+        "report",
+        &id,
+        "--format",
+        "md",
+        "-o",
+        md.to_str().unwrap(),
+    ])
+    .ok();
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.contains("Overall compliance: **75.0 %**"), "{md}");
+}
+
+#[test]
+fn generating_a_folder_reports_failures_per_file_and_goes_on() {
+    let m = with_worked_schema();
+    let dir = m.path("profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read_to_string(common::repo_root().join(PROFILE)).unwrap();
+    for n in 0..3 {
+        std::fs::write(
+            dir.join(format!("p{n}.yaml")),
+            good.replace("Worked Example", &format!("Enterprise {n}")),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("p9.yaml"), good.replace("type: HW", "type: XX")).unwrap();
+    let run = m
+        .run(&["isms", "generate", dir.to_str().unwrap(), "--json"])
+        .fails();
+    let out = run.json();
+    assert_eq!(out["generated"].as_array().unwrap().len(), 3);
+    assert_eq!(out["failed"].as_array().unwrap().len(), 1);
+    assert!(out["failed"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("unknown asset type `XX`"));
+    assert_eq!(
+        m.run(&["isms", "list", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn only_consultants_generate() {
+    let m = with_worked_schema();
+    let run = m.run(&["isms", "generate", PROFILE, "--as", "ana"]).fails();
+    assert!(
+        run.stderr.contains("`ana` may not generate an ISMS"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_profile_template_lists_every_question() {
+    let m = with_worked_schema();
+    let out = m.path("template.yaml");
+    m.run(&[
+        "profile",
+        "template",
+        "--schema",
+        "worked",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let text = std::fs::read_to_string(out).unwrap();
+    for id in ["8.20.1", "8.20.2", "8.6.1"] {
+        assert!(
+            text.contains(&format!("# \"{id}\": unknown")),
+            "{id}\n{text}"
+        );
+    }
+    assert!(text.contains("# ===== 8 Technological ====="), "{text}");
+    assert!(
+        text.contains("# [level 1] Is the office network behind a firewall?"),
+        "{text}"
+    );
+}
