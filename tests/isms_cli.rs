@@ -33,7 +33,7 @@ fn generation_gives_the_worked_example_exactly() {
         out["schema"]["reason"]
             .as_str()
             .unwrap()
-            .contains("sector `health` and size `small`"),
+            .contains("sector `veterinary` and size `small`"),
         "{}",
         out["schema"]
     );

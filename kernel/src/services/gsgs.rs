@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +12,7 @@ use crate::access::Principal;
 use crate::engine::{Board, Change, Delta, Engine, Inputs};
 use crate::model::*;
 use crate::profiles;
-use crate::store::{Repo, StoredSchema};
+use crate::store::Repo;
 
 use super::{audit, Kernel, Result, ServiceError};
 
@@ -138,22 +137,22 @@ impl Kernel {
     /// Chooses the schema for a profile (DESIGN.md 5): explicit (`--schema`,
     /// then the profile's `schema:`), else the schema whose sector matches and
     /// whose size class holds the enterprise, else `base`.
-    pub fn choose_schema(
-        &self,
-        profile: &Profile,
-        explicit: Option<&str>,
-    ) -> Result<(StoredSchema, SchemaChoice)> {
-        let pick = |id: &str, reason: String| -> Result<(StoredSchema, SchemaChoice)> {
-            let stored = self.schema(&Principal::system(), id, None)?;
-            let version = stored.schema.schema.version;
-            Ok((
-                stored,
-                SchemaChoice {
-                    id: SchemaId::new(id),
-                    version,
-                    reason,
-                },
-            ))
+    pub fn choose_schema(&self, profile: &Profile, explicit: Option<&str>) -> Result<SchemaChoice> {
+        let pick = |id: &str, reason: String| -> Result<SchemaChoice> {
+            let version = match self.store().schema_versions(id)?.last() {
+                Some(v) => *v,
+                None => {
+                    self.schema(&Principal::system(), id, None)?
+                        .schema
+                        .schema
+                        .version
+                }
+            };
+            Ok(SchemaChoice {
+                id: SchemaId::new(id),
+                version,
+                reason,
+            })
         };
         if let Some(id) = explicit {
             return pick(id, format!("given on the command line (--schema {id})"));
@@ -163,14 +162,16 @@ impl Kernel {
         }
         let e = &profile.enterprise;
         for id in self.store().schema_ids()? {
-            let Some(stored) = self.store().schema(&id, None)? else {
+            let Some(latest) = self.store().schema_versions(&id)?.last().copied() else {
                 continue;
             };
-            let header = &stored.schema.schema;
+            let index = self.schema_index(&Principal::system(), &id, latest)?;
+            let schema = index.schema();
+            let header = &schema.schema;
             if !header.applies_to.sectors.iter().any(|s| *s == e.sector) {
                 continue;
             }
-            let Some(size) = stored.schema.size_class(e.employees, e.turnover_eur) else {
+            let Some(size) = schema.size_class(e.employees, e.turnover_eur) else {
                 continue;
             };
             let sizes = &header.applies_to.sizes;
@@ -185,14 +186,11 @@ impl Kernel {
                         .unwrap_or_default()
                 );
                 let version = header.version;
-                return Ok((
-                    stored,
-                    SchemaChoice {
-                        id: SchemaId::new(id),
-                        version,
-                        reason,
-                    },
-                ));
+                return Ok(SchemaChoice {
+                    id: SchemaId::new(id),
+                    version,
+                    reason,
+                });
             }
         }
         pick(
@@ -227,8 +225,9 @@ impl Kernel {
         explicit_schema: Option<&str>,
     ) -> Result<Generated> {
         principal.require(Zone::Generation, "generate an ISMS")?;
-        let (stored, choice) = self.choose_schema(&profile, explicit_schema)?;
-        let schema = Arc::new(stored.schema);
+        let choice = self.choose_schema(&profile, explicit_schema)?;
+        let index = self.schema_index(principal, choice.id.as_str(), choice.version)?;
+        let schema = index.schema().clone();
         let problems = profiles::validate_profile(&profile, &schema, file);
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
@@ -242,15 +241,11 @@ impl Kernel {
             business: profile.business_checklist.clone(),
             ..Inputs::default()
         };
-        let engine = Engine::new(schema.clone(), inputs);
+        let engine = Engine::with_index(index, inputs);
         let instantiated = instantiate(&schema, &engine.board());
         let now = self.now();
         self.store().write(|store, batch| {
-            let id = unique_id(&profile.enterprise.name, |candidate| {
-                Ok(store
-                    .get::<serde_json::Value>(Repo::Isms, &isms_key(candidate))?
-                    .is_some())
-            })?;
+            let id = unique_id(&profile.enterprise.name, store)?;
             let mut board = engine.board();
             board.isms = id.to_string();
             let record = IsmsRecord {
@@ -339,12 +334,9 @@ impl Kernel {
     /// The engine of an ISMS, built from its schema version and inputs.
     pub fn isms_engine(&self, principal: &Principal, id: &str) -> Result<(IsmsRecord, Engine)> {
         let record = self.isms(principal, id)?;
-        let stored = self.schema(
-            principal,
-            record.schema.id.as_str(),
-            Some(record.schema.version),
-        )?;
-        let engine = Engine::new(Arc::new(stored.schema), record.inputs.clone());
+        let index =
+            self.schema_index(principal, record.schema.id.as_str(), record.schema.version)?;
+        let engine = Engine::with_index(index, record.inputs.clone());
         Ok((record, engine))
     }
 
@@ -441,7 +433,7 @@ fn record_history(
 }
 
 /// A readable id from the enterprise's name, unique in the store.
-fn unique_id(name: &str, exists: impl Fn(&str) -> Result<bool>) -> Result<IsmsId> {
+fn unique_id(name: &str, store: &crate::store::Store) -> Result<IsmsId> {
     let mut slug = String::new();
     for c in name.to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
@@ -452,16 +444,18 @@ fn unique_id(name: &str, exists: impl Fn(&str) -> Result<bool>) -> Result<IsmsId
     }
     let slug = slug.trim_end_matches('-');
     let slug = if slug.is_empty() { "isms" } else { slug };
-    if !exists(slug)? {
+    let taken: std::collections::HashSet<String> = store
+        .keys(Repo::Isms, &isms_key(slug))?
+        .into_iter()
+        .filter_map(|k| k.strip_prefix("isms/").map(str::to_owned))
+        .collect();
+    if !taken.contains(slug) {
         return Ok(IsmsId::new(slug));
     }
-    for n in 2.. {
-        let candidate = format!("{slug}-{n}");
-        if !exists(&candidate)? {
-            return Ok(IsmsId::new(candidate));
-        }
-    }
-    unreachable!("some suffix is free")
+    let n = (2..)
+        .find(|n| !taken.contains(&format!("{slug}-{n}")))
+        .unwrap_or(2);
+    Ok(IsmsId::new(format!("{slug}-{n}")))
 }
 
 /// The regulations, artefacts, procedures and metrics linked to the

@@ -7,11 +7,14 @@ mod gegs;
 mod gsgs;
 mod shipped;
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::access::{Forbidden, Principal};
+use crate::engine::SchemaIndex;
 use crate::schema_docs::Problems;
 use crate::store::{Batch, Repo, Store, StoreError};
 
@@ -26,6 +29,8 @@ pub use shipped::shipped_schema_files;
 #[derive(Debug, Clone)]
 pub struct Kernel {
     store: Store,
+    /// Engine indices of schema versions, which are immutable: built once per process.
+    indices: Arc<RwLock<HashMap<(String, u32), Arc<SchemaIndex>>>>,
 }
 
 /// Errors of the services.
@@ -92,7 +97,35 @@ pub struct AuditEntry {
 impl Kernel {
     /// A kernel over `store`.
     pub fn new(store: Store) -> Self {
-        Kernel { store }
+        Kernel {
+            store,
+            indices: Arc::default(),
+        }
+    }
+
+    /// The engine index of schema `id` at `version`, read and built once.
+    pub fn schema_index(
+        &self,
+        principal: &Principal,
+        id: &str,
+        version: u32,
+    ) -> Result<Arc<SchemaIndex>> {
+        let key = (id.to_owned(), version);
+        if let Some(index) = self
+            .indices
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(index.clone());
+        }
+        let stored = self.schema(principal, id, Some(version))?;
+        let index = Arc::new(SchemaIndex::new(Arc::new(stored.schema)));
+        self.indices
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, index.clone());
+        Ok(index)
     }
 
     /// The store (read access for the edges, e.g. `--json` views).
