@@ -75,6 +75,8 @@ pub struct LevelView {
     pub threshold: f64,
     /// Reached?
     pub reached: bool,
+    /// Mandatory questions of the level not fully met.
+    pub mandatory_failing: usize,
 }
 
 /// A domain bar.
@@ -203,6 +205,7 @@ pub fn report_view(
             compliance: l.compliance,
             threshold: l.threshold,
             reached: l.reached,
+            mandatory_failing: l.mandatory_failing,
         })
         .collect();
     let angle = std::f64::consts::PI * (1.0 - f64::from(board.maturity.current) / 3.0);
