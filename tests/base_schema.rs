@@ -1,0 +1,640 @@
+//! The shipped base schema EB (issue 4): counts, coverage and the rules its content must
+//! keep, checked on `schemas/base` as the kernel's loader reads it. Also checks the
+//! `schemas/health-small` sector clone.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use mmsm_kernel::model::*;
+use mmsm_kernel::schema_docs::load_path;
+
+fn load(folder: &str) -> Schema {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(folder);
+    match load_path(&path) {
+        Ok(loaded) => loaded.schema,
+        Err(problems) => panic!("schemas/{folder} does not load:\n{problems}"),
+    }
+}
+
+fn base() -> &'static Schema {
+    static BASE: OnceLock<Schema> = OnceLock::new();
+    BASE.get_or_init(|| load("base"))
+}
+
+fn official_control_ids() -> Vec<String> {
+    let ranges = [(5, 37), (6, 8), (7, 14), (8, 34)];
+    ranges
+        .iter()
+        .flat_map(|&(theme, n)| (1..=n).map(move |i| format!("{theme}.{i}")))
+        .collect()
+}
+
+const GROUPS: [&str; 12] = [
+    "essential",
+    "arch",
+    "D",
+    "K",
+    "S",
+    "SW",
+    "HW",
+    "COM",
+    "Media",
+    "AUX",
+    "L",
+    "P",
+];
+
+fn magerit_threat_ids() -> Vec<String> {
+    let mut ids: Vec<String> = vec!["N.1".into(), "N.2".into(), "N.*".into()];
+    ids.extend((1..=11).map(|i| format!("I.{i}")));
+    ids.push("I.*".into());
+    for e in [1, 2, 3, 4, 7, 8, 9, 10, 15, 18, 19, 20, 21, 23, 24, 25, 28] {
+        ids.push(format!("E.{e}"));
+    }
+    for a in (3..=15).chain([18, 19]).chain(22..=30) {
+        ids.push(format!("A.{a}"));
+    }
+    ids
+}
+
+/// The asset type and all its ancestors, nearest first.
+fn lineage<'s>(schema: &'s Schema, id: &'s str) -> Vec<&'s str> {
+    let parents: HashMap<&str, &str> = schema
+        .asset_types
+        .iter()
+        .filter_map(|t| t.parent.as_ref().map(|p| (t.id.as_str(), p.as_str())))
+        .collect();
+    let mut out = vec![id];
+    let mut current = id;
+    while let Some(p) = parents.get(current) {
+        out.push(p);
+        current = p;
+    }
+    out
+}
+
+#[test]
+fn controls_are_the_93_of_iso_27002_2022_in_four_domains() {
+    let s = base();
+    let ids: Vec<&str> = s.controls.iter().map(|c| c.id.as_str()).collect();
+    let expected = official_control_ids();
+    assert_eq!(ids.len(), 93);
+    assert_eq!(
+        ids.iter().copied().collect::<BTreeSet<_>>(),
+        expected.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+    let domains: BTreeSet<&str> = s.domains.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(domains, BTreeSet::from(["5", "6", "7", "8"]));
+    for c in &s.controls {
+        assert!(
+            c.id.as_str().starts_with(&format!("{}.", c.domain)),
+            "control {} is in domain {}",
+            c.id,
+            c.domain
+        );
+        assert!(!c.title.trim().is_empty(), "control {} has no title", c.id);
+    }
+}
+
+#[test]
+fn every_control_has_two_to_five_questions_with_one_of_level_1_or_2() {
+    for c in &base().controls {
+        let n = c.subcontrols.len();
+        assert!((2..=5).contains(&n), "control {} has {n} subcontrols", c.id);
+        assert!(
+            c.subcontrols.iter().any(|s| s.level == 1 || s.level == 2),
+            "control {} has no subcontrol of level 1 or 2",
+            c.id
+        );
+        for (i, s) in c.subcontrols.iter().enumerate() {
+            assert_eq!(s.id.as_str(), format!("{}.{}", c.id, i + 1));
+            assert!(
+                s.text.trim_end().ends_with('?'),
+                "{} is not a question",
+                s.id
+            );
+            assert!(
+                !s.mandatory || s.level == 1,
+                "{} is mandatory above level 1",
+                s.id
+            );
+        }
+    }
+}
+
+#[test]
+fn subcontrols_number_at_least_280_and_each_level_holds_a_fifth() {
+    let s = base();
+    let mut per_level: BTreeMap<u8, usize> = BTreeMap::new();
+    for (_, sub) in s.subcontrols() {
+        *per_level.entry(sub.level).or_default() += 1;
+    }
+    let total: usize = per_level.values().sum();
+    assert!(total >= 280, "{total} subcontrols");
+    for level in 1..=3 {
+        let n = per_level.get(&level).copied().unwrap_or(0);
+        assert!(
+            n * 5 >= total,
+            "level {level} holds {n} of {total} subcontrols, under 20 %"
+        );
+    }
+    let mandatory = s.subcontrols().filter(|(_, sub)| sub.mandatory).count();
+    assert!(mandatory >= 10, "only {mandatory} mandatory essentials");
+    let texts: HashSet<&str> = s.subcontrols().map(|(_, sub)| sub.text.as_str()).collect();
+    assert_eq!(texts.len(), total, "a question is repeated");
+}
+
+#[test]
+fn master_tables_hold_roles_sectors_sizes_and_levels() {
+    let s = base();
+    let zone: HashMap<&str, Zone> = s.roles.iter().map(|r| (r.id.as_str(), r.zone)).collect();
+    assert_eq!(zone["AGS"], Zone::Schemas);
+    assert_eq!(zone["GED"], Zone::Schemas);
+    assert_eq!(zone["CoS"], Zone::Generation);
+    assert_eq!(zone["AuS"], Zone::Audit);
+    assert!(zone.contains_key("Int"));
+    for id in [
+        "Cl/RS", "Cl/US", "Cl/GDS", "Cl/PS", "Cl/PA", "Cl/GD", "Cl/RD", "Cl/RE", "Cl/RM", "Cl/RR",
+        "Cl/T",
+    ] {
+        assert!(
+            matches!(zone.get(id), Some(Zone::Maintenance | Zone::Client)),
+            "role {id} missing or outside the client zones"
+        );
+    }
+    assert!(s.sectors.len() >= 12, "{} sectors", s.sectors.len());
+    assert!(s.sectors.iter().any(|x| x.id.as_str() == "health"));
+
+    let sizes: Vec<(&str, Option<u32>, Option<f64>)> = s
+        .sizes
+        .iter()
+        .map(|z| (z.id.as_str(), z.max_employees, z.max_turnover_eur))
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![
+            ("micro", Some(9), Some(2_000_000.0)),
+            ("small", Some(49), Some(10_000_000.0)),
+            ("medium", Some(249), Some(50_000_000.0)),
+        ]
+    );
+    let levels: Vec<(u8, Option<f64>)> = s
+        .maturity_levels
+        .iter()
+        .map(|m| (m.level, m.threshold))
+        .collect();
+    assert_eq!(
+        levels,
+        vec![(1, Some(0.80)), (2, Some(0.80)), (3, Some(0.90))]
+    );
+    assert!(s
+        .maturity_levels
+        .iter()
+        .all(|m| !m.name.is_empty() && m.description.is_some()));
+    assert_eq!(
+        s.status_bands(),
+        StatusBands {
+            red: 50.0,
+            amber: 80.0
+        }
+    );
+    let target: Vec<(&str, u8)> = s
+        .schema
+        .target_level
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(target, vec![("medium", 3), ("micro", 1), ("small", 2)]);
+}
+
+#[test]
+fn risk_tables_follow_magerit_v3() {
+    let s = base();
+    let types: HashSet<&str> = s.asset_types.iter().map(|t| t.id.as_str()).collect();
+    for g in GROUPS {
+        assert!(types.contains(g), "asset-type group {g} missing");
+        assert!(lineage(s, g).len() == 1, "group {g} has a parent");
+    }
+    for (child, group) in [
+        ("HW.pc", "HW"),
+        ("SW.os", "SW"),
+        ("D.backup", "D"),
+        ("D.personal", "D"),
+        ("Media.removable", "Media"),
+    ] {
+        assert_eq!(
+            lineage(s, child).last(),
+            Some(&group),
+            "{child} is not under {group}"
+        );
+    }
+    let threats: Vec<&str> = s.threats.iter().map(|t| t.id.as_str()).collect();
+    let expected = magerit_threat_ids();
+    assert_eq!(
+        threats.iter().copied().collect::<BTreeSet<_>>(),
+        expected.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+    for t in &s.threats {
+        let origin = match &t.id.as_str()[..1] {
+            "N" => Origin::Natural,
+            "I" => Origin::Industrial,
+            "E" => Origin::Error,
+            _ => Origin::Attack,
+        };
+        assert_eq!(t.origin, origin, "origin of {}", t.id);
+        assert!(
+            !t.dimensions.is_empty(),
+            "threat {} affects no dimension",
+            t.id
+        );
+    }
+    assert!(
+        s.vulnerabilities.len() >= 30,
+        "{} vulnerabilities",
+        s.vulnerabilities.len()
+    );
+    let risk_bands = s.risk_bands();
+    let bands: Vec<(f64, f64, &str)> = risk_bands
+        .iter()
+        .map(|b| (b.from, b.to, b.label.as_str()))
+        .collect();
+    assert_eq!(
+        bands,
+        vec![
+            (0.0, 5.0, "insignificant"),
+            (5.0, 15.0, "low"),
+            (15.0, 30.0, "medium"),
+            (30.0, 50.0, "high"),
+            (50.0, 100.0, "critical"),
+        ]
+    );
+}
+
+#[test]
+fn every_tad_row_is_live_and_only_degrades_the_threats_dimensions() {
+    let s = base();
+    let m = &s.matrices;
+    let mut by_type: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for r in &m.asset_type_vulnerability {
+        by_type
+            .entry(r.asset_type.as_str())
+            .or_default()
+            .insert(r.vulnerability.as_str());
+    }
+    let mut by_threat: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for r in &m.threat_vulnerability {
+        by_threat
+            .entry(r.threat.as_str())
+            .or_default()
+            .insert(r.vulnerability.as_str());
+    }
+    let dims: HashMap<&str, &Vec<Dimension>> = s
+        .threats
+        .iter()
+        .map(|t| (t.id.as_str(), &t.dimensions))
+        .collect();
+    let empty = HashSet::new();
+    for r in &m.asset_type_threat {
+        let row = format!("{}/{}", r.asset_type, r.threat);
+        if let Some(exploited) = by_threat.get(r.threat.as_str()) {
+            let has: HashSet<&str> = lineage(s, r.asset_type.as_str())
+                .into_iter()
+                .flat_map(|t| by_type.get(t).unwrap_or(&empty).iter().copied())
+                .collect();
+            assert!(
+                !has.is_disjoint(exploited),
+                "TAD row {row} is dead: the type shares no vulnerability with the threat"
+            );
+        }
+        for d in r.degradation.keys() {
+            assert!(
+                dims[r.threat.as_str()].contains(d),
+                "TAD row {row} degrades {d:?}, which the threat does not affect"
+            );
+        }
+        assert!(
+            [20.0, 40.0, 60.0, 80.0, 100.0].contains(&r.probability),
+            "TAD row {row}: probability {}",
+            r.probability
+        );
+    }
+}
+
+#[test]
+fn every_control_threat_and_asset_group_is_used_by_a_matrix() {
+    let s = base();
+    let m = &s.matrices;
+    let used_controls: HashSet<&str> = m
+        .threat_control
+        .iter()
+        .map(|r| r.control.as_str())
+        .chain(m.regulation_control.iter().map(|r| r.control.as_str()))
+        .chain(m.artefact_control.iter().map(|r| r.control.as_str()))
+        .collect();
+    for c in &s.controls {
+        assert!(
+            used_controls.contains(c.id.as_str()),
+            "control {} is in no matrix row",
+            c.id
+        );
+    }
+    let mitigated: HashSet<&str> = m.threat_control.iter().map(|r| r.threat.as_str()).collect();
+    let in_tad: HashSet<&str> = m
+        .asset_type_threat
+        .iter()
+        .map(|r| r.threat.as_str())
+        .collect();
+    for t in &s.threats {
+        assert!(
+            mitigated.contains(t.id.as_str()),
+            "threat {} has no control",
+            t.id
+        );
+        assert!(
+            in_tad.contains(t.id.as_str()),
+            "threat {} has no TAD row",
+            t.id
+        );
+    }
+    for r in &m.threat_control {
+        assert!(
+            (30.0..=90.0).contains(&r.effect),
+            "effect of {}/{} is {}",
+            r.threat,
+            r.control,
+            r.effect
+        );
+    }
+    let tad_groups: HashSet<&str> = m
+        .asset_type_threat
+        .iter()
+        .filter_map(|r| lineage(s, r.asset_type.as_str()).last().copied())
+        .collect();
+    for g in GROUPS {
+        assert!(
+            tad_groups.contains(g),
+            "asset-type group {g} has no TAD row"
+        );
+    }
+}
+
+#[test]
+fn the_artefact_library_holds_the_required_procedures_regulations_and_artefacts() {
+    let s = base();
+    let procedures: HashMap<&str, &Procedure> =
+        s.procedures.iter().map(|p| (p.id.as_str(), p)).collect();
+    let schedules = [
+        ("incident-management", None),
+        ("access-management", None),
+        ("backup-restore-test", Some("30d")),
+        ("change-management", None),
+        ("supplier-onboarding", None),
+        ("asset-inventory-review", Some("180d")),
+        ("awareness-certification", Some("365d")),
+        ("continuity-test", Some("365d")),
+        ("patch-management", Some("30d")),
+        ("complaint-handling", None),
+        ("management-review", Some("365d")),
+    ];
+    for (id, schedule) in schedules {
+        let p = procedures
+            .get(id)
+            .unwrap_or_else(|| panic!("procedure {id} missing"));
+        assert!(
+            p.phases.len() >= 3,
+            "procedure {id} has {} phases",
+            p.phases.len()
+        );
+        if let Some(period) = schedule {
+            assert_eq!(p.schedule.as_deref(), Some(period), "schedule of {id}");
+        }
+    }
+    for p in &s.procedures {
+        let next: HashMap<&str, &Vec<PhaseId>> = p
+            .phases
+            .iter()
+            .map(|ph| (ph.id.as_str(), &ph.next))
+            .collect();
+        let mut seen = HashSet::from([p.start.as_str()]);
+        let mut stack = vec![p.start.as_str()];
+        while let Some(phase) = stack.pop() {
+            for n in next[phase] {
+                if seen.insert(n.as_str()) {
+                    stack.push(n.as_str());
+                }
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            p.phases.len(),
+            "procedure {} has phases its paths never reach",
+            p.id
+        );
+        assert!(
+            p.phases.iter().any(|ph| ph.next.is_empty()),
+            "procedure {} has no final phase",
+            p.id
+        );
+        for ph in &p.phases {
+            assert!(!ph.roles.is_empty(), "phase {}/{} has no role", p.id, ph.id);
+            assert!(
+                !ph.objects.is_empty(),
+                "phase {}/{} uses no artefact",
+                p.id,
+                ph.id
+            );
+        }
+    }
+
+    assert!(
+        s.regulations.len() >= 12,
+        "{} regulations",
+        s.regulations.len()
+    );
+    for r in &s.regulations {
+        assert!(
+            r.rules.len() >= 3,
+            "regulation {} has {} rules",
+            r.id,
+            r.rules.len()
+        );
+    }
+    assert!(s.artefacts.len() >= 30, "{} artefacts", s.artefacts.len());
+    for kind in [
+        ArtefactKind::Template,
+        ArtefactKind::Register,
+        ArtefactKind::Instruction,
+    ] {
+        assert!(
+            s.artefacts.iter().any(|a| a.kind == kind),
+            "no artefact of kind {kind:?}"
+        );
+    }
+    let incidents = s
+        .artefacts
+        .iter()
+        .find(|a| a.id.as_str() == "reg-incidents")
+        .expect("the incident register");
+    let kinds: Vec<FieldKind> = incidents.fields.iter().map(|f| f.kind).collect();
+    for kind in [
+        FieldKind::Threat,
+        FieldKind::Assets,
+        FieldKind::Damage,
+        FieldKind::Date,
+    ] {
+        assert!(
+            kinds.contains(&kind),
+            "the incident register has no {kind:?} field"
+        );
+    }
+
+    let m = &s.matrices;
+    assert!(!m.procedure_artefact.is_empty());
+    assert!(!m.regulation_artefact.is_empty());
+    assert!(!m.regulation_control.is_empty());
+    assert!(!m.artefact_control.is_empty());
+    for r in &s.roles {
+        if r.id.as_str().starts_with("Cl/") {
+            let n = m.role_regulation.iter().filter(|x| x.role == r.id).count();
+            assert!(
+                n >= 2,
+                "role {} must know {n} regulation(s), expected at least 2",
+                r.id
+            );
+        }
+    }
+}
+
+#[test]
+fn the_culture_bank_has_five_questions_per_regulation() {
+    let s = base();
+    let culture = s.culture.as_ref().expect("a culture section");
+    assert_eq!(
+        (
+            culture.pass_mark,
+            culture.regulation_min,
+            culture.valid_days
+        ),
+        (0.7, 0.5, 365)
+    );
+    assert!(culture.per_regulation <= 5);
+    let mut per_regulation: HashMap<&str, usize> = HashMap::new();
+    for q in &culture.questions {
+        *per_regulation.entry(q.regulation.as_str()).or_default() += 1;
+        assert!(
+            (3..=4).contains(&q.options.len()),
+            "question {} has {} options",
+            q.id,
+            q.options.len()
+        );
+        assert!(
+            q.answer < q.options.len(),
+            "question {} answers outside its options",
+            q.id
+        );
+    }
+    for r in &s.regulations {
+        let n = per_regulation.get(r.id.as_str()).copied().unwrap_or(0);
+        assert!(n >= 5, "regulation {} has {n} culture questions", r.id);
+    }
+}
+
+#[test]
+fn the_business_checklist_asks_what_drives_the_target_level() {
+    let s = base();
+    let questions: HashMap<&str, &BusinessQuestion> = s
+        .business_checklist
+        .iter()
+        .map(|q| (q.id.as_str(), q))
+        .collect();
+    assert!(questions.len() >= 8);
+    for id in [
+        "employees",
+        "turnover",
+        "sector",
+        "special_category_data",
+        "online_sales",
+        "remote_workers",
+        "critical_suppliers",
+        "certification_goal",
+    ] {
+        assert!(questions.contains_key(id), "business question {id} missing");
+    }
+    assert_eq!(questions["employees"].maps_to.as_deref(), Some("employees"));
+    assert_eq!(questions["turnover"].maps_to.as_deref(), Some("turnover"));
+    assert_eq!(questions["sector"].maps_to.as_deref(), Some("sector"));
+    let sectors: BTreeSet<&str> = s.sectors.iter().map(|x| x.id.as_str()).collect();
+    let options: BTreeSet<&str> = questions["sector"]
+        .options
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(options, sectors);
+    assert!(questions["special_category_data"]
+        .target_rules
+        .iter()
+        .any(|r| r.equals == Some(Scalar::Bool(true)) && r.level == 3));
+    assert!(questions["online_sales"]
+        .target_rules
+        .iter()
+        .any(|r| r.equals == Some(Scalar::Bool(true)) && r.level == 2));
+    assert!(questions["certification_goal"]
+        .target_rules
+        .iter()
+        .any(|r| r.equals == Some(Scalar::Text("iso27001".into())) && r.level == 3));
+}
+
+#[test]
+fn the_health_clone_is_based_on_base_and_raises_targets_and_health_threats() {
+    let health = load("health-small");
+    let base = base();
+    assert_eq!(health.schema.id.as_str(), "health-small");
+    assert_eq!(
+        health.schema.based_on,
+        Some(SchemaRef {
+            id: SchemaId::new("base"),
+            version: base.schema.version
+        })
+    );
+    let sectors: Vec<&str> = health
+        .schema
+        .applies_to
+        .sectors
+        .iter()
+        .map(|x| x.as_str())
+        .collect();
+    assert_eq!(sectors, vec!["health"]);
+    for (size, level) in &health.schema.target_level {
+        assert!(
+            *level > base.schema.target_level[size],
+            "target of {size} is not raised"
+        );
+    }
+    assert_eq!(health.controls, base.controls);
+    let base_p: HashMap<(&str, &str), f64> = base
+        .matrices
+        .asset_type_threat
+        .iter()
+        .map(|r| ((r.asset_type.as_str(), r.threat.as_str()), r.probability))
+        .collect();
+    let raised: Vec<String> = health
+        .matrices
+        .asset_type_threat
+        .iter()
+        .filter(|r| {
+            base_p
+                .get(&(r.asset_type.as_str(), r.threat.as_str()))
+                .is_some_and(|p| r.probability > *p)
+        })
+        .map(|r| format!("{}/{}", r.asset_type, r.threat))
+        .collect();
+    for row in ["D.personal/A.19", "D.personal/A.11", "SW/A.8"] {
+        assert!(
+            raised.iter().any(|r| r == row),
+            "{row} is not raised in health-small: {raised:?}"
+        );
+    }
+}
