@@ -168,7 +168,7 @@ impl Kernel {
             let index = self.schema_index(&Principal::system(), &id, latest)?;
             let schema = index.schema();
             let header = &schema.schema;
-            if !header.applies_to.sectors.iter().any(|s| *s == e.sector) {
+            if !header.applies_to.sectors.contains(&e.sector) {
                 continue;
             }
             let Some(size) = schema.size_class(e.employees, e.turnover_eur) else {

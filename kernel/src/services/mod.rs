@@ -25,12 +25,15 @@ pub use gsgs::{
 };
 pub use shipped::shipped_schema_files;
 
+/// Engine indices by (schema id, version).
+type IndexCache = HashMap<(String, u32), Arc<SchemaIndex>>;
+
 /// The kernel: the store and the services over it.
 #[derive(Debug, Clone)]
 pub struct Kernel {
     store: Store,
     /// Engine indices of schema versions, which are immutable: built once per process.
-    indices: Arc<RwLock<HashMap<(String, u32), Arc<SchemaIndex>>>>,
+    indices: Arc<RwLock<IndexCache>>,
 }
 
 /// Errors of the services.
