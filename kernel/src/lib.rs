@@ -7,14 +7,20 @@
 //! - [`profiles`]: enterprise profiles (parse, validate against a schema, template);
 //! - [`access`]: principals, roles and zones;
 //! - [`services`]: the operations of the three zones, each checking its principal;
-//! - [`reports`]: the Statement of Applicability and the enterprise's report.
+//! - [`reports`]: the Statement of Applicability and the enterprise's report;
+//! - [`scripting`]: the sandboxed Lua host of metrics, procedure actions and importers;
+//! - [`plugins`]: the host of native plugins (C ABI, JSON in and out);
+//! - [`registry`]: scripts and plugins by id, hot reload and the watcher.
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod engine;
 pub mod model;
+pub mod plugins;
 pub mod profiles;
+pub mod registry;
 pub mod reports;
 pub mod schema_docs;
+pub mod scripting;
 pub mod services;
 pub mod store;
