@@ -122,7 +122,7 @@ pub enum ScriptError {
         function: String,
     },
     /// The id names a script of another kind than the operation needs.
-    #[error("{origin}: is a {found}, not a {expected}")]
+    #[error("{origin}: is {} {found}, not {} {expected}", article(*.found), article(*.expected))]
     WrongKind {
         /// Where.
         origin: Origin,
@@ -162,6 +162,13 @@ impl ScriptError {
     /// The error on one line, for logs and the `mmsm watch` output.
     pub fn one_line(&self) -> String {
         one_line(&self.to_string())
+    }
+}
+
+fn article(kind: ScriptKind) -> &'static str {
+    match kind {
+        ScriptKind::Importer => "an",
+        ScriptKind::Metric | ScriptKind::ProcedureAction => "a",
     }
 }
 
