@@ -302,11 +302,8 @@ impl Engine {
                 for link in &index.threats[t].links {
                     let control = &index.controls[link.control as usize];
                     let c = self.compliance.control[link.control as usize];
-                    match c {
-                        Some(c) => {
-                            factors.push(format!("(1 - {}*{})", num(c), num(link.effect / 100.0)))
-                        }
-                        None => {}
+                    if let Some(c) = c {
+                        factors.push(format!("(1 - {}*{})", num(c), num(link.effect / 100.0)))
                     }
                     inputs.push(input(
                         format!("control:{}", control.id),

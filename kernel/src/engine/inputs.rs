@@ -198,6 +198,8 @@ mod degradation_rows {
     use super::*;
     use serde::{Deserializer, Serializer};
 
+    type Degradations = BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>;
+
     #[derive(Serialize, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Row {
@@ -224,7 +226,7 @@ mod degradation_rows {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>, D::Error> {
+    ) -> Result<Degradations, D::Error> {
         let rows = Vec::<Row>::deserialize(deserializer)?;
         Ok(rows
             .into_iter()

@@ -44,8 +44,8 @@ pub(crate) fn factor(compliance: Option<f64>, effect: f64) -> f64 {
 /// I(a,t) = max over the listed dimensions of V(a,d)/10 * Deg(d), and R0 = I * P / 100.
 pub(crate) fn evaluate(values: &Values, pair: &Pair) -> (f64, f64) {
     let mut impact = 0.0;
-    for d in 0..DIMENSIONS {
-        if pair.listed[d] {
+    for (d, &listed) in pair.listed.iter().enumerate().take(DIMENSIONS) {
+        if listed {
             let dimension_impact = values[d] / 10.0 * pair.degradation[d];
             if dimension_impact > impact {
                 impact = dimension_impact;

@@ -228,6 +228,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
     for _ in n_controls..params.subcontrols.max(n_controls) {
         per_control[rng.below(n_controls)] += 1;
     }
+    #[allow(clippy::needless_range_loop)] // `c` numbers the control too
     for c in 0..n_controls {
         let d = c % schema.domains.len();
         let domain = schema.domains[d].id.clone();

@@ -122,7 +122,7 @@ impl Tree {
         let mut acc = value;
         while node > 1 {
             let sibling = self.nodes[node ^ 1];
-            acc = if node % 2 == 0 {
+            acc = if node & 1 == 0 {
                 self.op.combine(acc, sibling)
             } else {
                 self.op.combine(sibling, acc)
