@@ -33,6 +33,21 @@ pub struct Global {
     /// Act as this user (default: the local operator, holding every role).
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
+    /// The Lua scripts folder (metrics/, procedures/, importers/, lib/).
+    #[arg(
+        long,
+        global = true,
+        env = "MMSM_SCRIPTS",
+        default_value = "./scripts",
+        value_name = "DIR"
+    )]
+    pub scripts: PathBuf,
+    /// The plugin folder (default: `plugins` inside the data folder).
+    #[arg(long, global = true, env = "MMSM_PLUGINS", value_name = "DIR")]
+    pub plugins: Option<PathBuf>,
+    /// The evidence folder that scripts may read (exported logs, CSV files).
+    #[arg(long, global = true, env = "MMSM_EVIDENCE", value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +61,10 @@ pub enum Command {
     /// GSGS: generate an enterprise's ISMS and work with it.
     #[command(subcommand)]
     Isms(IsmsCommand),
+    /// Every script and plugin: id, kind, source, version (content hash), state, last load.
+    Scripts,
+    /// Reload scripts and plugins as their files change, printing one line per change, until interrupted.
+    Watch,
     /// Generate the ISMS of a sample SME (a dental clinic) and write its report.
     Demo {
         /// Where to write the report (default: the current folder).

@@ -9,6 +9,7 @@ mod args;
 mod isms_cmd;
 mod output;
 mod schema_cmd;
+mod scripts_cmd;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Schema(command) => schema_cmd::run(&cli.global, command),
         Command::Profile(command) => isms_cmd::run_profile(&cli.global, command),
         Command::Isms(command) => isms_cmd::run(&cli.global, command),
+        Command::Scripts => scripts_cmd::list(&cli.global),
+        Command::Watch => scripts_cmd::watch(&cli.global),
         Command::Demo { out } => isms_cmd::demo(&cli.global, out),
     }
 }

@@ -15,8 +15,10 @@ use super::Registry;
 /// reload latency is about this plus the load itself.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
 
-/// One change of the registry. Its `Display` is the line `mmsm watch` prints.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One change of the registry. Its `Display` is the line `mmsm watch` prints;
+/// as JSON it is tagged by `event` (`reloaded`, `removed`, `failed`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
 pub enum WatchEvent {
     /// A new version of `id` is active: `reloaded <id> <hash>`.
     Reloaded {
@@ -48,7 +50,11 @@ impl fmt::Display for WatchEvent {
             WatchEvent::Reloaded { id, hash } => write!(f, "reloaded {id} {hash}"),
             WatchEvent::Removed { id } => write!(f, "removed {id}"),
             WatchEvent::Failed { id, error, keeping } => {
-                write!(f, "failed {id}: {error} (keeping {})", keeping.as_deref().unwrap_or("none"))
+                write!(
+                    f,
+                    "failed {id}: {error} (keeping {})",
+                    keeping.as_deref().unwrap_or("none")
+                )
             }
         }
     }
@@ -72,7 +78,9 @@ pub struct Watcher {
 
 impl fmt::Debug for Watcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Watcher").field("watched", &self.watched).finish_non_exhaustive()
+        f.debug_struct("Watcher")
+            .field("watched", &self.watched)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,7 +97,9 @@ impl Watcher {
         let handler_registry = Arc::clone(&registry);
         let handler = move |result: DebounceEventResult| {
             let relevant = match &result {
-                Ok(events) => events.iter().any(|e| !matches!(e.kind, EventKind::Access(_))),
+                Ok(events) => events
+                    .iter()
+                    .any(|e| !matches!(e.kind, EventKind::Access(_))),
                 // Lost events (queue overflow): look at everything again.
                 Err(_) => true,
             };
@@ -99,10 +109,11 @@ impl Watcher {
                 }
             }
         };
-        let mut debouncer = new_debouncer(DEBOUNCE, Some(DEBOUNCE / 8), handler).map_err(|err| WatchError {
-            path: registry.config().scripts_dir.clone(),
-            message: err.to_string(),
-        })?;
+        let mut debouncer =
+            new_debouncer(DEBOUNCE, Some(DEBOUNCE / 8), handler).map_err(|err| WatchError {
+                path: registry.config().scripts_dir.clone(),
+                message: err.to_string(),
+            })?;
         let config = registry.config();
         let folders = [
             (Some(config.scripts_dir.clone()), RecursiveMode::Recursive),
@@ -110,7 +121,9 @@ impl Watcher {
         ];
         let mut watched = Vec::new();
         for (folder, mode) in folders {
-            let Some(folder) = folder.filter(|f| f.is_dir()) else { continue };
+            let Some(folder) = folder.filter(|f| f.is_dir()) else {
+                continue;
+            };
             debouncer.watch(&folder, mode).map_err(|err| WatchError {
                 path: folder.clone(),
                 message: err.to_string(),

@@ -1,0 +1,109 @@
+//! `mmsm scripts` and `mmsm watch`: the registry of Lua scripts and plugins.
+//!
+//! Neither opens the store: they read the scripts and plugin folders only, so
+//! they run beside a server holding the store.
+
+use std::path::Path;
+use std::sync::mpsc::channel;
+use std::sync::Arc;
+
+use mmsm_kernel::registry::{LoadState, Registry, RegistryConfig, WatchEvent, Watcher};
+
+use crate::args::Global;
+use crate::output::{print_json, Failure, Table};
+
+/// The registry's folders from the global options.
+pub fn registry_config(global: &Global) -> RegistryConfig {
+    let plugins = global
+        .plugins
+        .clone()
+        .unwrap_or_else(|| global.data.join("plugins"));
+    let mut config = RegistryConfig::new(&global.scripts, Some(plugins));
+    config.host.evidence_dir = global.evidence.clone();
+    config
+}
+
+/// `mmsm scripts`.
+pub fn list(global: &Global) -> Result<(), Failure> {
+    let config = registry_config(global);
+    let (registry, _) = Registry::load(config.clone());
+    let statuses = registry.statuses();
+    if global.json {
+        return print_json(&statuses);
+    }
+    if statuses.is_empty() {
+        println!(
+            "no script in {} and no plugin in {}",
+            config.scripts_dir.display(),
+            config
+                .plugins_dir
+                .as_deref()
+                .unwrap_or(Path::new("-"))
+                .display()
+        );
+        return Ok(());
+    }
+    let mut table = Table::new(&["ID", "KIND", "VERSION", "STATE", "LAST LOAD", "SOURCE"]);
+    for status in &statuses {
+        table.row(vec![
+            status.id.clone(),
+            status
+                .kind
+                .map_or_else(|| "-".to_owned(), |k| k.to_string()),
+            status.version.clone().unwrap_or_else(|| "-".to_owned()),
+            match &status.state {
+                LoadState::Active => "active".to_owned(),
+                LoadState::Failed { error, .. } => format!("failed: {error}"),
+            },
+            status.last_load.clone(),
+            status.source.display().to_string(),
+        ]);
+    }
+    table.print();
+    Ok(())
+}
+
+/// `mmsm watch`: the first load, then one line per change until interrupted.
+pub fn watch(global: &Global) -> Result<(), Failure> {
+    let (registry, first_load) = Registry::load(registry_config(global));
+    let registry = Arc::new(registry);
+    let (sender, events) = channel();
+    let watcher = Watcher::start(Arc::clone(&registry), move |event| {
+        let _ = sender.send(event);
+    })
+    .map_err(Failure::from_error)?;
+    let config = registry.config();
+    for folder in [Some(&config.scripts_dir), config.plugins_dir.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if !watcher.watched().contains(folder) {
+            eprintln!(
+                "note: {} does not exist and is not watched",
+                folder.display()
+            );
+        }
+    }
+    if watcher.watched().is_empty() {
+        return Err(Failure::from_error(
+            "nothing to watch: neither the scripts folder nor the plugin folder exists",
+        ));
+    }
+    for event in first_load {
+        print_event(global, &event)?;
+    }
+    for event in events {
+        print_event(global, &event)?;
+    }
+    Ok(())
+}
+
+fn print_event(global: &Global, event: &WatchEvent) -> Result<(), Failure> {
+    if global.json {
+        let line = serde_json::to_string(event).map_err(Failure::from_error)?;
+        println!("{line}");
+    } else {
+        println!("{event}");
+    }
+    Ok(())
+}
