@@ -16,7 +16,8 @@ use mmsm_kernel::registry::{Registry, RegistryConfig, WatchEvent, Watcher};
 use mmsm_kernel::scripting::{CtxData, HostConfig, LuaScript, ScriptKind};
 use serde_json::json;
 
-const CONSTANT: &str = "return { id = 'constant', kind = 'metric', name = 'c', collect = function(ctx) return 1 end }";
+const CONSTANT: &str =
+    "return { id = 'constant', kind = 'metric', name = 'c', collect = function(ctx) return 1 end }";
 
 const MFA_SHARE: &str = r#"
 return {
@@ -46,7 +47,14 @@ fn load(source: &str) -> LuaScript {
         log: Arc::new(|_| {}),
         ..HostConfig::default()
     };
-    LuaScript::load(source.as_bytes(), Path::new("bench.lua"), None, Some(ScriptKind::Metric), &config).unwrap()
+    LuaScript::load(
+        source.as_bytes(),
+        Path::new("bench.lua"),
+        None,
+        Some(ScriptKind::Metric),
+        &config,
+    )
+    .unwrap()
 }
 
 fn metric_calls(c: &mut Criterion) {
@@ -100,7 +108,10 @@ fn hot_reload(c: &mut Criterion) {
                 let written = Instant::now();
                 std::fs::write(&file, &source).unwrap();
                 loop {
-                    match events.recv_timeout(Duration::from_secs(5)).expect("a reload") {
+                    match events
+                        .recv_timeout(Duration::from_secs(5))
+                        .expect("a reload")
+                    {
                         WatchEvent::Reloaded { hash: loaded, .. } if loaded == hash => break,
                         _ => continue,
                     }

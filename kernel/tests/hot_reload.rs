@@ -11,7 +11,9 @@ use mmsm_kernel::registry::{Registry, WatchEvent, Watcher};
 use mmsm_kernel::scripting::CtxData;
 
 fn next(events: &Receiver<WatchEvent>, within: Duration) -> WatchEvent {
-    events.recv_timeout(within).expect("an event within the time limit")
+    events
+        .recv_timeout(within)
+        .expect("an event within the time limit")
 }
 
 #[test]
@@ -35,12 +37,18 @@ fn the_watcher_reloads_keeps_and_removes() {
     write(root, "scripts/metrics/m.lua", &metric("m", "2"));
     let event = next(&events, Duration::from_secs(1));
     assert!(written.elapsed() < Duration::from_secs(1));
-    let WatchEvent::Reloaded { id, hash } = event else { panic!("{event:?}") };
+    let WatchEvent::Reloaded { id, hash } = event else {
+        panic!("{event:?}")
+    };
     assert_eq!(id, "m");
     assert_eq!(registry.run_metric("m", &ctx).unwrap().value, 2.0);
 
     // A broken version keeps the old one and says so.
-    write(root, "scripts/metrics/m.lua", "return { id = 'm', kind = 'metric' }");
+    write(
+        root,
+        "scripts/metrics/m.lua",
+        "return { id = 'm', kind = 'metric' }",
+    );
     let event = next(&events, Duration::from_secs(2));
     assert_eq!(
         event.to_string(),
@@ -50,9 +58,14 @@ fn the_watcher_reloads_keeps_and_removes() {
 
     // A new file, then a deleted one.
     write(root, "scripts/metrics/n.lua", &metric("n", "5"));
-    assert!(matches!(next(&events, Duration::from_secs(2)), WatchEvent::Reloaded { id, .. } if id == "n"));
+    assert!(
+        matches!(next(&events, Duration::from_secs(2)), WatchEvent::Reloaded { id, .. } if id == "n")
+    );
     std::fs::remove_file(file).unwrap();
-    assert_eq!(next(&events, Duration::from_secs(2)), WatchEvent::Removed { id: "m".into() });
+    assert_eq!(
+        next(&events, Duration::from_secs(2)),
+        WatchEvent::Removed { id: "m".into() }
+    );
     assert!(registry.run_metric("m", &ctx).is_err());
     assert_eq!(registry.run_metric("n", &ctx).unwrap().value, 5.0);
 }

@@ -23,18 +23,37 @@ fn the_example_plugin_loads_and_answers() {
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     std::fs::copy(&library, plugins.join(library.file_name().unwrap())).unwrap();
-    write(dir.path(), "scripts/metrics/lua.lua", &common::metric("lua-metric", "1"));
+    write(
+        dir.path(),
+        "scripts/metrics/lua.lua",
+        &common::metric("lua-metric", "1"),
+    );
 
     let (registry, events) = Registry::load(config(dir.path()));
     assert_eq!(events.len(), 2, "{events:?}");
     let reading = registry.run_metric("mfa-coverage", &users()).unwrap();
     assert_eq!(reading.value, 0.75);
     assert!((reading.score.unwrap() - 0.25 / 0.45).abs() < 1e-12);
-    let declaration = registry.active("mfa-coverage").unwrap().unit.declaration().clone();
-    assert_eq!(declaration.name, "Share of active users with multi-factor authentication");
+    let declaration = registry
+        .active("mfa-coverage")
+        .unwrap()
+        .unit
+        .declaration()
+        .clone();
+    assert_eq!(
+        declaration.name,
+        "Share of active users with multi-factor authentication"
+    );
 
     // Errors of the plugin come back as errors naming it.
-    let err = registry.call("mfa-coverage", "collect", &[], Some(&CtxData::from_value(json!({"users": 3})))).unwrap_err();
+    let err = registry
+        .call(
+            "mfa-coverage",
+            "collect",
+            &[],
+            Some(&CtxData::from_value(json!({"users": 3}))),
+        )
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -47,7 +66,9 @@ fn the_example_plugin_loads_and_answers() {
         Err(ScriptError::NoSuchFunction { .. })
     ));
     // The copy made for loading is gone once the library is mapped.
-    let copies = std::fs::read_dir(dir.path().join("copies")).unwrap().count();
+    let copies = std::fs::read_dir(dir.path().join("copies"))
+        .unwrap()
+        .count();
     assert_eq!(copies, 0);
 }
 
@@ -70,8 +91,17 @@ fn a_plugin_of_another_abi_version_is_refused() {
 fn a_library_that_is_not_a_plugin_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let not_a_library = write(dir.path(), "plugins/libfake.so", "not an ELF file");
-    let err = Plugin::load(&not_a_library, "plugins/libfake.so".as_ref(), &dir.path().join("copies")).unwrap_err();
-    assert!(err.to_string().starts_with("plugins/libfake.so: cannot load the library: "), "{err}");
+    let err = Plugin::load(
+        &not_a_library,
+        "plugins/libfake.so".as_ref(),
+        &dir.path().join("copies"),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("plugins/libfake.so: cannot load the library: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -91,10 +121,21 @@ fn replacing_a_plugin_file_swaps_versions_and_a_bad_one_keeps_the_old() {
             if id == "mfa-coverage" && error.contains("ABI version 999") && *kept == good.hash),
         "{events:?}"
     );
-    assert_eq!(registry.run_metric("mfa-coverage", &users()).unwrap().value, 0.75);
+    assert_eq!(
+        registry.run_metric("mfa-coverage", &users()).unwrap().value,
+        0.75
+    );
 
     std::fs::remove_file(&slot).unwrap();
-    assert_eq!(registry.sync(), [WatchEvent::Removed { id: "mfa-coverage".into() }]);
+    assert_eq!(
+        registry.sync(),
+        [WatchEvent::Removed {
+            id: "mfa-coverage".into()
+        }]
+    );
     // A call holding the old version still runs on its library.
-    assert_eq!(good.unit.call("collect", &[], Some(&users())).unwrap(), json!(0.75));
+    assert_eq!(
+        good.unit.call("collect", &[], Some(&users())).unwrap(),
+        json!(0.75)
+    );
 }

@@ -16,9 +16,21 @@ fn a_failing_script_never_stops_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "scripts/metrics/a-good.lua", &metric("good", "0.75"));
-    write(root, "scripts/metrics/b-syntax.lua", "return { id = 'broken',");
-    write(root, "scripts/metrics/c-loop.lua", &metric("looping", "(function() while true do end end)()"));
-    write(root, "scripts/metrics/d-bomb.lua", &metric("bomb", "('x'):rep(1 << 30)"));
+    write(
+        root,
+        "scripts/metrics/b-syntax.lua",
+        "return { id = 'broken',",
+    );
+    write(
+        root,
+        "scripts/metrics/c-loop.lua",
+        &metric("looping", "(function() while true do end end)()"),
+    );
+    write(
+        root,
+        "scripts/metrics/d-bomb.lua",
+        &metric("bomb", "('x'):rep(1 << 30)"),
+    );
     write(root, "scripts/metrics/e-nil.lua", &metric("empty", "nil"));
 
     let (registry, events) = Registry::load(config(root));
@@ -26,16 +38,21 @@ fn a_failing_script_never_stops_the_others() {
     assert_eq!(lines.len(), 5, "{lines:?}");
     assert!(lines[0].starts_with("reloaded good "), "{lines:?}");
     assert!(
-        lines[1].starts_with("failed scripts/metrics/b-syntax.lua: scripts/metrics/b-syntax.lua:1: ")
+        lines[1]
+            .starts_with("failed scripts/metrics/b-syntax.lua: scripts/metrics/b-syntax.lua:1: ")
             && lines[1].ends_with("(keeping none)"),
         "{lines:?}"
     );
 
     let ctx = CtxData::default();
     let looping = registry.run_metric("looping", &ctx).unwrap_err();
-    assert!(looping.to_string().starts_with("metric looping (scripts/metrics/c-loop.lua:1): collect exceeded its time budget"));
+    assert!(looping.to_string().starts_with(
+        "metric looping (scripts/metrics/c-loop.lua:1): collect exceeded its time budget"
+    ));
     let bomb = registry.run_metric("bomb", &ctx).unwrap_err();
-    assert!(bomb.to_string().contains("metric bomb (scripts/metrics/d-bomb.lua): collect exceeded the memory limit"));
+    assert!(bomb
+        .to_string()
+        .contains("metric bomb (scripts/metrics/d-bomb.lua): collect exceeded the memory limit"));
     let empty = registry.run_metric("empty", &ctx).unwrap_err();
     assert_eq!(
         empty.to_string(),
@@ -45,12 +62,24 @@ fn a_failing_script_never_stops_the_others() {
         registry.run_metric("scripts/metrics/b-syntax.lua", &ctx),
         Err(ScriptError::NoActiveVersion { .. })
     ));
-    assert!(matches!(registry.run_metric("nope", &ctx), Err(ScriptError::UnknownId(_))));
+    assert!(matches!(
+        registry.run_metric("nope", &ctx),
+        Err(ScriptError::UnknownId(_))
+    ));
     assert_eq!(registry.run_metric("good", &ctx).unwrap().value, 0.75);
 
     let statuses = registry.statuses();
     let ids: Vec<&str> = statuses.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["bomb", "empty", "good", "looping", "scripts/metrics/b-syntax.lua"]);
+    assert_eq!(
+        ids,
+        [
+            "bomb",
+            "empty",
+            "good",
+            "looping",
+            "scripts/metrics/b-syntax.lua"
+        ]
+    );
     assert!(matches!(statuses[4].state, LoadState::Failed { .. }));
     assert_eq!(statuses[2].state, LoadState::Active);
     assert_eq!(statuses[2].version.as_deref().map(str::len), Some(12));
@@ -63,14 +92,26 @@ fn sync_swaps_only_good_versions_and_unregisters_deleted_files() {
     let file = write(root, "scripts/metrics/m.lua", &metric("m", "1"));
     let (registry, _) = Registry::load(config(root));
     let first = registry.active("m").unwrap().hash;
-    assert!(registry.sync().is_empty(), "an unchanged folder changes nothing");
+    assert!(
+        registry.sync().is_empty(),
+        "an unchanged folder changes nothing"
+    );
 
     write(root, "scripts/metrics/m.lua", &metric("m", "2"));
     let events = registry.sync();
     let second = registry.active("m").unwrap().hash;
-    assert_eq!(events, [WatchEvent::Reloaded { id: "m".into(), hash: second.clone() }]);
+    assert_eq!(
+        events,
+        [WatchEvent::Reloaded {
+            id: "m".into(),
+            hash: second.clone()
+        }]
+    );
     assert_ne!(first, second);
-    assert_eq!(registry.run_metric("m", &CtxData::default()).unwrap().value, 2.0);
+    assert_eq!(
+        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        2.0
+    );
 
     let in_flight = registry.active("m").unwrap();
     write(root, "scripts/metrics/m.lua", "return {");
@@ -79,7 +120,10 @@ fn sync_swaps_only_good_versions_and_unregisters_deleted_files() {
         matches!(&events[..], [WatchEvent::Failed { id, keeping: Some(kept), .. }] if id == "m" && *kept == second),
         "{events:?}"
     );
-    assert_eq!(registry.run_metric("m", &CtxData::default()).unwrap().value, 2.0);
+    assert_eq!(
+        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        2.0
+    );
     assert!(registry.sync().is_empty(), "a failure is reported once");
 
     write(root, "scripts/metrics/m.lua", &metric("renamed", "3"));
@@ -88,10 +132,21 @@ fn sync_swaps_only_good_versions_and_unregisters_deleted_files() {
     assert_eq!(events[0], WatchEvent::Removed { id: "m".into() });
     assert!(matches!(&events[1], WatchEvent::Reloaded { id, .. } if id == "renamed"));
     // The version held before the swap still answers.
-    assert_eq!(in_flight.unit.call("collect", &[], Some(&CtxData::default())).unwrap(), json!(2));
+    assert_eq!(
+        in_flight
+            .unit
+            .call("collect", &[], Some(&CtxData::default()))
+            .unwrap(),
+        json!(2)
+    );
 
     std::fs::remove_file(file).unwrap();
-    assert_eq!(registry.sync(), [WatchEvent::Removed { id: "renamed".into() }]);
+    assert_eq!(
+        registry.sync(),
+        [WatchEvent::Removed {
+            id: "renamed".into()
+        }]
+    );
     assert!(registry.statuses().is_empty());
 }
 
@@ -104,10 +159,17 @@ fn ids_are_unique_and_kinds_match_their_folder() {
     write(root, "scripts/importers/m.lua", &metric("misplaced", "1"));
     let (registry, events) = Registry::load(config(root));
     let lines: Vec<String> = events.iter().map(ToString::to_string).collect();
-    assert!(lines.contains(&format!("reloaded same {}", registry.active("same").unwrap().hash)));
-    assert!(lines.iter().any(|l| l.starts_with("failed scripts/metrics/b.lua: ")
-        && l.contains("the id same is already declared by scripts/metrics/a.lua")));
-    assert!(lines.iter().any(|l| l.contains("declares kind metric but lives in scripts/importers/")));
+    assert!(lines.contains(&format!(
+        "reloaded same {}",
+        registry.active("same").unwrap().hash
+    )));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("failed scripts/metrics/b.lua: ")
+            && l.contains("the id same is already declared by scripts/metrics/a.lua")));
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("declares kind metric but lives in scripts/importers/")));
 }
 
 #[test]
@@ -115,13 +177,26 @@ fn a_library_change_reloads_the_scripts_that_use_it() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "scripts/lib/factor.lua", "return 2");
-    write(root, "scripts/metrics/m.lua", &metric("m", "require('factor') * 10"));
+    write(
+        root,
+        "scripts/metrics/m.lua",
+        &metric("m", "require('factor') * 10"),
+    );
     let (registry, _) = Registry::load(config(root));
-    assert_eq!(registry.run_metric("m", &CtxData::default()).unwrap().value, 20.0);
+    assert_eq!(
+        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        20.0
+    );
     write(root, "scripts/lib/factor.lua", "return 3");
     let events = registry.sync();
-    assert!(matches!(&events[..], [WatchEvent::Reloaded { id, .. }] if id == "m"), "{events:?}");
-    assert_eq!(registry.run_metric("m", &CtxData::default()).unwrap().value, 30.0);
+    assert!(
+        matches!(&events[..], [WatchEvent::Reloaded { id, .. }] if id == "m"),
+        "{events:?}"
+    );
+    assert_eq!(
+        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        30.0
+    );
 }
 
 #[test]
@@ -148,13 +223,24 @@ fn procedure_actions_and_importers_return_tables() {
     );
     let (registry, _) = Registry::load(config(root));
     let ctx = CtxData::default();
-    let action = registry.run_procedure_action("close-incident", &ctx, &json!({"owner": "ana"})).unwrap();
-    assert_eq!(action, json!({"fields": {"closed_by": "ana"}, "events": [{"type": "closed"}]}));
+    let action = registry
+        .run_procedure_action("close-incident", &ctx, &json!({"owner": "ana"}))
+        .unwrap();
+    assert_eq!(
+        action,
+        json!({"fields": {"closed_by": "ana"}, "events": [{"type": "closed"}]})
+    );
     let input = json!([{"id": "5.1", "title": "Policies"}]);
     let imported = registry.run_importer("id-list", &ctx, &input).unwrap();
-    assert_eq!(imported, json!({"controls": [{"id": "5.1", "title": "Policies"}]}));
+    assert_eq!(
+        imported,
+        json!({"controls": [{"id": "5.1", "title": "Policies"}]})
+    );
     let wrong = registry.run_metric("id-list", &ctx).unwrap_err();
-    assert!(wrong.to_string().ends_with("is an importer, not a metric"), "{wrong}");
+    assert!(
+        wrong.to_string().ends_with("is an importer, not a metric"),
+        "{wrong}"
+    );
 }
 
 /// Every script shipped in `scripts/` loads and runs against a sample ISMS.

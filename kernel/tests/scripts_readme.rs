@@ -35,7 +35,11 @@ fn every_lua_example_of_the_readme_runs() {
     assert!(examples.len() >= 7, "found {} examples", examples.len());
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(root, "evidence/logs/auth.csv", "user,result\nana,ok\nbo,fail\n");
+    write(
+        root,
+        "evidence/logs/auth.csv",
+        "user,result\nana,ok\nbo,fail\n",
+    );
     write(root, "secret.txt", "not for scripts");
     for (index, body) in examples.iter().enumerate() {
         write(
@@ -58,10 +62,9 @@ fn every_lua_example_of_the_readme_runs() {
         "users": [{"id": "ana", "mfa": true}, {"id": "bo"}, {"id": "old", "active": false}],
         "answers": {"5.1.1": "yes", "8.13.2": "partial"},
     }));
-    for index in 0..examples.len() {
-        let id = format!("example-{index}");
-        if let Err(err) = registry.run_metric(&id, &ctx) {
-            panic!("README example {index} failed: {err}\n{}", examples[index]);
+    for (index, example) in examples.iter().enumerate() {
+        if let Err(err) = registry.run_metric(&format!("example-{index}"), &ctx) {
+            panic!("README example {index} failed: {err}\n{example}");
         }
     }
 }

@@ -53,10 +53,11 @@ impl Plugin {
     pub fn load(path: &Path, shown: &Path, copies_dir: &Path) -> Result<Plugin, ScriptError> {
         let origin = Origin::file(shown);
         let fail = |message: String| ScriptError::Load {
-            origin: origin.clone(),
+            origin: origin.clone().into(),
             message,
         };
-        let copy = unique_copy(path, copies_dir).map_err(|err| fail(format!("cannot copy the library: {err}")))?;
+        let copy = unique_copy(path, copies_dir)
+            .map_err(|err| fail(format!("cannot copy the library: {err}")))?;
         // SAFETY: loading runs the library's initializers; a plugin is trusted
         // native code by definition (DESIGN.md 7.2).
         let library = unsafe { Library::new(&copy) };
@@ -122,15 +123,20 @@ impl Plugin {
     }
 
     /// Calls `function` with `args` and the ctx data (when given), as JSON.
-    pub fn call(&self, function: &str, args: &[Value], ctx: Option<&CtxData>) -> Result<Value, ScriptError> {
+    pub fn call(
+        &self,
+        function: &str,
+        args: &[Value],
+        ctx: Option<&CtxData>,
+    ) -> Result<Value, ScriptError> {
         if !self.declaration.functions.contains(function) {
             return Err(ScriptError::NoSuchFunction {
-                origin: self.origin(),
+                origin: self.origin().into(),
                 function: function.to_owned(),
             });
         }
         let failed = |message: String| ScriptError::Runtime {
-            origin: self.origin(),
+            origin: self.origin().into(),
             function: function.to_owned(),
             message,
         };
@@ -152,7 +158,9 @@ impl Plugin {
         match serde_json::from_slice::<PluginReply>(&reply) {
             Ok(PluginReply::Ok(value)) => Ok(value),
             Ok(PluginReply::Error(message)) => Err(failed(message)),
-            Err(err) => Err(failed(format!("the reply is not {{\"ok\": ...}} or {{\"error\": ...}}: {err}"))),
+            Err(err) => Err(failed(format!(
+                "the reply is not {{\"ok\": ...}} or {{\"error\": ...}}: {err}"
+            ))),
         }
     }
 }
@@ -160,12 +168,21 @@ impl Plugin {
 fn read_declaration(id: String, kind: String, declared: &str) -> Result<Declaration, String> {
     let mut fields = match serde_json::from_str::<Value>(declared) {
         Ok(Value::Object(fields)) => fields,
-        Ok(other) => return Err(format!("the declaration must be a JSON object, found {other}")),
+        Ok(other) => {
+            return Err(format!(
+                "the declaration must be a JSON object, found {other}"
+            ))
+        }
         Err(err) => return Err(format!("the declaration is not JSON: {err}")),
     };
     let functions: BTreeSet<String> = match fields.remove("functions") {
         None => crate::scripting::ScriptKind::parse(&kind)
-            .map(|kind| kind.required_functions().iter().map(|f| f.to_string()).collect())
+            .map(|kind| {
+                kind.required_functions()
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect()
+            })
             .unwrap_or_default(),
         Some(Value::Array(items)) => items
             .into_iter()
@@ -185,7 +202,9 @@ fn read_declaration(id: String, kind: String, declared: &str) -> Result<Declarat
 fn unique_copy(path: &Path, dir: &Path) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(dir)?;
-    let stem = path.file_stem().map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -80,7 +80,12 @@ impl Unit {
     }
 
     /// Calls `function` with the ctx data (when given) and `args`.
-    pub fn call(&self, function: &str, args: &[Value], ctx: Option<&CtxData>) -> Result<Value, ScriptError> {
+    pub fn call(
+        &self,
+        function: &str,
+        args: &[Value],
+        ctx: Option<&CtxData>,
+    ) -> Result<Value, ScriptError> {
         match self {
             Unit::Lua(script) => script.call(function, args, ctx),
             Unit::Plugin(plugin) => plugin.call(function, args, ctx),
@@ -185,19 +190,30 @@ impl Registry {
     /// of one version.
     pub fn active(&self, id: &str) -> Result<Active, ScriptError> {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-        let entry = entries.get(id).ok_or_else(|| ScriptError::UnknownId(id.to_owned()))?;
-        entry.active.clone().ok_or_else(|| ScriptError::NoActiveVersion {
-            id: id.to_owned(),
-            error: entry
-                .failure
-                .as_ref()
-                .map_or_else(|| "never loaded".to_owned(), |f| f.error.one_line()),
-        })
+        let entry = entries
+            .get(id)
+            .ok_or_else(|| ScriptError::UnknownId(id.to_owned()))?;
+        entry
+            .active
+            .clone()
+            .ok_or_else(|| ScriptError::NoActiveVersion {
+                id: id.to_owned(),
+                error: entry
+                    .failure
+                    .as_ref()
+                    .map_or_else(|| "never loaded".to_owned(), |f| f.error.one_line()),
+            })
     }
 
     /// Calls `function` of the active version of `id` with the ctx data (when
     /// given, as the first argument) and `args`, as JSON.
-    pub fn call(&self, id: &str, function: &str, args: &[Value], ctx: Option<&CtxData>) -> Result<Value, ScriptError> {
+    pub fn call(
+        &self,
+        id: &str,
+        function: &str,
+        args: &[Value],
+        ctx: Option<&CtxData>,
+    ) -> Result<Value, ScriptError> {
         self.active(id)?.unit.call(function, args, ctx)
     }
 
@@ -208,23 +224,24 @@ impl Registry {
         let active = self.active_of_kind(id, ScriptKind::Metric)?;
         let origin = active.unit.origin();
         let value = active.unit.call("collect", &[], Some(ctx))?;
-        let value = value
-            .as_f64()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| ScriptError::BadResult {
-                origin: origin.clone(),
-                function: "collect".into(),
-                found: describe(&value),
-                expected: "a number".into(),
-            })?;
+        let value =
+            value
+                .as_f64()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| ScriptError::BadResult {
+                    origin: origin.clone().into(),
+                    function: "collect".into(),
+                    found: describe(&value),
+                    expected: "a number",
+                })?;
         let score = if active.unit.declaration().functions.contains("score") {
             let score = active.unit.call("score", &[Value::from(value)], None)?;
             let in_range = score.as_f64().filter(|s| (0.0..=1.0).contains(s));
             Some(in_range.ok_or_else(|| ScriptError::BadResult {
-                origin,
+                origin: origin.into(),
                 function: "score".into(),
                 found: describe(&score),
-                expected: "a number in [0,1]".into(),
+                expected: "a number in [0,1]",
             })?)
         } else {
             None
@@ -238,13 +255,23 @@ impl Registry {
 
     /// Runs procedure action `id` on a procedure instance: `run(ctx, instance)`,
     /// which must return a table (fields, events, suggestion, ...).
-    pub fn run_procedure_action(&self, id: &str, ctx: &CtxData, instance: &Value) -> Result<Value, ScriptError> {
+    pub fn run_procedure_action(
+        &self,
+        id: &str,
+        ctx: &CtxData,
+        instance: &Value,
+    ) -> Result<Value, ScriptError> {
         self.run_for_table(id, ScriptKind::ProcedureAction, "run", instance, ctx)
     }
 
     /// Runs importer `id` on input already parsed by the kernel:
     /// `import(ctx, input)`, which must return a table (controls, ...).
-    pub fn run_importer(&self, id: &str, ctx: &CtxData, input: &Value) -> Result<Value, ScriptError> {
+    pub fn run_importer(
+        &self,
+        id: &str,
+        ctx: &CtxData,
+        input: &Value,
+    ) -> Result<Value, ScriptError> {
         self.run_for_table(id, ScriptKind::Importer, "import", input, ctx)
     }
 
@@ -257,14 +284,16 @@ impl Registry {
         ctx: &CtxData,
     ) -> Result<Value, ScriptError> {
         let active = self.active_of_kind(id, kind)?;
-        let result = active.unit.call(function, std::slice::from_ref(arg), Some(ctx))?;
+        let result = active
+            .unit
+            .call(function, std::slice::from_ref(arg), Some(ctx))?;
         match result {
             Value::Object(_) => Ok(result),
             other => Err(ScriptError::BadResult {
-                origin: active.unit.origin(),
+                origin: active.unit.origin().into(),
                 function: function.into(),
                 found: describe(&other),
-                expected: "a table".into(),
+                expected: "a table",
             }),
         }
     }
@@ -274,7 +303,7 @@ impl Registry {
         let found = active.unit.declaration().kind;
         if found != kind {
             return Err(ScriptError::WrongKind {
-                origin: active.unit.origin(),
+                origin: active.unit.origin().into(),
                 found,
                 expected: kind,
             });
@@ -287,7 +316,15 @@ impl Registry {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         entries
             .iter()
-            .map(|(id, entry)| ScriptStatus::of(id, &entry.source, entry.runtime, entry.active.as_ref(), entry.failure.as_ref()))
+            .map(|(id, entry)| {
+                ScriptStatus::of(
+                    id,
+                    &entry.source,
+                    entry.runtime,
+                    entry.active.as_ref(),
+                    entry.failure.as_ref(),
+                )
+            })
             .collect()
     }
 
@@ -295,7 +332,10 @@ impl Registry {
     /// Only new and changed files are loaded; when a file of `scripts/lib/`
     /// changes, every script is loaded again.
     pub fn sync(&self) -> Vec<WatchEvent> {
-        let mut state = self.sync_state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self
+            .sync_state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut events = Vec::new();
         let files = self.current_files();
         let lib_fingerprint = self.lib_fingerprint();
@@ -308,7 +348,12 @@ impl Registry {
             state.lib_fingerprint = lib_fingerprint;
         }
 
-        let gone: Vec<PathBuf> = state.files.keys().filter(|p| !files.contains_key(*p)).cloned().collect();
+        let gone: Vec<PathBuf> = state
+            .files
+            .keys()
+            .filter(|p| !files.contains_key(*p))
+            .cloned()
+            .collect();
         for path in gone {
             if let Some(file) = state.files.remove(&path) {
                 let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
@@ -321,20 +366,24 @@ impl Registry {
 
         for (path, kind) in &files {
             let bytes = std::fs::read(path);
-            let hash = bytes.as_deref().map_or_else(|_| "unreadable".to_owned(), content_hash);
+            let hash = bytes
+                .as_deref()
+                .map_or_else(|_| "unreadable".to_owned(), content_hash);
             if state.files.get(path).is_some_and(|f| f.tried == hash) {
                 continue;
             }
             let loaded = match bytes {
                 Ok(bytes) => self.load_unit(path, &bytes, *kind),
                 Err(err) => Err(ScriptError::Load {
-                    origin: Origin::file(self.shown(path)),
+                    origin: Origin::file(self.shown(path)).into(),
                     message: format!("cannot read the file: {err}"),
                 }),
             };
             let previous_id = state.files.get(path).map(|f| f.id.clone());
             let id = self.install(path, &files, previous_id, loaded, &hash, &mut events);
-            state.files.insert(path.clone(), FileState { tried: hash, id });
+            state
+                .files
+                .insert(path.clone(), FileState { tried: hash, id });
         }
         events
     }
@@ -351,15 +400,24 @@ impl Registry {
         events: &mut Vec<WatchEvent>,
     ) -> String {
         let now = SystemTime::now();
-        let runtime = if self.is_plugin_path(path) { Runtime::Plugin } else { Runtime::Lua };
+        let runtime = if self.is_plugin_path(path) {
+            Runtime::Plugin
+        } else {
+            Runtime::Lua
+        };
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         let loaded = loaded.and_then(|unit| {
             let id = &unit.declaration().id;
             match entries.get(id) {
-                Some(other) if other.source != path && files.contains_key(&other.source) => Err(ScriptError::Load {
-                    origin: unit.origin(),
-                    message: format!("the id {id} is already declared by {}", self.shown(&other.source).display()),
-                }),
+                Some(other) if other.source != path && files.contains_key(&other.source) => {
+                    Err(ScriptError::Load {
+                        origin: unit.origin().into(),
+                        message: format!(
+                            "the id {id} is already declared by {}",
+                            self.shown(&other.source).display()
+                        ),
+                    })
+                }
                 _ => Ok(unit),
             }
         });
@@ -420,10 +478,16 @@ impl Registry {
         }
     }
 
-    fn load_unit(&self, path: &Path, bytes: &[u8], kind: Option<ScriptKind>) -> Result<Unit, ScriptError> {
+    fn load_unit(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        kind: Option<ScriptKind>,
+    ) -> Result<Unit, ScriptError> {
         let shown = self.shown(path);
         if self.is_plugin_path(path) {
-            Plugin::load(path, &shown, &self.config.plugin_copies_dir).map(|p| Unit::Plugin(Arc::new(p)))
+            Plugin::load(path, &shown, &self.config.plugin_copies_dir)
+                .map(|p| Unit::Plugin(Arc::new(p)))
         } else {
             let lib_dir = self.config.scripts_dir.join("lib");
             let lib_dir = lib_dir.is_dir().then_some(lib_dir);
@@ -454,7 +518,9 @@ impl Registry {
         let mut stack = vec![self.config.scripts_dir.join("lib")];
         let mut files = Vec::new();
         while let Some(dir) = stack.pop() {
-            let Ok(read) = std::fs::read_dir(&dir) else { continue };
+            let Ok(read) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in read.flatten() {
                 let path = entry.path();
                 if path.is_dir() {
@@ -473,14 +539,20 @@ impl Registry {
     }
 
     fn is_plugin_path(&self, path: &Path) -> bool {
-        self.config.plugins_dir.as_deref().is_some_and(|dir| path.parent() == Some(dir))
+        self.config
+            .plugins_dir
+            .as_deref()
+            .is_some_and(|dir| path.parent() == Some(dir))
             && path.extension().is_some_and(|e| e == library_extension())
     }
 
     /// The path as shown to people: relative to the parent of the scripts or
     /// plugin folder (`scripts/metrics/backup.lua`, `plugins/libx.so`).
     fn shown(&self, path: &Path) -> PathBuf {
-        let roots = [Some(self.config.scripts_dir.as_path()), self.config.plugins_dir.as_deref()];
+        let roots = [
+            Some(self.config.scripts_dir.as_path()),
+            self.config.plugins_dir.as_deref(),
+        ];
         for root in roots.into_iter().flatten() {
             if let Ok(relative) = path.strip_prefix(root) {
                 let name = root.file_name().map_or_else(PathBuf::new, PathBuf::from);

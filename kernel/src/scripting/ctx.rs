@@ -102,7 +102,12 @@ pub type LogSink = Arc<dyn Fn(&LogRecord<'_>) + Send + Sync>;
 /// A sink writing `[script] level: message` to standard error.
 pub fn stderr_log() -> LogSink {
     Arc::new(|record: &LogRecord<'_>| {
-        eprintln!("[{}] {}: {}", record.script, record.level.as_str(), record.message);
+        eprintln!(
+            "[{}] {}: {}",
+            record.script,
+            record.level.as_str(),
+            record.message
+        );
     })
 }
 
@@ -200,7 +205,9 @@ fn register_now(lua: &Lua, api: &Table) -> mlua::Result<()> {
         let now = lua
             .app_data_ref::<CallData>()
             .map_or_else(SystemTime::now, |call| call.0.now());
-        Ok(now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64))
+        Ok(now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64))
     })?;
     api.raw_set("now", now)
 }
@@ -208,7 +215,12 @@ fn register_now(lua: &Lua, api: &Table) -> mlua::Result<()> {
 /// `ctx.log.debug|info|warn|error(message)`.
 fn register_log(lua: &Lua, api: &Table, sink: &LogSink) -> mlua::Result<()> {
     let log = lua.create_table()?;
-    for level in [LogLevel::Debug, LogLevel::Info, LogLevel::Warn, LogLevel::Error] {
+    for level in [
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+    ] {
         let sink = Arc::clone(sink);
         let function = lua.create_function(move |lua, message: String| {
             let label = lua.app_data_ref::<ScriptLabel>();
@@ -241,7 +253,10 @@ fn register_json(lua: &Lua, api: &Table) -> mlua::Result<()> {
         lua.create_function(|lua, (value, options): (LuaValue, Option<Table>)| {
             let value = from_lua(lua, value)
                 .map_err(|err| mlua::Error::runtime(format!("ctx.json.encode: {err}")))?;
-            let pretty = options.map(|o| o.get::<bool>("pretty")).transpose()?.unwrap_or(false);
+            let pretty = options
+                .map(|o| o.get::<bool>("pretty"))
+                .transpose()?
+                .unwrap_or(false);
             let text = if pretty {
                 serde_json::to_string_pretty(&value)
             } else {
@@ -305,7 +320,9 @@ fn register_csv(lua: &Lua, api: &Table) -> mlua::Result<()> {
 }
 
 fn option<T: mlua::FromLua>(options: &Option<Table>, key: &str) -> mlua::Result<Option<T>> {
-    options.as_ref().map_or(Ok(None), |o| o.get::<Option<T>>(key))
+    options
+        .as_ref()
+        .map_or(Ok(None), |o| o.get::<Option<T>>(key))
 }
 
 fn delimiter(options: &Option<Table>, function: &str) -> mlua::Result<u8> {
@@ -325,7 +342,11 @@ pub(crate) fn decode_csv(text: &[u8], headers: bool, delimiter: u8) -> Result<Va
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(text);
-    let names = if headers { Some(reader.headers()?.clone()) } else { None };
+    let names = if headers {
+        Some(reader.headers()?.clone())
+    } else {
+        None
+    };
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record?;
@@ -345,11 +366,20 @@ pub(crate) fn decode_csv(text: &[u8], headers: bool, delimiter: u8) -> Result<Va
 
 /// A CSV text from rows of records (with a header row: `columns`, or the
 /// sorted keys of the first record) or of lists.
-pub(crate) fn encode_csv(rows: &Value, columns: Option<Vec<String>>, delimiter: u8) -> Result<String, String> {
+pub(crate) fn encode_csv(
+    rows: &Value,
+    columns: Option<Vec<String>>,
+    delimiter: u8,
+) -> Result<String, String> {
     let rows: &[Value] = match rows {
         Value::Array(rows) => rows,
         Value::Object(map) if map.is_empty() => &[],
-        other => return Err(format!("rows must be a list, found {}", super::describe(other))),
+        other => {
+            return Err(format!(
+                "rows must be a list, found {}",
+                super::describe(other)
+            ))
+        }
     };
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
@@ -393,7 +423,12 @@ fn csv_field(value: &Value) -> String {
 
 /// `ctx.evidence.read(path) -> string` and `ctx.evidence.list(folder?) -> {path}`,
 /// both confined to the evidence folder (`--evidence DIR`).
-fn register_evidence(lua: &Lua, api: &Table, dir: Option<PathBuf>, max_read: usize) -> mlua::Result<()> {
+fn register_evidence(
+    lua: &Lua,
+    api: &Table,
+    dir: Option<PathBuf>,
+    max_read: usize,
+) -> mlua::Result<()> {
     let evidence = lua.create_table()?;
     let read_dir = dir.clone();
     evidence.raw_set(
@@ -415,10 +450,14 @@ fn register_evidence(lua: &Lua, api: &Table, dir: Option<PathBuf>, max_read: usi
         "list",
         lua.create_function(move |lua, folder: Option<String>| {
             let folder = folder.unwrap_or_default();
-            let path = resolve_evidence(dir.as_deref(), if folder.is_empty() { "." } else { &folder })
-                .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.list: {err}")))?;
-            let entries = std::fs::read_dir(&path)
-                .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.list: cannot list {folder:?}: {err}")))?;
+            let path = resolve_evidence(
+                dir.as_deref(),
+                if folder.is_empty() { "." } else { &folder },
+            )
+            .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.list: {err}")))?;
+            let entries = std::fs::read_dir(&path).map_err(|err| {
+                mlua::Error::runtime(format!("ctx.evidence.list: cannot list {folder:?}: {err}"))
+            })?;
             let prefix = folder.trim_end_matches('/');
             let mut names = Vec::new();
             for entry in entries.flatten() {
@@ -447,15 +486,20 @@ pub(crate) fn resolve_evidence(dir: Option<&Path>, relative: &str) -> Result<Pat
             .components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
     {
-        return Err(format!("{relative:?} must be a relative path inside the evidence folder"));
+        return Err(format!(
+            "{relative:?} must be a relative path inside the evidence folder"
+        ));
     }
     let file = dir
         .join(path)
         .canonicalize()
         .map_err(|err| format!("cannot read {relative}: {err}"))?;
-    let root = dir
-        .canonicalize()
-        .map_err(|err| format!("the evidence folder {} cannot be read: {err}", dir.display()))?;
+    let root = dir.canonicalize().map_err(|err| {
+        format!(
+            "the evidence folder {} cannot be read: {err}",
+            dir.display()
+        )
+    })?;
     if !file.starts_with(&root) {
         return Err(format!("{relative} leads outside the evidence folder"));
     }

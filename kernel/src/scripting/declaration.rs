@@ -39,7 +39,9 @@ impl ScriptKind {
 
     /// Reads the word of a declaration.
     pub fn parse(word: &str) -> Option<ScriptKind> {
-        ScriptKind::ALL.into_iter().find(|kind| kind.as_str() == word)
+        ScriptKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == word)
     }
 
     /// The folder of `scripts/` holding scripts of this kind.
@@ -123,7 +125,10 @@ impl Declaration {
     /// Validates a declaration given as JSON fields (every non-function field of
     /// a Lua declaration table, or a plugin's descriptor) and the functions it
     /// provides. Unknown fields are errors, so that a typo never passes.
-    pub fn from_fields(mut fields: Map<String, Value>, functions: BTreeSet<String>) -> Result<Declaration, String> {
+    pub fn from_fields(
+        mut fields: Map<String, Value>,
+        functions: BTreeSet<String>,
+    ) -> Result<Declaration, String> {
         let id = take_string(&mut fields, "id")?.ok_or("the declaration has no id")?;
         if !is_valid_id(&id) {
             return Err(format!(
@@ -156,10 +161,15 @@ impl Declaration {
             ScriptKind::Importer => {
                 let formats = take_strings(&mut fields, "formats")?.unwrap_or_default();
                 if formats.is_empty() {
-                    return Err("an importer must declare its formats (e.g. formats = { \"csv\" })".into());
+                    return Err(
+                        "an importer must declare its formats (e.g. formats = { \"csv\" })".into(),
+                    );
                 }
                 KindFields::Importer {
-                    formats: formats.into_iter().map(|f| f.to_ascii_lowercase()).collect(),
+                    formats: formats
+                        .into_iter()
+                        .map(|f| f.to_ascii_lowercase())
+                        .collect(),
                 }
             }
         };
@@ -204,19 +214,29 @@ pub fn parse_schedule(schedule: &str) -> Option<Duration> {
 
 fn is_valid_id(id: &str) -> bool {
     id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn take_string(fields: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match fields.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!("the field {key} must be a string, found {}", describe(&other))),
+        Some(other) => Err(format!(
+            "the field {key} must be a string, found {}",
+            describe(&other)
+        )),
     }
 }
 
 fn take_strings(fields: &mut Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, String> {
-    let wrong = |found: &Value| format!("the field {key} must be a list of strings, found {}", describe(found));
+    let wrong = |found: &Value| {
+        format!(
+            "the field {key} must be a list of strings, found {}",
+            describe(found)
+        )
+    };
     match fields.remove(key) {
         None | Some(Value::Null) => Ok(None),
         // An empty Lua table reaches us as an empty object.
@@ -254,7 +274,9 @@ mod tests {
     use serde_json::json;
 
     fn declare(fields: Value, functions: &[&str]) -> Result<Declaration, String> {
-        let Value::Object(fields) = fields else { unreachable!() };
+        let Value::Object(fields) = fields else {
+            unreachable!()
+        };
         Declaration::from_fields(fields, functions.iter().map(|f| f.to_string()).collect())
     }
 
@@ -283,15 +305,51 @@ mod tests {
     #[test]
     fn wrong_declarations_say_what_is_wrong() {
         let cases = [
-            (json!({"kind": "metric", "name": "x"}), &["collect"][..], "the declaration has no id"),
-            (json!({"id": "a b", "kind": "metric", "name": "x"}), &["collect"], "must be letters"),
-            (json!({"id": "a", "kind": "report", "name": "x"}), &[], "is not one of metric"),
-            (json!({"id": "a", "kind": "metric", "name": "x"}), &[], "must have a function collect"),
-            (json!({"id": "a", "kind": "metric", "name": "x", "unti": "d"}), &["collect"], "unknown field \"unti\""),
-            (json!({"id": "a", "kind": "importer", "name": "x"}), &["import"], "must declare its formats"),
-            (json!({"id": "a", "kind": "metric", "name": "x", "schedule": "often"}), &["collect"], "schedule"),
-            (json!({"id": "a", "kind": "procedure_action", "name": "x", "unit": "d"}), &["run"], "unknown field"),
-            (json!({"id": "a", "kind": "metric", "name": 3}), &["collect"], "name must be a string, found a number 3"),
+            (
+                json!({"kind": "metric", "name": "x"}),
+                &["collect"][..],
+                "the declaration has no id",
+            ),
+            (
+                json!({"id": "a b", "kind": "metric", "name": "x"}),
+                &["collect"],
+                "must be letters",
+            ),
+            (
+                json!({"id": "a", "kind": "report", "name": "x"}),
+                &[],
+                "is not one of metric",
+            ),
+            (
+                json!({"id": "a", "kind": "metric", "name": "x"}),
+                &[],
+                "must have a function collect",
+            ),
+            (
+                json!({"id": "a", "kind": "metric", "name": "x", "unti": "d"}),
+                &["collect"],
+                "unknown field \"unti\"",
+            ),
+            (
+                json!({"id": "a", "kind": "importer", "name": "x"}),
+                &["import"],
+                "must declare its formats",
+            ),
+            (
+                json!({"id": "a", "kind": "metric", "name": "x", "schedule": "often"}),
+                &["collect"],
+                "schedule",
+            ),
+            (
+                json!({"id": "a", "kind": "procedure_action", "name": "x", "unit": "d"}),
+                &["run"],
+                "unknown field",
+            ),
+            (
+                json!({"id": "a", "kind": "metric", "name": 3}),
+                &["collect"],
+                "name must be a string, found a number 3",
+            ),
         ];
         for (fields, functions, expected) in cases {
             let err = declare(fields.clone(), functions).unwrap_err();

@@ -67,7 +67,7 @@ pub enum ScriptError {
     #[error("{origin}: {message}")]
     Load {
         /// Where.
-        origin: Origin,
+        origin: Box<Origin>,
         /// What went wrong.
         message: String,
     },
@@ -75,7 +75,7 @@ pub enum ScriptError {
     #[error("{origin}: {function}: {message}")]
     Runtime {
         /// Where.
-        origin: Origin,
+        origin: Box<Origin>,
         /// The function called (`collect`), or `load` for the file's body.
         function: String,
         /// The Lua or plugin error, without its location prefix.
@@ -85,7 +85,7 @@ pub enum ScriptError {
     #[error("{origin}: {function} exceeded its time budget of {}", show_duration(*.budget))]
     TimeLimit {
         /// Where (the line running when the budget ran out).
-        origin: Origin,
+        origin: Box<Origin>,
         /// The function called.
         function: String,
         /// The budget per call.
@@ -95,7 +95,7 @@ pub enum ScriptError {
     #[error("{origin}: {function} exceeded the memory limit of {}", show_bytes(*.limit))]
     MemoryLimit {
         /// Where.
-        origin: Origin,
+        origin: Box<Origin>,
         /// The function called.
         function: String,
         /// The limit of the VM, in bytes.
@@ -105,19 +105,19 @@ pub enum ScriptError {
     #[error("{origin}: {function} returned {found}, expected {expected}")]
     BadResult {
         /// Where.
-        origin: Origin,
+        origin: Box<Origin>,
         /// The function called.
         function: String,
         /// What it returned (`nil`, `a string "12"`).
         found: String,
         /// What was expected (`a number`).
-        expected: String,
+        expected: &'static str,
     },
     /// The script or plugin does not have the function asked for.
     #[error("{origin}: has no function {function}")]
     NoSuchFunction {
         /// Where.
-        origin: Origin,
+        origin: Box<Origin>,
         /// The function asked for.
         function: String,
     },
@@ -125,7 +125,7 @@ pub enum ScriptError {
     #[error("{origin}: is {} {found}, not {} {expected}", article(*.found), article(*.expected))]
     WrongKind {
         /// Where.
-        origin: Origin,
+        origin: Box<Origin>,
         /// Its kind.
         found: ScriptKind,
         /// The kind the operation needs.
@@ -195,7 +195,7 @@ pub(crate) fn show_duration(duration: Duration) -> String {
 /// `64 MiB`, or bytes when not a whole number of MiB.
 pub(crate) fn show_bytes(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes % MIB == 0 {
+    if bytes / MIB * MIB == bytes {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
@@ -215,17 +215,17 @@ mod tests {
             line: Some(12),
         };
         let err = ScriptError::BadResult {
-            origin: origin.clone(),
+            origin: origin.clone().into(),
             function: "collect".into(),
             found: "nil".into(),
-            expected: "a number".into(),
+            expected: "a number",
         };
         assert_eq!(
             err.to_string(),
             "metric backup-freshness (scripts/metrics/backup.lua:12): collect returned nil, expected a number"
         );
         let err = ScriptError::TimeLimit {
-            origin: origin.at_line(None),
+            origin: origin.at_line(None).into(),
             function: "collect".into(),
             budget: Duration::from_secs(1),
         };
@@ -234,10 +234,15 @@ mod tests {
             "metric backup-freshness (scripts/metrics/backup.lua): collect exceeded its time budget of 1s"
         );
         let err = ScriptError::Load {
-            origin: Origin::file("scripts/metrics/x.lua").at_line(Some(3)),
+            origin: Origin::file("scripts/metrics/x.lua")
+                .at_line(Some(3))
+                .into(),
             message: "unexpected symbol\nnear 'end'".into(),
         };
-        assert_eq!(err.one_line(), "scripts/metrics/x.lua:3: unexpected symbol; near 'end'");
+        assert_eq!(
+            err.one_line(),
+            "scripts/metrics/x.lua:3: unexpected symbol; near 'end'"
+        );
         assert_eq!(show_bytes(64 * 1024 * 1024), "64 MiB");
         assert_eq!(show_duration(Duration::from_millis(250)), "250ms");
     }

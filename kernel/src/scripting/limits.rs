@@ -87,7 +87,9 @@ impl Budget {
     /// Starts a call: a fresh deadline, and the normal hook back if the last
     /// call ran out of time.
     pub(crate) fn start(self: &Arc<Self>, lua: &Lua) -> mlua::Result<()> {
-        let deadline = self.elapsed_nanos().saturating_add(self.budget.as_nanos() as u64);
+        let deadline = self
+            .elapsed_nanos()
+            .saturating_add(self.budget.as_nanos() as u64);
         self.deadline.store(deadline, Relaxed);
         if self.tripped.swap(false, Relaxed) {
             self.line.store(0, Relaxed);

@@ -25,10 +25,21 @@ pub(crate) fn new_vm(lib_dir: Option<&Path>, limits: &Limits) -> mlua::Result<(L
         LuaOptions::new(),
     )?;
     let globals = lua.globals();
-    for name in ["load", "loadfile", "dofile", "collectgarbage", "print", "warn", "require", "package"] {
+    for name in [
+        "load",
+        "loadfile",
+        "dofile",
+        "collectgarbage",
+        "print",
+        "warn",
+        "require",
+        "package",
+    ] {
         globals.raw_set(name, Value::Nil)?;
     }
-    globals.get::<Table>("string")?.raw_set("dump", Value::Nil)?;
+    globals
+        .get::<Table>("string")?
+        .raw_set("dump", Value::Nil)?;
     restrict_os(&lua, &globals)?;
     refuse_finalizers(&lua, &globals)?;
     install_require(&lua, &globals, lib_dir)?;
@@ -79,14 +90,19 @@ fn install_require(lua: &Lua, globals: &Table, lib_dir: Option<&Path>) -> mlua::
             mlua::Error::runtime(format!("require {name:?}: there is no scripts/lib folder"))
         })?;
         let (path, shown) = module_path(lib_dir, &name).map_err(mlua::Error::runtime)?;
-        let source = std::fs::read(&path)
-            .map_err(|err| mlua::Error::runtime(format!("require {name:?}: cannot read {shown}: {err}")))?;
+        let source = std::fs::read(&path).map_err(|err| {
+            mlua::Error::runtime(format!("require {name:?}: cannot read {shown}: {err}"))
+        })?;
         let value: Value = lua
             .load(source)
             .set_name(format!("@{shown}"))
             .set_mode(ChunkMode::Text)
             .call(name.as_str())?;
-        let value = if value.is_nil() { Value::Boolean(true) } else { value };
+        let value = if value.is_nil() {
+            Value::Boolean(true)
+        } else {
+            value
+        };
         modules.raw_set(name.as_str(), value.clone())?;
         Ok(value)
     })?;
@@ -96,7 +112,10 @@ fn install_require(lua: &Lua, globals: &Table, lib_dir: Option<&Path>) -> mlua::
 /// A module name is dotted words: no path can be spelled with it.
 fn check_module_name(name: &str) -> Result<(), String> {
     let valid_word = |word: &str| {
-        !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
     if name.split('.').all(valid_word) {
         Ok(())
@@ -128,10 +147,14 @@ fn module_path(lib_dir: &Path, name: &str) -> Result<(PathBuf, String), String> 
     let inside = match (path.canonicalize(), lib_dir.canonicalize()) {
         (Ok(file), Ok(dir)) => file.starts_with(dir),
         // A missing file is reported by the read that follows.
-        _ => relative.components().all(|c| matches!(c, Component::Normal(_))),
+        _ => relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_))),
     };
     if !inside {
-        return Err(format!("require {name:?}: {shown} leads outside scripts/lib"));
+        return Err(format!(
+            "require {name:?}: {shown} leads outside scripts/lib"
+        ));
     }
     Ok((path, shown))
 }
@@ -152,8 +175,20 @@ mod tests {
             .pairs::<String, Value>()
             .map(|pair| pair.unwrap().0)
             .collect();
-        for gone in ["io", "debug", "package", "load", "loadfile", "dofile", "coroutine", "print"] {
-            assert!(!globals.contains(&gone.to_string()), "{gone} must not be reachable");
+        for gone in [
+            "io",
+            "debug",
+            "package",
+            "load",
+            "loadfile",
+            "dofile",
+            "coroutine",
+            "print",
+        ] {
+            assert!(
+                !globals.contains(&gone.to_string()),
+                "{gone} must not be reachable"
+            );
         }
         let os_keys: Vec<String> = lua
             .load("local keys = {} for k in pairs(os) do keys[#keys + 1] = k end table.sort(keys) return keys")
@@ -167,9 +202,18 @@ mod tests {
     #[test]
     fn finalizers_are_refused() {
         let lua = vm();
-        let err = lua.load("setmetatable({}, { __gc = function() end })").exec().unwrap_err();
-        assert!(err.to_string().contains("finalizers (__gc) are not allowed"), "{err}");
-        lua.load("assert(getmetatable(setmetatable({}, { __index = {} })))").exec().unwrap();
+        let err = lua
+            .load("setmetatable({}, { __gc = function() end })")
+            .exec()
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("finalizers (__gc) are not allowed"),
+            "{err}"
+        );
+        lua.load("assert(getmetatable(setmetatable({}, { __index = {} })))")
+            .exec()
+            .unwrap();
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl LuaScript {
     ) -> Result<LuaScript, ScriptError> {
         let origin = Origin::file(shown);
         let setup = |err: mlua::Error| ScriptError::Load {
-            origin: origin.clone(),
+            origin: origin.clone().into(),
             message: format!("the sandbox could not be set up: {err}"),
         };
         let (lua, budget) = sandbox::new_vm(lib_dir, &config.limits).map_err(setup)?;
@@ -106,7 +106,7 @@ impl LuaScript {
             mlua::Error::SyntaxError { message, .. } => {
                 let (line, message) = split_location(&message, shown);
                 ScriptError::Load {
-                    origin: origin.clone().at_line(line),
+                    origin: origin.clone().at_line(line).into(),
                     message,
                 }
             }
@@ -114,7 +114,7 @@ impl LuaScript {
         })?;
         let LuaValue::Table(table) = returned else {
             return Err(ScriptError::Load {
-                origin,
+                origin: origin.into(),
                 message: format!(
                     "the script must return its declaration table, it returned {}",
                     returned.type_name()
@@ -122,7 +122,7 @@ impl LuaScript {
             });
         };
         let declaration = read_declaration(&lua, &table).map_err(|message| ScriptError::Load {
-            origin: origin.clone(),
+            origin: origin.clone().into(),
             message,
         })?;
         let origin = Origin {
@@ -132,7 +132,7 @@ impl LuaScript {
         };
         if let Some(expected) = expected_kind.filter(|kind| *kind != declaration.kind) {
             return Err(ScriptError::Load {
-                origin,
+                origin: origin.into(),
                 message: format!(
                     "it declares kind {} but lives in scripts/{}/, the folder of kind {expected}",
                     declaration.kind,
@@ -181,17 +181,24 @@ impl LuaScript {
     /// Calls `function` of the declaration table with `ctx` (when given) and
     /// then `args`, converted from JSON; returns its first result as JSON.
     /// Within the time budget and memory limit, or an error naming the script.
-    pub fn call(&self, function: &str, args: &[Value], ctx: Option<&CtxData>) -> Result<Value, ScriptError> {
+    pub fn call(
+        &self,
+        function: &str,
+        args: &[Value],
+        ctx: Option<&CtxData>,
+    ) -> Result<Value, ScriptError> {
         let _one_call_at_a_time = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         let origin = self.origin();
         let internal = |err: mlua::Error| ScriptError::Runtime {
-            origin: origin.clone(),
+            origin: origin.clone().into(),
             function: function.to_owned(),
             message: err.to_string(),
         };
-        let LuaValue::Function(callee) = self.table.raw_get::<LuaValue>(function).map_err(internal)? else {
+        let LuaValue::Function(callee) =
+            self.table.raw_get::<LuaValue>(function).map_err(internal)?
+        else {
             return Err(ScriptError::NoSuchFunction {
-                origin,
+                origin: origin.into(),
                 function: function.to_owned(),
             });
         };
@@ -202,10 +209,10 @@ impl LuaScript {
         let (result, tripped) = result;
         match result {
             Ok(value) => ctx::from_lua(&self.lua, value).map_err(|err| ScriptError::BadResult {
-                origin,
+                origin: origin.into(),
                 function: function.to_owned(),
                 found: format!("a value that is not data ({err})"),
-                expected: "nil, a boolean, a number, a string or a table of these".to_owned(),
+                expected: "nil, a boolean, a number, a string or a table of these",
             }),
             Err(err) => {
                 let err = classify(err, tripped, &origin, function, &self.limits, &self.budget);
@@ -265,7 +272,8 @@ fn read_declaration(lua: &Lua, table: &Table) -> Result<Declaration, String> {
             functions.insert(key);
             continue;
         }
-        let value = ctx::from_lua(lua, value).map_err(|err| format!("the field {key} is not data: {err}"))?;
+        let value = ctx::from_lua(lua, value)
+            .map_err(|err| format!("the field {key} is not data: {err}"))?;
         fields.insert(key, value);
     }
     Declaration::from_fields(fields, functions)
@@ -283,7 +291,7 @@ fn classify(
 ) -> ScriptError {
     if let Some(line) = tripped {
         return ScriptError::TimeLimit {
-            origin: origin.clone().at_line(line),
+            origin: origin.clone().at_line(line).into(),
             function: function.to_owned(),
             budget: budget.budget(),
         };
@@ -291,7 +299,7 @@ fn classify(
     let root = root_cause(&err);
     if matches!(root, mlua::Error::MemoryError(_)) {
         return ScriptError::MemoryLimit {
-            origin: origin.clone(),
+            origin: origin.clone().into(),
             function: function.to_owned(),
             limit: limits.memory,
         };
@@ -307,11 +315,13 @@ fn classify(
     let line = line
         .or_else(|| line_in_traceback(traceback, &origin.file))
         .or_else(|| match &err {
-            mlua::Error::CallbackError { traceback, .. } => line_in_traceback(traceback, &origin.file),
+            mlua::Error::CallbackError { traceback, .. } => {
+                line_in_traceback(traceback, &origin.file)
+            }
             _ => None,
         });
     ScriptError::Runtime {
-        origin: origin.clone().at_line(line),
+        origin: origin.clone().at_line(line).into(),
         function: function.to_owned(),
         message,
     }
@@ -319,7 +329,9 @@ fn classify(
 
 fn root_cause(err: &mlua::Error) -> &mlua::Error {
     match err {
-        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => root_cause(cause),
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            root_cause(cause)
+        }
         other => other,
     }
 }
@@ -341,7 +353,10 @@ pub(crate) fn split_location(message: &str, file: &Path) -> (Option<u32>, String
         return (None, message.to_owned());
     };
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    match (digits.parse::<u32>(), rest[digits.len()..].strip_prefix(':')) {
+    match (
+        digits.parse::<u32>(),
+        rest[digits.len()..].strip_prefix(':'),
+    ) {
         (Ok(line), Some(text)) => (Some(line), text.trim().to_owned()),
         _ => (None, message.to_owned()),
     }

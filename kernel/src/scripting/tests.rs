@@ -28,7 +28,13 @@ fn metric(id: &str, body: &str) -> String {
 
 fn load(source: &str, config: &HostConfig) -> Result<LuaScript, ScriptError> {
     let file = PathBuf::from("scripts/metrics/test.lua");
-    LuaScript::load(source.as_bytes(), &file, None, Some(ScriptKind::Metric), config)
+    LuaScript::load(
+        source.as_bytes(),
+        &file,
+        None,
+        Some(ScriptKind::Metric),
+        config,
+    )
 }
 
 fn collect(script: &LuaScript, ctx: &CtxData) -> Result<Value, ScriptError> {
@@ -37,26 +43,52 @@ fn collect(script: &LuaScript, ctx: &CtxData) -> Result<Value, ScriptError> {
 
 fn collect_error(body: &str) -> String {
     let script = load(&metric("escape", body), &small_limits()).expect("the script loads");
-    collect(&script, &CtxData::default()).unwrap_err().to_string()
+    collect(&script, &CtxData::default())
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
 fn sandbox_escapes_are_refused() {
     let cases = [
-        ("return io.open('/etc/passwd')", "attempt to index a nil value (global 'io')"),
-        ("return os.execute('true')", "attempt to call a nil value (field 'execute')"),
-        ("return os.getenv('HOME')", "attempt to call a nil value (field 'getenv')"),
-        ("return load('\\27Lua')", "attempt to call a nil value (global 'load')"),
-        ("return dofile('/etc/passwd')", "attempt to call a nil value (global 'dofile')"),
-        ("return package.loadlib('libc.so.6', 'system')", "global 'package'"),
+        (
+            "return io.open('/etc/passwd')",
+            "attempt to index a nil value (global 'io')",
+        ),
+        (
+            "return os.execute('true')",
+            "attempt to call a nil value (field 'execute')",
+        ),
+        (
+            "return os.getenv('HOME')",
+            "attempt to call a nil value (field 'getenv')",
+        ),
+        (
+            "return load('\\27Lua')",
+            "attempt to call a nil value (global 'load')",
+        ),
+        (
+            "return dofile('/etc/passwd')",
+            "attempt to call a nil value (global 'dofile')",
+        ),
+        (
+            "return package.loadlib('libc.so.6', 'system')",
+            "global 'package'",
+        ),
         ("return debug.getinfo(1)", "global 'debug'"),
         ("return require('../../etc/passwd')", "dotted words"),
-        ("return string.dump(function() end)", "attempt to call a nil value (field 'dump')"),
+        (
+            "return string.dump(function() end)",
+            "attempt to call a nil value (field 'dump')",
+        ),
     ];
     for (body, expected) in cases {
         let err = collect_error(body);
         assert!(err.contains(expected), "{body}: {err}");
-        assert!(err.starts_with("metric escape (scripts/metrics/test.lua:4): collect: "), "{err}");
+        assert!(
+            err.starts_with("metric escape (scripts/metrics/test.lua:4): collect: "),
+            "{err}"
+        );
     }
 }
 
@@ -70,7 +102,10 @@ fn a_binary_chunk_is_refused_as_a_script() {
     let binary = compiled.dump(false);
     let file = PathBuf::from("scripts/metrics/binary.lua");
     let err = LuaScript::load(&binary, &file, None, None, &small_limits()).unwrap_err();
-    assert!(err.to_string().contains("attempt to load a binary chunk"), "{err}");
+    assert!(
+        err.to_string().contains("attempt to load a binary chunk"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -78,7 +113,11 @@ fn require_reads_scripts_lib_only() {
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("scripts").join("lib");
     std::fs::create_dir_all(lib.join("util")).unwrap();
-    std::fs::write(lib.join("util").join("twice.lua"), "return function(x) return 2 * x end").unwrap();
+    std::fs::write(
+        lib.join("util").join("twice.lua"),
+        "return function(x) return 2 * x end",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("secret.lua"), "return 'outside'").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.path().join("secret.lua"), lib.join("escape.lua")).unwrap();
@@ -87,18 +126,32 @@ fn require_reads_scripts_lib_only() {
         "req",
         "local twice = require('util.twice')\n assert(require('util.twice') == twice)\n return twice(21)",
     );
-    let script = LuaScript::load(source.as_bytes(), &file, Some(&lib), None, &small_limits()).unwrap();
+    let script =
+        LuaScript::load(source.as_bytes(), &file, Some(&lib), None, &small_limits()).unwrap();
     assert_eq!(collect(&script, &CtxData::default()).unwrap(), json!(42));
 
     let outside = |module: &str| {
         let body = format!("return require({module:?})");
-        let script = LuaScript::load(metric("req", &body).as_bytes(), &file, Some(&lib), None, &small_limits()).unwrap();
-        collect(&script, &CtxData::default()).unwrap_err().to_string()
+        let script = LuaScript::load(
+            metric("req", &body).as_bytes(),
+            &file,
+            Some(&lib),
+            None,
+            &small_limits(),
+        )
+        .unwrap();
+        collect(&script, &CtxData::default())
+            .unwrap_err()
+            .to_string()
     };
     assert!(outside("..secret").contains("dotted words"));
     assert!(outside("missing").contains("cannot read scripts/lib/missing.lua"));
     #[cfg(unix)]
-    assert!(outside("escape").contains("leads outside scripts/lib"), "{}", outside("escape"));
+    assert!(
+        outside("escape").contains("leads outside scripts/lib"),
+        "{}",
+        outside("escape")
+    );
 }
 
 #[test]
@@ -106,7 +159,9 @@ fn an_infinite_loop_is_stopped_with_the_scripts_id() {
     let started = Instant::now();
     let err = collect_error("while true do end");
     assert!(
-        err.starts_with("metric escape (scripts/metrics/test.lua:4): collect exceeded its time budget of 300ms"),
+        err.starts_with(
+            "metric escape (scripts/metrics/test.lua:4): collect exceeded its time budget of 300ms"
+        ),
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -167,10 +222,13 @@ fn runtime_errors_name_id_file_and_line() {
         err.to_string(),
         "metric failing (scripts/metrics/test.lua:5): collect: attempt to index a nil value (local 'x')"
     );
-    let err = load(&metric("thrower", "error('no backups found')"), &small_limits())
-        .unwrap()
-        .call("collect", &[], Some(&CtxData::default()))
-        .unwrap_err();
+    let err = load(
+        &metric("thrower", "error('no backups found')"),
+        &small_limits(),
+    )
+    .unwrap()
+    .call("collect", &[], Some(&CtxData::default()))
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "metric thrower (scripts/metrics/test.lua:4): collect: no backups found"
@@ -181,7 +239,12 @@ fn runtime_errors_name_id_file_and_line() {
 fn load_errors_say_what_is_wrong() {
     let limits = small_limits();
     let syntax = load("return {", &limits).unwrap_err();
-    assert!(syntax.to_string().starts_with("scripts/metrics/test.lua:1: "), "{syntax}");
+    assert!(
+        syntax
+            .to_string()
+            .starts_with("scripts/metrics/test.lua:1: "),
+        "{syntax}"
+    );
     let nothing = load("local x = 1", &limits).unwrap_err();
     assert_eq!(
         nothing.to_string(),
@@ -192,9 +255,14 @@ fn load_errors_say_what_is_wrong() {
         &limits,
     )
     .unwrap_err();
-    assert!(wrong_kind.to_string().contains("lives in scripts/metrics/"), "{wrong_kind}");
+    assert!(
+        wrong_kind.to_string().contains("lives in scripts/metrics/"),
+        "{wrong_kind}"
+    );
     let no_collect = load("return { id = 'm', kind = 'metric', name = 'x' }", &limits).unwrap_err();
-    assert!(no_collect.to_string().ends_with("a metric must have a function collect"));
+    assert!(no_collect
+        .to_string()
+        .ends_with("a metric must have a function collect"));
 }
 
 #[test]
@@ -202,7 +270,9 @@ fn results_must_be_data() {
     let script = load(&metric("fn", "return function() end"), &small_limits()).unwrap();
     let err = collect(&script, &CtxData::default()).unwrap_err();
     assert!(
-        err.to_string().starts_with("metric fn (scripts/metrics/test.lua): collect returned a value that is not data"),
+        err.to_string().starts_with(
+            "metric fn (scripts/metrics/test.lua): collect returned a value that is not data"
+        ),
         "{err}"
     );
     let script = load(&metric("nothing", "return nil"), &small_limits()).unwrap();
@@ -262,7 +332,10 @@ fn ctx_parses_and_writes_json_yaml_and_csv() {
     assert_eq!(result["pretty"], json!("[\n  1,\n  2\n]"));
 
     let err = collect_error("return ctx.json.decode('{oops')");
-    assert!(err.contains("collect: ctx.json.decode: key must be a string at line 1 column 2"), "{err}");
+    assert!(
+        err.contains("collect: ctx.json.decode: key must be a string at line 1 column 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -282,25 +355,54 @@ fn ctx_evidence_reads_inside_the_evidence_folder_only() {
         let script = load(&metric("evidence", body), &config).unwrap();
         collect(&script, &CtxData::default()).map_err(|e| e.to_string())
     };
-    assert_eq!(run("return ctx.evidence.read('logs/auth.log')").unwrap(), json!("ok\nfail\n"));
-    assert_eq!(run("return ctx.evidence.list('logs')").unwrap(), json!(["logs/auth.log"]));
+    assert_eq!(
+        run("return ctx.evidence.read('logs/auth.log')").unwrap(),
+        json!("ok\nfail\n")
+    );
+    assert_eq!(
+        run("return ctx.evidence.list('logs')").unwrap(),
+        json!(["logs/auth.log"])
+    );
     #[cfg(unix)]
-    assert_eq!(run("return ctx.evidence.list()").unwrap(), json!(["link.txt", "logs/"]));
+    assert_eq!(
+        run("return ctx.evidence.list()").unwrap(),
+        json!(["link.txt", "logs/"])
+    );
     for (path, expected) in [
-        ("../secret.txt", "must be a relative path inside the evidence folder"),
-        ("/etc/passwd", "must be a relative path inside the evidence folder"),
-        ("logs/../../secret.txt", "must be a relative path inside the evidence folder"),
+        (
+            "../secret.txt",
+            "must be a relative path inside the evidence folder",
+        ),
+        (
+            "/etc/passwd",
+            "must be a relative path inside the evidence folder",
+        ),
+        (
+            "logs/../../secret.txt",
+            "must be a relative path inside the evidence folder",
+        ),
         ("missing.csv", "cannot read missing.csv"),
     ] {
         let err = run(&format!("return ctx.evidence.read({path:?})")).unwrap_err();
         assert!(err.contains(expected), "{path}: {err}");
     }
     #[cfg(unix)]
-    assert!(run("return ctx.evidence.read('link.txt')").unwrap_err().contains("leads outside the evidence folder"));
+    assert!(run("return ctx.evidence.read('link.txt')")
+        .unwrap_err()
+        .contains("leads outside the evidence folder"));
 
-    let script = load(&metric("no-evidence", "return ctx.evidence.read('x')"), &small_limits()).unwrap();
-    let err = collect(&script, &CtxData::default()).unwrap_err().to_string();
-    assert!(err.contains("no evidence folder is configured (--evidence DIR)"), "{err}");
+    let script = load(
+        &metric("no-evidence", "return ctx.evidence.read('x')"),
+        &small_limits(),
+    )
+    .unwrap();
+    let err = collect(&script, &CtxData::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no evidence folder is configured (--evidence DIR)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -309,16 +411,28 @@ fn ctx_log_and_print_reach_the_sink_with_the_scripts_id() {
     let sink_lines = Arc::clone(&lines);
     let config = HostConfig {
         log: Arc::new(move |record: &LogRecord<'_>| {
-            sink_lines
-                .lock()
-                .unwrap()
-                .push(format!("{} {} {}", record.script, record.level.as_str(), record.message));
+            sink_lines.lock().unwrap().push(format!(
+                "{} {} {}",
+                record.script,
+                record.level.as_str(),
+                record.message
+            ));
         }),
         ..small_limits()
     };
-    let script = load(&metric("talker", "ctx.log.warn('late backup')\n print('a', 1, true)\n return 0"), &config).unwrap();
+    let script = load(
+        &metric(
+            "talker",
+            "ctx.log.warn('late backup')\n print('a', 1, true)\n return 0",
+        ),
+        &config,
+    )
+    .unwrap();
     collect(&script, &CtxData::default()).unwrap();
-    assert_eq!(*lines.lock().unwrap(), ["talker warn late backup", "talker info a\t1\ttrue"]);
+    assert_eq!(
+        *lines.lock().unwrap(),
+        ["talker warn late backup", "talker info a\t1\ttrue"]
+    );
 }
 
 /// `scripts/lib/mmsm.d.lua` declares exactly the functions `ctx` registers.

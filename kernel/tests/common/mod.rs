@@ -40,11 +40,20 @@ pub fn metric(id: &str, value: &str) -> String {
 /// The library that `cargo test` built for the dev-dependency crate `name`
 /// (`mmsm_example_metric`): in `target/<profile>/deps/`, beside this test.
 pub fn fixture_library(name: &str) -> PathBuf {
-    let file = format!("{}{name}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION);
+    let file = format!(
+        "{}{name}.{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_EXTENSION
+    );
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
     [deps.join(&file), deps.parent().unwrap().join(&file)]
         .into_iter()
         .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("{file} was not built next to {}: is it a dev-dependency?", exe.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{file} was not built next to {}: is it a dev-dependency?",
+                exe.display()
+            )
+        })
 }

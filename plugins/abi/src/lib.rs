@@ -56,7 +56,8 @@ pub type EntryFn = unsafe extern "C" fn() -> *const PluginDescriptor;
 /// Calls the plugin: `input` holds `len` bytes of JSON ([`PluginCall`]); the
 /// plugin writes the length of its reply to `out_len` and returns the reply
 /// ([`PluginReply`] as JSON), to be released with the descriptor's `free`.
-pub type CallFn = unsafe extern "C" fn(input: *const u8, len: usize, out_len: *mut usize) -> *mut u8;
+pub type CallFn =
+    unsafe extern "C" fn(input: *const u8, len: usize, out_len: *mut usize) -> *mut u8;
 
 /// Releases a buffer returned by [`CallFn`], given its length.
 pub type FreeFn = unsafe extern "C" fn(ptr: *mut u8, len: usize);
@@ -139,7 +140,9 @@ pub unsafe fn call_handler(
             Err(err) => PluginReply::Error(format!("the call is not valid JSON: {err}")),
         }
     }))
-    .unwrap_or_else(|panic| PluginReply::Error(format!("the plugin panicked: {}", panic_message(&panic))));
+    .unwrap_or_else(|panic| {
+        PluginReply::Error(format!("the plugin panicked: {}", panic_message(&panic)))
+    });
     let bytes = serde_json::to_vec(&reply).unwrap_or_else(|err| {
         format!(r#"{{"error":"the reply could not be encoded: {err}"}}"#).into_bytes()
     });
@@ -240,7 +243,8 @@ mod tests {
         // SAFETY: a valid input slice and a local out_len.
         let ptr = unsafe { call_handler(echo_or_panic, input.as_ptr(), input.len(), &mut out_len) };
         // SAFETY: the reply is `out_len` bytes at `ptr`, released once below.
-        let reply = serde_json::from_slice(unsafe { std::slice::from_raw_parts(ptr, out_len) }).unwrap();
+        let reply =
+            serde_json::from_slice(unsafe { std::slice::from_raw_parts(ptr, out_len) }).unwrap();
         unsafe { free_reply(ptr, out_len) };
         reply
     }
@@ -249,7 +253,10 @@ mod tests {
     fn a_handler_result_comes_back_as_ok() {
         let call = json!({"function": "echo", "args": [1], "ctx": {"users": []}});
         let reply = round_trip(call.to_string().as_bytes());
-        assert_eq!(reply, PluginReply::Ok(json!({"args": [1], "ctx": {"users": []}})));
+        assert_eq!(
+            reply,
+            PluginReply::Ok(json!({"args": [1], "ctx": {"users": []}}))
+        );
     }
 
     #[test]

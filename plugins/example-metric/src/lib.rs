@@ -30,7 +30,10 @@ pub fn mfa_share(ctx: &Value) -> Result<f64, String> {
     if active.is_empty() {
         return Ok(1.0);
     }
-    let with_mfa = active.iter().filter(|user| user["mfa"].as_bool() == Some(true)).count();
+    let with_mfa = active
+        .iter()
+        .filter(|user| user["mfa"].as_bool() == Some(true))
+        .count();
     Ok(with_mfa as f64 / active.len() as f64)
 }
 
@@ -44,7 +47,8 @@ fn handle(call: PluginCall) -> Result<Value, String> {
         "collect" => mfa_share(&call.ctx).map(|share| json!(share)),
         "score" => {
             let value = call.args.first().and_then(Value::as_f64);
-            let value = value.ok_or_else(|| format!("score expects a number, got {:?}", call.args))?;
+            let value =
+                value.ok_or_else(|| format!("score expects a number, got {:?}", call.args))?;
             Ok(json!(score(value)))
         }
         other => Err(format!("mfa-coverage has no function {other}")),
