@@ -348,17 +348,26 @@ fn the_profile_template_lists_every_question() {
 fn the_demo_generates_the_sample_sme_on_the_base_schema_and_writes_its_report() {
     let m = Mmsm::new();
     let out = m.path("out");
-    let demo = m.run(&["demo", "--out", out.to_str().unwrap(), "--json"]).ok().json();
+    let demo = m
+        .run(&["demo", "--out", out.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
     let id = demo["isms"].as_str().unwrap().to_owned();
     assert_eq!(id, "clinica-dental-sonrisa");
     assert_eq!(demo["board"]["schema"]["id"], "base");
     assert_eq!(demo["board"]["controls"].as_array().unwrap().len(), 93);
-    assert_eq!(demo["board"]["flagged"], 4, "the sample answers every question; 4 answers are `unknown`");
+    assert_eq!(
+        demo["board"]["flagged"], 4,
+        "the sample answers every question; 4 answers are `unknown`"
+    );
     let report = std::path::PathBuf::from(demo["report"].as_str().unwrap());
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("Clinica Dental Sonrisa"));
     let compliance = demo["board"]["compliance"].as_f64().unwrap();
-    assert!(html.contains(&format!("{compliance:.1}&nbsp;%")), "the report shows the board's compliance");
+    assert!(
+        html.contains(&format!("{compliance:.1}&nbsp;%")),
+        "the report shows the board's compliance"
+    );
 
     // Every ISMS figure is consistent with the stored board and the plan is not empty.
     let board = m.run(&["isms", "board", &id, "--json"]).ok().json();
@@ -366,6 +375,10 @@ fn the_demo_generates_the_sample_sme_on_the_base_schema_and_writes_its_report() 
     let plan = m.run(&["isms", "plan", &id, "--json"]).ok().json();
     assert!(!plan.as_array().unwrap().is_empty());
     let show = m.run(&["isms", "show", &id, "--json"]).ok().json();
-    assert!(show["instantiated"]["procedures"].as_array().unwrap().iter().any(|p| p == "incident-management"));
+    assert!(show["instantiated"]["procedures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "incident-management"));
     assert_eq!(show["inputs"]["assets"].as_array().unwrap().len(), 15);
 }
