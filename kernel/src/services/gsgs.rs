@@ -114,6 +114,13 @@ pub struct HistoryEvent {
     pub change: Option<Change>,
     /// The derived values that changed.
     pub deltas: Vec<Delta>,
+    /// What the event concerns beyond its deltas, as `kind:id` (e.g. `control:8.13`,
+    /// `suggestion:s1`, `certificate:luis`, `plan:8.13@2`), for filters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+    /// A sentence for people (e.g. "accepted suggestion s1 from incident ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The result of an incremental update.
@@ -244,6 +251,7 @@ impl Kernel {
         let engine = Engine::with_index(index, inputs);
         let instantiated = instantiate(&schema, &engine.board());
         let now = self.now();
+        let nanos = self.now_nanos();
         self.store().write(|store, batch| {
             let id = unique_id(&profile.enterprise.name, store)?;
             let mut board = engine.board();
@@ -263,17 +271,21 @@ impl Kernel {
             };
             batch.put(Repo::Isms, isms_key(id.as_str()), &record);
             record_history(
+                store,
                 batch,
                 &id,
+                nanos,
                 HistoryEvent {
                     at: now,
                     user: principal.user.clone(),
                     cause: "generate".into(),
                     change: None,
                     deltas: Vec::new(),
+                    refs: Vec::new(),
+                    note: None,
                 },
                 &board,
-            );
+            )?;
             audit(
                 batch,
                 principal,
@@ -356,7 +368,8 @@ impl Kernel {
                 principal.require(Zone::Generation, "change an ISMS's answers or assets")
             })?;
         let now = self.now();
-        self.store().write(|_, batch| {
+        let nanos = self.now_nanos();
+        self.store().write(|store, batch| {
             let (mut record, mut engine) = self.isms_engine(principal, id)?;
             let deltas = engine
                 .apply(change.clone())
@@ -369,17 +382,21 @@ impl Kernel {
             batch.put(Repo::Isms, isms_key(id), &record);
             if !deltas.is_empty() {
                 record_history(
+                    store,
                     batch,
                     &record.id,
+                    nanos,
                     HistoryEvent {
                         at: now,
                         user: principal.user.clone(),
                         cause: cause.to_owned(),
                         change: Some(change.clone()),
                         deltas: deltas.clone(),
+                        refs: Vec::new(),
+                        note: None,
                     },
                     &board,
-                );
+                )?;
             }
             audit(
                 batch,
@@ -418,18 +435,24 @@ fn may_see(principal: &Principal, record: &IsmsRecord) -> bool {
     record.users.iter().any(|u| u.id.as_str() == principal.user)
 }
 
-fn record_history(
+/// Records a history event and the board after it, under one fresh time key.
+pub(crate) fn record_history(
+    store: &crate::store::Store,
     batch: &mut crate::store::Batch,
     id: &IsmsId,
+    nanos: u128,
     event: HistoryEvent,
     board: &Board,
-) {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    batch.put(Repo::Info, format!("history/{id}/{nanos:020}"), &event);
-    batch.put(Repo::Info, format!("board/{id}/{nanos:020}"), board);
+) -> Result<()> {
+    let key = super::fresh_key(store, batch, Repo::Info, &format!("history/{id}/"), nanos)?;
+    let stamp = key.rsplit('/').next().unwrap_or_default().to_owned();
+    batch.put(Repo::Info, &key, &event);
+    batch.put(Repo::Info, format!("board/{id}/{stamp}"), board);
+    Ok(())
+}
+
+pub(crate) fn isms_record_key(id: &str) -> String {
+    isms_key(id)
 }
 
 /// A readable id from the enterprise's name, unique in the store.

@@ -5,11 +5,14 @@
 mod documents;
 mod gegs;
 mod gsgs;
+pub mod msgs;
 mod shipped;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
 
 use serde::Serialize;
 
@@ -23,17 +26,30 @@ pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,
     Updated,
 };
+pub use msgs::PhaseActions;
 pub use shipped::shipped_schema_files;
 
 /// Engine indices by (schema id, version).
 type IndexCache = HashMap<(String, u32), Arc<SchemaIndex>>;
 
-/// The kernel: the store and the services over it.
-#[derive(Debug, Clone)]
+/// The kernel: the store and the services over it, with its clock and the
+/// runner of procedure phase actions.
+#[derive(Clone)]
 pub struct Kernel {
     store: Store,
     /// Engine indices of schema versions, which are immutable: built once per process.
     indices: Arc<RwLock<IndexCache>>,
+    clock: Option<DateTime<Utc>>,
+    actions: Arc<dyn PhaseActions>,
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("store", &self.store)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Errors of the services.
@@ -103,7 +119,35 @@ impl Kernel {
         Kernel {
             store,
             indices: Arc::default(),
+            clock: None,
+            actions: Arc::new(msgs::NoActions),
         }
+    }
+
+    /// The same kernel with its clock fixed at `now` (a testing aid: the CLI
+    /// reads it from `MMSM_NOW`), so that expiry, attempts and overdue figures
+    /// can be checked at any date.
+    pub fn with_clock(mut self, now: DateTime<Utc>) -> Self {
+        self.clock = Some(now);
+        self
+    }
+
+    /// The same kernel running procedure phase actions with `actions`.
+    pub fn with_actions(mut self, actions: Arc<dyn PhaseActions>) -> Self {
+        self.actions = actions;
+        self
+    }
+
+    /// The kernel's time: the fixed clock, or the system's.
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
+    }
+
+    /// Nanoseconds since the Unix epoch by the kernel's clock (keys of events).
+    pub fn now_nanos(&self) -> u128 {
+        let now = self.now_utc();
+        (now.timestamp() as i128 * 1_000_000_000 + i128::from(now.timestamp_subsec_nanos())).max(0)
+            as u128
     }
 
     /// The engine index of schema `id` at `version`, read and built once.
@@ -136,13 +180,42 @@ impl Kernel {
         &self.store
     }
 
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch, by the kernel's clock.
     pub fn now(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        self.now_utc().timestamp().max(0) as u64
     }
+}
+
+/// A key `{prefix}{nanos:020}` not yet used in the store nor in the batch:
+/// when the clock is fixed (or two events share a nanosecond) a suffix
+/// `-001`, `-002`... keeps the keys unique and in order.
+pub(crate) fn fresh_key(
+    store: &Store,
+    batch: &Batch,
+    repo: Repo,
+    prefix: &str,
+    nanos: u128,
+) -> Result<String> {
+    let base = format!("{prefix}{nanos:020}");
+    let taken: std::collections::BTreeSet<String> = store
+        .keys(repo, &base)?
+        .into_iter()
+        .chain(
+            batch
+                .ops
+                .iter()
+                .filter(|op| op.repo == repo)
+                .map(|op| String::from_utf8_lossy(&op.key).into_owned())
+                .filter(|k| k.starts_with(&base)),
+        )
+        .collect();
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    Ok((1..)
+        .map(|n| format!("{base}-{n:03}"))
+        .find(|k| !taken.contains(k))
+        .expect("some suffix is free"))
 }
 
 /// Adds an audit entry to a batch, keyed so that entries sort by time.
