@@ -65,6 +65,15 @@ pub enum Command {
     Scripts,
     /// Reload scripts and plugins as their files change, printing one line per change, until interrupted.
     Watch,
+    /// MSGS A3.1: security-culture tests and certificates.
+    #[command(subcommand)]
+    Culture(CultureCommand),
+    /// MSGS A3.2: execute procedures (start, advance, list, show instances).
+    #[command(subcommand)]
+    Proc(ProcCommand),
+    /// MSGS: suggestions for the risk model raised by incidents (list, accept, reject).
+    #[command(subcommand)]
+    Suggestion(SuggestionCommand),
     /// Generate the ISMS of a sample SME (a dental clinic) and write its report.
     Demo {
         /// Where to write the report (default: the current folder).
@@ -141,14 +150,23 @@ pub enum IsmsCommand {
         #[arg(long)]
         explain: bool,
     },
-    /// The ordered improvement plan.
+    /// The ordered improvement plan, with each item's owner, due date and state.
     Plan {
         /// The ISMS id.
         id: String,
         /// Show the rule and inputs behind every figure.
         #[arg(long)]
         explain: bool,
+        /// Follow up the item of this rank: give owner=USER, due=YYYY-MM-DD, done, undone or result=TEXT after it.
+        #[arg(long, value_name = "RANK")]
+        set: Option<usize>,
+        /// The settings for --set, e.g. owner=luis due=2027-03-01 done.
+        #[arg(requires = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
     },
+    /// MSGS: the users of an ISMS and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Answer one question of the technical checklist; prints what changed.
     Answer {
         /// The ISMS id.
@@ -190,10 +208,143 @@ pub enum IsmsCommand {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
-    /// The history of the board: every change with its cause.
+    /// The history of the board: every change with its time and cause.
     History {
         /// The ISMS id.
         id: String,
+        /// Only changes that moved this control or concern it.
+        #[arg(long, value_name = "CONTROL")]
+        control: Option<String>,
+        /// Only changes from this day on (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user with one or more roles of the schema.
+    Add {
+        /// The ISMS id.
+        isms: String,
+        /// The new user's id.
+        user: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// A role of the schema (repeat for several), e.g. Cl/US.
+        #[arg(long = "role", required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+        /// A department of the ISMS.
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// List the users, their roles and certificate status.
+    List {
+        /// The ISMS id.
+        isms: String,
+    },
+    /// Remove a user (their history stays).
+    Remove {
+        /// The ISMS id.
+        isms: String,
+        /// The user id.
+        user: String,
+    },
+    /// Replace a user's roles; new regulations revoke their certificate.
+    Roles {
+        /// The ISMS id.
+        isms: String,
+        /// The user id.
+        user: String,
+        /// The new roles (repeat for several).
+        #[arg(long = "role", required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CultureCommand {
+    /// Take a user's security-culture test in the terminal (or from --answers).
+    Test {
+        /// The ISMS id.
+        isms: String,
+        /// The user taking the test.
+        user: String,
+        /// Draw the questions deterministically from this seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// A YAML/JSON map question id -> option index (from 0); drawn questions missing from it count as wrong.
+        #[arg(long, value_name = "FILE")]
+        answers: Option<PathBuf>,
+    },
+    /// Every user's certificate and what each still needs.
+    Status {
+        /// The ISMS id.
+        isms: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcCommand {
+    /// Start an instance of a procedure (needs --as USER).
+    Start {
+        /// The ISMS id.
+        isms: String,
+        /// The procedure id.
+        procedure: String,
+        /// Register data for the start phase (YAML or JSON). Not `--data`, which names the store.
+        #[arg(long, value_name = "FILE")]
+        fields: Option<PathBuf>,
+    },
+    /// Move an instance to the next phase (needs --as USER).
+    Advance {
+        /// The instance id (ISMS/PROCEDURE-N).
+        instance: String,
+        /// The phase to move to.
+        phase: String,
+        /// Register data for the phase (YAML or JSON). Not `--data`, which names the store.
+        #[arg(long, value_name = "FILE")]
+        fields: Option<PathBuf>,
+    },
+    /// List the instances of an ISMS, and the scheduled procedures on time or overdue.
+    List {
+        /// The ISMS id.
+        isms: String,
+        /// Only the open instances.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show one instance: phase, where it may go, who may move it, history.
+    Show {
+        /// The instance id (ISMS/PROCEDURE-N).
+        instance: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuggestionCommand {
+    /// List the suggestions of an ISMS.
+    List {
+        /// The ISMS id.
+        isms: String,
+    },
+    /// Accept a suggestion: its changes re-value the board.
+    Accept {
+        /// The ISMS id.
+        isms: String,
+        /// The suggestion id (s1, s2...).
+        id: String,
+    },
+    /// Reject a suggestion; it stays in the history.
+    Reject {
+        /// The ISMS id.
+        isms: String,
+        /// The suggestion id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -244,6 +395,14 @@ pub enum SchemaCommand {
         /// A version (default: the latest).
         #[arg(long)]
         version: Option<u32>,
+    },
+    /// Statistics across every ISMS generated from a schema, naming no enterprise.
+    Stats {
+        /// The schema id.
+        id: String,
+        /// List the schema changes the statistics support (never applied automatically).
+        #[arg(long)]
+        suggest: bool,
     },
     /// Elements added, removed and changed between two versions, per kind.
     Diff {

@@ -149,9 +149,21 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                         &serde_json::json!({ "board": board, "explain": explanations }),
                     );
                 }
-                return print_json(&board);
+                let mut value = serde_json::to_value(&board).map_err(Failure::from_error)?;
+                if let (Some(map), Ok(figures)) =
+                    (value.as_object_mut(), kernel.maintenance_figures(&who, id))
+                {
+                    map.insert(
+                        "maintenance".into(),
+                        serde_json::to_value(figures).map_err(Failure::from_error)?,
+                    );
+                }
+                return print_json(&value);
             }
             print_board(&board, &engine, *explain);
+            if let Ok(figures) = kernel.maintenance_figures(&who, id) {
+                crate::msgs_cmd::print_figures(&figures);
+            }
             Ok(())
         }
         IsmsCommand::Risks { id, explain } => {
@@ -228,9 +240,19 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        IsmsCommand::Plan { id, explain } => {
+        IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
+        IsmsCommand::Plan {
+            id,
+            explain,
+            set,
+            settings,
+        } => {
+            if let Some(rank) = set {
+                return crate::msgs_cmd::set_plan(global, &kernel, id, *rank, settings);
+            }
             let (_, engine) = kernel.isms_engine(&who, id).map_err(service_failure)?;
             let plan = engine.plan();
+            let rows = kernel.plan_rows(&who, id).map_err(service_failure)?;
             let explain_of = |p: &mmsm_kernel::engine::PlanItem| {
                 engine
                     .explain(&Subject::PlanItem {
@@ -247,7 +269,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                         .collect();
                     return print_json(&rows);
                 }
-                return print_json(&plan);
+                return print_json(&rows);
             }
             if plan.is_empty() {
                 println!(
@@ -262,9 +284,14 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 "SUBCONTROLS",
                 "EFFORT",
                 "RISK REDUCTION",
+                "OWNER",
+                "DUE",
+                "STATE",
             ]);
-            for p in &plan {
+            for row in &rows {
+                let p = &row.item;
                 let subs: Vec<&str> = p.subcontrols.iter().map(|s| s.as_str()).collect();
+                let f = &row.follow_up;
                 table.row(vec![
                     p.rank.to_string(),
                     p.control.to_string(),
@@ -272,6 +299,15 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     subs.join(" "),
                     num(p.effort),
                     num(p.risk_reduction),
+                    f.owner.clone().unwrap_or_default(),
+                    f.due.clone().unwrap_or_default(),
+                    if f.done_at.is_some() {
+                        "done".into()
+                    } else if row.overdue {
+                        "overdue".into()
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
             table.print();
@@ -408,14 +444,38 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             println!("wrote the report of {id} to {}", output.display());
             Ok(())
         }
-        IsmsCommand::History { id } => {
-            let events = kernel.isms_history(&who, id).map_err(service_failure)?;
+        IsmsCommand::History { id, control, since } => {
+            let filter = mmsm_kernel::services::msgs::HistoryFilter {
+                control: control.as_deref().map(mmsm_kernel::model::ControlId::new),
+                since: since
+                    .as_deref()
+                    .map(|d| {
+                        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                            Failure::from_error(format!(
+                                "--since `{d}` is not a date; expected YYYY-MM-DD"
+                            ))
+                        })
+                    })
+                    .transpose()?,
+            };
+            let events = kernel
+                .isms_history_filtered(&who, id, &filter)
+                .map_err(service_failure)?;
             if global.json {
                 return print_json(&events);
+            }
+            if events.is_empty() {
+                println!(
+                    "no change of the board matches: drop --control or --since to see every change"
+                );
+                return Ok(());
             }
             for e in &events {
                 let change = e.change.as_ref().map(describe_change).unwrap_or_default();
                 println!("{} {} {} {}", date_time(e.at), e.user, e.cause, change);
+                if let Some(note) = &e.note {
+                    println!("    {note}");
+                }
                 for d in &e.deltas {
                     println!("    {} {} -> {}", d.subject, opt(d.before), opt(d.after));
                 }

@@ -7,6 +7,7 @@
 
 mod args;
 mod isms_cmd;
+mod msgs_cmd;
 mod output;
 mod schema_cmd;
 mod scripts_cmd;
@@ -36,6 +37,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Isms(command) => isms_cmd::run(&cli.global, command),
         Command::Scripts => scripts_cmd::list(&cli.global),
         Command::Watch => scripts_cmd::watch(&cli.global),
+        Command::Culture(command) => msgs_cmd::culture(&cli.global, command),
+        Command::Proc(command) => msgs_cmd::procedures(&cli.global, command),
+        Command::Suggestion(command) => msgs_cmd::suggestions(&cli.global, command),
         Command::Demo { out } => isms_cmd::demo(&cli.global, out),
     }
 }
@@ -44,7 +48,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 /// shipped schemas into an empty store.
 pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
     let store = Store::open(&global.data).map_err(Failure::from_error)?;
-    let kernel = Kernel::new(store);
+    let mut kernel = Kernel::new(store);
+    if let Some(now) = injected_clock()? {
+        kernel = kernel.with_clock(now);
+    }
     let imported = kernel
         .ensure_shipped_schemas()
         .map_err(Failure::from_error)?;
@@ -60,6 +67,30 @@ pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
         );
     }
     Ok(kernel)
+}
+
+/// The clock of `MMSM_NOW` (a testing aid): RFC 3339, `YYYY-MM-DD`, or seconds since the epoch.
+fn injected_clock() -> Result<Option<chrono::DateTime<chrono::Utc>>, Failure> {
+    let Ok(text) = std::env::var("MMSM_NOW") else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(time.with_timezone(&chrono::Utc)));
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(12, 0, 0).map(|t| t.and_utc()));
+    }
+    if let Some(time) = text
+        .parse::<i64>()
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+    {
+        return Ok(Some(time));
+    }
+    Err(Failure::from_error(format!(
+        "MMSM_NOW=`{text}` is not a time; expected e.g. 2027-01-31T12:00:00Z, 2027-01-31 or seconds since 1970"
+    )))
 }
 
 /// The acting principal: the local operator, or the user named by `--as`.

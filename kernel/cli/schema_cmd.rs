@@ -154,6 +154,9 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
             println!("wrote {} files to {}", files.len(), dir.display());
             Ok(())
         }
+        SchemaCommand::Stats { id, suggest } => {
+            crate::msgs_cmd::stats(global, &kernel, &who, id, *suggest)
+        }
         SchemaCommand::Diff { id, v1, v2 } => {
             let diff = kernel
                 .diff_schema(&who, id, *v1, *v2)

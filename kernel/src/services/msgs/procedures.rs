@@ -475,7 +475,7 @@ impl Kernel {
                 .collect();
             if !missing.is_empty() {
                 return Err(ServiceError::Refused(format!(
-                    "{} cannot close in `{}`: required register fields are empty: {}; give them with --data FILE",
+                    "{} cannot close in `{}`: required register fields are empty: {}; give them with --fields FILE",
                     instance.id,
                     phase.id,
                     missing.join(", ")

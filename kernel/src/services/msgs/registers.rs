@@ -206,3 +206,11 @@ pub fn missing_required(register: &Artefact, filled: Option<&Map<String, Value>>
         .map(|f| f.id.clone())
         .collect()
 }
+
+/// Parses a data file (YAML, or JSON which YAML reads too) into JSON.
+pub fn parse_data(text: &str) -> Result<Value, String> {
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
+    serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string())
+}
