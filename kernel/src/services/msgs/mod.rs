@@ -315,3 +315,6 @@ impl SplitMix {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,218 @@
+//! Kernel-level tests of what the CLI cannot reach: phase actions through the
+//! [`PhaseActions`] trait (a failing and a succeeding fake, until the
+//! scripting host implements it) and revocation by a new regulation version.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use super::culture::CertStatus;
+use super::*;
+use crate::model::Schema;
+use crate::profiles;
+use crate::schema_docs;
+use crate::store::Store;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/msgs");
+const PROFILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/msgs-profile.yaml"
+);
+
+/// Fills `handled_by` with the acting user, or fails, as told.
+struct FakeActions {
+    fail: bool,
+}
+
+impl PhaseActions for FakeActions {
+    fn run(
+        &self,
+        action: &str,
+        ctx: &Value,
+        instance: &Value,
+    ) -> std::result::Result<ActionOutcome, String> {
+        assert_eq!(action, "fill-handler");
+        assert_eq!(
+            instance["phase"], "assess",
+            "the action sees the instance in its new phase"
+        );
+        if self.fail {
+            return Err("metric source unreachable".into());
+        }
+        ActionOutcome::from_json(json!({
+            "fields": { "handled_by": ctx["user"] },
+            "events": [{ "note": "handler assigned" }],
+        }))
+    }
+}
+
+fn schema_with_action() -> Schema {
+    let mut schema = schema_docs::load_path(Path::new(FIXTURE)).unwrap().schema;
+    let procedure = schema
+        .procedures
+        .iter_mut()
+        .find(|p| p.id.as_str() == "incident-management")
+        .unwrap();
+    procedure.phases[1].action = Some("fill-handler".into());
+    schema
+}
+
+fn kernel(fail: bool) -> (Kernel, String) {
+    let kernel = Kernel::new(Store::temporary().unwrap())
+        .with_clock(
+            chrono::DateTime::parse_from_rfc3339("2027-01-10T09:00:00Z")
+                .unwrap()
+                .into(),
+        )
+        .with_actions(Arc::new(FakeActions { fail }));
+    let local = Principal::local_operator();
+    kernel.import_schema(&local, schema_with_action()).unwrap();
+    let profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
+    let generated = kernel
+        .generate_isms(&local, profile, None, Some("msgs"))
+        .unwrap();
+    let isms = generated.id.to_string();
+    let right: BTreeMap<String, usize> = [
+        ("sp-1", 1),
+        ("sp-2", 0),
+        ("sp-3", 1),
+        ("bk-1", 0),
+        ("bk-2", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for user in ["ana", "luis"] {
+        let who = kernel.principal_for(&isms, user).unwrap();
+        assert!(
+            kernel
+                .take_culture_test(&who, &isms, user, 1, &right)
+                .unwrap()
+                .passed
+        );
+    }
+    (kernel, isms)
+}
+
+fn fields(value: Value) -> Option<Map<String, Value>> {
+    value.as_object().cloned()
+}
+
+#[test]
+fn a_succeeding_action_fills_the_register_and_records_its_events() {
+    let (kernel, isms) = kernel(false);
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    let ana = kernel.principal_for(&isms, "ana").unwrap();
+    let started = kernel
+        .start_procedure(
+            &luis,
+            &isms,
+            "incident-management",
+            fields(json!({ "title": "Phishing" })),
+        )
+        .unwrap();
+    let moved = kernel
+        .advance_procedure(&ana, &started.instance.id, "assess", None)
+        .unwrap();
+    assert_eq!(moved.instance.phase.as_str(), "assess");
+    assert_eq!(
+        moved.instance.registers[&crate::model::ArtefactId::new("reg-incidents")]["handled_by"],
+        "ana"
+    );
+    let events = kernel.events(&ana, &isms).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "procedure.action" && e.data["note"] == "handler assigned"));
+}
+
+#[test]
+fn a_failing_action_refuses_the_move_and_leaves_the_instance_where_it_was() {
+    let (kernel, isms) = kernel(true);
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    let ana = kernel.principal_for(&isms, "ana").unwrap();
+    let started = kernel
+        .start_procedure(
+            &luis,
+            &isms,
+            "incident-management",
+            fields(json!({ "title": "Phishing" })),
+        )
+        .unwrap();
+    let events_before = kernel.events(&ana, &isms).unwrap().len();
+    let err = kernel
+        .advance_procedure(&ana, &started.instance.id, "assess", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the action `fill-handler` of phase `assess` failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stays in `report`: metric source unreachable"),
+        "{err}"
+    );
+    let shown = kernel
+        .procedure_instance(&ana, &started.instance.id)
+        .unwrap();
+    assert_eq!(shown.phase.as_str(), "report");
+    assert_eq!(shown.history.len(), 1);
+    assert_eq!(
+        kernel.events(&ana, &isms).unwrap().len(),
+        events_before,
+        "nothing written"
+    );
+}
+
+#[test]
+fn without_a_scripting_host_a_phase_with_an_action_cannot_be_entered() {
+    let (kernel, isms) = kernel(false);
+    let kernel = kernel.with_actions(Arc::new(NoActions));
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    let ana = kernel.principal_for(&isms, "ana").unwrap();
+    let started = kernel
+        .start_procedure(&luis, &isms, "incident-management", None)
+        .unwrap();
+    let err = kernel
+        .advance_procedure(&ana, &started.instance.id, "assess", None)
+        .unwrap_err();
+    assert!(err.to_string().contains("no scripting host"), "{err}");
+}
+
+#[test]
+fn a_new_version_of_a_required_regulation_revokes_the_certificate() {
+    let (kernel, isms) = kernel(false);
+    let local = Principal::local_operator();
+    let mut record = kernel.isms(&local, &isms).unwrap();
+    let schema = kernel.isms_schema(&record).unwrap();
+    assert_eq!(
+        kernel.certificate_of(&record, &schema, "luis").unwrap().0,
+        CertStatus::Valid
+    );
+    let mut changed = schema.clone();
+    changed.regulations[0].rules[0].text =
+        "Everyone follows the rules, and reports incidents.".into();
+    let outcome = kernel.import_schema(&local, changed).unwrap();
+    assert_eq!(outcome.version, 2);
+    // re-base the ISMS on the new version (what an explicit rebase does)
+    record.schema.version = 2;
+    kernel
+        .store()
+        .write(|_, batch| {
+            batch.put(crate::store::Repo::Isms, format!("isms/{isms}"), &record);
+            Ok::<_, ServiceError>(())
+        })
+        .unwrap();
+    let schema = kernel.isms_schema(&record).unwrap();
+    let (status, reason) = kernel.certificate_of(&record, &schema, "luis").unwrap();
+    assert_eq!(status, CertStatus::Revoked);
+    assert!(reason
+        .unwrap()
+        .contains("security-policy has a new version"));
+    // ana's backups regulation did not change, but security-policy did: revoked too
+    assert_eq!(
+        kernel.certificate_of(&record, &schema, "ana").unwrap().0,
+        CertStatus::Revoked
+    );
+}
