@@ -79,7 +79,10 @@ fn status_of(m: &Mmsm, now: &str, user: &str) -> Value {
 }
 
 fn compliance(m: &Mmsm, control: &str) -> f64 {
-    let board = m.run(&["isms", "board", ISMS, "--json"]).ok().json();
+    let board = m
+        .run(&["isms", "board", ISMS, "--json", "--maintenance"])
+        .ok()
+        .json();
     board["controls"]
         .as_array()
         .unwrap()
@@ -227,7 +230,10 @@ fn a_pass_issues_a_certificate_that_feeds_the_culture_share_on_the_board() {
         ["generate", "certificate", "certificate"],
         "{history}"
     );
-    let board = m.run(&["isms", "board", ISMS, "--json"]).ok().json();
+    let board = m
+        .run(&["isms", "board", ISMS, "--json", "--maintenance"])
+        .ok()
+        .json();
     assert_eq!(
         board["maintenance"]["users_certified"], 2,
         "{}",
@@ -646,7 +652,10 @@ fn a_rejected_suggestion_leaves_the_board_and_stays_in_the_history() {
         1,
         "damage 30 is below Deg 50: only P is raised"
     );
-    let board = m.run(&["isms", "board", ISMS, "--json"]).ok().json();
+    let board = m
+        .run(&["isms", "board", ISMS, "--json", "--maintenance"])
+        .ok()
+        .json();
     at(
         &m,
         DAY1,
@@ -662,7 +671,10 @@ fn a_rejected_suggestion_leaves_the_board_and_stays_in_the_history() {
         ],
     )
     .ok();
-    let after = m.run(&["isms", "board", ISMS, "--json"]).ok().json();
+    let after = m
+        .run(&["isms", "board", ISMS, "--json", "--maintenance"])
+        .ok()
+        .json();
     assert_eq!(board["risk"], after["risk"]);
     let history = m.run(&["isms", "history", ISMS, "--json"]).ok().json();
     let last = history.as_array().unwrap().last().unwrap();
@@ -689,7 +701,7 @@ fn scheduled_procedures_are_on_time_or_overdue() {
     let board = at(
         &m,
         "2027-01-20T00:00:00Z",
-        &["isms", "board", ISMS, "--json"],
+        &["isms", "board", ISMS, "--json", "--maintenance"],
     )
     .ok()
     .json();
@@ -701,7 +713,7 @@ fn scheduled_procedures_are_on_time_or_overdue() {
     let board = at(
         &m,
         "2027-03-01T00:00:00Z",
-        &["isms", "board", ISMS, "--json"],
+        &["isms", "board", ISMS, "--json", "--maintenance"],
     )
     .ok()
     .json();
@@ -735,7 +747,7 @@ fn scheduled_procedures_are_on_time_or_overdue() {
     let board = at(
         &m,
         "2027-03-10T00:00:00Z",
-        &["isms", "board", ISMS, "--json"],
+        &["isms", "board", ISMS, "--json", "--maintenance"],
     )
     .ok()
     .json();
@@ -791,7 +803,7 @@ fn plan_items_get_an_owner_a_due_date_and_done() {
     let board = at(
         &m,
         "2027-02-02T00:00:00Z",
-        &["isms", "board", ISMS, "--json"],
+        &["isms", "board", ISMS, "--json", "--maintenance"],
     )
     .ok()
     .json();
@@ -813,7 +825,7 @@ fn plan_items_get_an_owner_a_due_date_and_done() {
     let board = at(
         &m,
         "2027-02-02T00:00:00Z",
-        &["isms", "board", ISMS, "--json"],
+        &["isms", "board", ISMS, "--json", "--maintenance"],
     )
     .ok()
     .json();

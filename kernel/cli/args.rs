@@ -141,6 +141,9 @@ pub enum IsmsCommand {
         /// Show the rule and inputs behind every figure.
         #[arg(long)]
         explain: bool,
+        /// With --json, add the maintenance figures (culture, procedures, suggestions, plan) as `maintenance`.
+        #[arg(long)]
+        maintenance: bool,
     },
     /// The risk of every (asset, threat) pair.
     Risks {

@@ -135,7 +135,11 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        IsmsCommand::Board { id, explain } => {
+        IsmsCommand::Board {
+            id,
+            explain,
+            maintenance,
+        } => {
             let (record, engine) = kernel.isms_engine(&who, id).map_err(service_failure)?;
             let mut board = engine.board();
             board.isms = record.id.to_string();
@@ -148,6 +152,9 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     return print_json(
                         &serde_json::json!({ "board": board, "explain": explanations }),
                     );
+                }
+                if !*maintenance {
+                    return print_json(&board);
                 }
                 let mut value = serde_json::to_value(&board).map_err(Failure::from_error)?;
                 if let (Some(map), Ok(figures)) =

@@ -35,7 +35,7 @@ impl HistoryFilter {
             let subject = Subject::Control(control.clone());
             let reference = format!("control:{control}");
             return event.deltas.iter().any(|d| d.subject == subject)
-                || event.refs.iter().any(|r| *r == reference);
+                || event.refs.contains(&reference);
         }
         true
     }
