@@ -946,3 +946,129 @@ fn schema_stats_never_name_an_enterprise_and_suggest_changes() {
     let err = m.run(&["schema", "stats", "msgs", "--as", "luis"]).fails();
     assert!(err.stderr.contains("schemas zone"), "{}", err.stderr);
 }
+
+#[test]
+fn an_incident_on_the_demo_isms_goes_from_report_to_an_accepted_suggestion() {
+    let m = Mmsm::new();
+    let out = m.path("out");
+    let demo = m
+        .run(&["demo", "--out", out.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    let isms = demo["isms"].as_str().unwrap().to_owned();
+    // the right answers of the base schema's culture bank
+    let base = mmsm_kernel::schema_docs::load_path(&repo_root().join("schemas/base"))
+        .unwrap()
+        .schema;
+    let right: serde_json::Map<String, Value> = base
+        .culture
+        .unwrap()
+        .questions
+        .iter()
+        .map(|q| (q.id.to_string(), Value::from(q.answer)))
+        .collect();
+    let answers = file(&m, "base-right.json", &Value::Object(right).to_string());
+    for user in ["luis", "ana"] {
+        let result = m
+            .run(&[
+                "culture",
+                "test",
+                &isms,
+                user,
+                "--as",
+                user,
+                "--answers",
+                &answers,
+                "--json",
+            ])
+            .ok()
+            .json();
+        assert_eq!(result["passed"], true, "{result}");
+    }
+    let risks = m.run(&["isms", "risks", &isms, "--json"]).ok().json();
+    let before = risks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == "clinic-server")
+        .unwrap()
+        .clone();
+    let threat = before["threat"].as_str().unwrap().to_owned();
+
+    let report = file(
+        &m,
+        "report.yaml",
+        "reported_on: 2027-01-10\ntitle: Server down after a power cut\n",
+    );
+    let started = m
+        .run(&[
+            "proc",
+            "start",
+            &isms,
+            "incident-management",
+            "--as",
+            "luis",
+            "--fields",
+            &report,
+            "--json",
+        ])
+        .ok()
+        .json();
+    let id = started["instance"]["id"].as_str().unwrap().to_owned();
+    let assess = file(
+        &m,
+        "assess.yaml",
+        &format!(
+            "threat: {threat}\nassets: [clinic-server]\ndamage: {{ D: 100 }}\nseverity: high\n"
+        ),
+    );
+    m.run(&[
+        "proc", "advance", &id, "assess", "--as", "ana", "--fields", &assess,
+    ])
+    .ok();
+    let closed = m
+        .run(&["proc", "advance", &id, "close", "--as", "ana", "--json"])
+        .ok()
+        .json();
+    assert_eq!(closed["instance"]["closed"], true, "{closed}");
+    let suggestion = closed["suggestions"][0]["id"].as_str().unwrap().to_owned();
+    let accepted = m
+        .run(&[
+            "suggestion",
+            "accept",
+            &isms,
+            &suggestion,
+            "--as",
+            "ana",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        !accepted["effect"].as_array().unwrap().is_empty(),
+        "{accepted}"
+    );
+
+    let risks = m.run(&["isms", "risks", &isms, "--json"]).ok().json();
+    let after = risks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == "clinic-server" && r["threat"] == threat.as_str())
+        .unwrap();
+    let p = |r: &Value| r["probability"].as_f64().unwrap();
+    assert!(p(after) > p(&before), "P {} -> {}", p(&before), p(after));
+    assert!(after["residual"].as_f64().unwrap() > before["residual"].as_f64().unwrap());
+    let history = m.run(&["isms", "history", &isms, "--json"]).ok().json();
+    let causes: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cause"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes.first(), Some(&"generate"));
+    assert!(
+        causes.contains(&"certificate") && causes.ends_with(&["suggestion"]),
+        "{causes:?}"
+    );
+}
