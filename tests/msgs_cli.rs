@@ -1072,3 +1072,61 @@ fn an_incident_on_the_demo_isms_goes_from_report_to_an_accepted_suggestion() {
         "{causes:?}"
     );
 }
+
+#[test]
+fn the_shipped_lua_action_dates_an_incident_reported_without_a_date() {
+    let m = setup();
+    certify(&m, DAY1, "luis");
+    let report = file(&m, "undated.yaml", "title: Laptop stolen from a car\n");
+    let started = at(
+        &m,
+        "2027-03-04T08:00:00Z",
+        &[
+            "proc",
+            "start",
+            ISMS,
+            "incident-management",
+            "--as",
+            "luis",
+            "--fields",
+            &report,
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let register = &started["instance"]["registers"]["reg-incidents"];
+    assert_eq!(register["reported_on"], "2027-03-04", "{register}");
+    assert_eq!(
+        started["instance"]["history"][0]["action"],
+        "incident-reported-on"
+    );
+    // a scripts folder without the action refuses the move: the instance is not created
+    let empty = m.path("no-scripts");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = at(
+        &m,
+        DAY1,
+        &[
+            "--scripts",
+            empty.to_str().unwrap(),
+            "proc",
+            "start",
+            ISMS,
+            "incident-management",
+            "--as",
+            "luis",
+            "--fields",
+            &report,
+        ],
+    )
+    .fails();
+    assert!(
+        err.stderr
+            .contains("the action `incident-reported-on` of phase `report` failed"),
+        "{}",
+        err.stderr
+    );
+    let list = m.run(&["proc", "list", ISMS, "--json"]).ok().json();
+    assert_eq!(list["instances"].as_array().unwrap().len(), 1);
+}

@@ -52,6 +52,9 @@ pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
     if let Some(now) = injected_clock()? {
         kernel = kernel.with_clock(now);
     }
+    kernel = kernel.with_actions(std::sync::Arc::new(
+        mmsm_kernel::registry::LazyRegistry::new(scripts_cmd::registry_config(global)),
+    ));
     let imported = kernel
         .ensure_shipped_schemas()
         .map_err(Failure::from_error)?;

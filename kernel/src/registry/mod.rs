@@ -8,6 +8,7 @@
 //! running, so a call in flight finishes on the version it started with.
 //! The [`Watcher`] runs `sync` whenever the folders change.
 
+mod actions;
 mod status;
 mod watch;
 
@@ -24,6 +25,7 @@ use crate::scripting::{
     describe, CtxData, Declaration, HostConfig, LuaScript, Origin, ScriptError, ScriptKind,
 };
 
+pub use actions::LazyRegistry;
 pub use status::{format_utc, LoadState, Runtime, ScriptStatus};
 pub use watch::{WatchError, WatchEvent, Watcher, DEBOUNCE};
 

@@ -45,9 +45,14 @@ pub struct ActionSuggestion {
 
 impl ActionOutcome {
     /// Reads the table an action returned (`null` is an empty outcome).
-    pub fn from_json(value: Value) -> Result<ActionOutcome, String> {
-        if value.is_null() {
+    pub fn from_json(mut value: Value) -> Result<ActionOutcome, String> {
+        // Lua cannot tell an empty table from an empty list: read `[]` as `{}`.
+        let empty = |v: &Value| v.as_array().is_some_and(Vec::is_empty);
+        if value.is_null() || empty(&value) {
             return Ok(ActionOutcome::default());
+        }
+        if let Some(map) = value.as_object_mut() {
+            map.retain(|_, v| !empty(v) && !v.is_null());
         }
         serde_json::from_value(value).map_err(|e| {
             format!("the action returned an unexpected table ({e}); expected {{ fields = {{...}}, events = {{...}}, suggestion = {{ reason, changes }} }}")
