@@ -193,7 +193,9 @@ fn a_memory_bomb_is_stopped_with_the_scripts_id() {
         // (the one under test) is always the first to trip.
         let roomy = config(16 * 1024 * 1024, Duration::from_secs(30));
         let script = load(&metric("escape", body), &roomy).expect("the script loads");
-        let err = collect(&script, &CtxData::default()).unwrap_err().to_string();
+        let err = collect(&script, &CtxData::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("metric escape (scripts/metrics/test.lua): collect exceeded the memory limit of 16 MiB"),
             "{body}: {err}"
