@@ -137,6 +137,16 @@ fn answers_one_by_one_equal_generating_from_the_final_profile() {
     let risks = |id: &str| m.run(&["isms", "risks", id, "--json"]).ok().json();
     assert_eq!(risks(&first), risks(&second));
 
+    let report = m.path("trend.html");
+    m.run(&["isms", "report", &first, "-o", report.to_str().unwrap()])
+        .ok();
+    let html = std::fs::read_to_string(report).unwrap();
+    assert!(
+        html.contains("<h2>Trends</h2>"),
+        "three board snapshots make a trend chart"
+    );
+    assert!(html.contains("3 board snapshots"), "{html}");
+
     let history = m.run(&["isms", "history", &first, "--json"]).ok().json();
     let causes: Vec<&str> = history
         .as_array()

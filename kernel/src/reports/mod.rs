@@ -8,4 +8,6 @@ mod soa;
 mod view;
 
 pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
-pub use view::{render_html, render_markdown, report_view, HeatCell, ReportView};
+pub use view::{
+    render_html, render_markdown, report_view, trend_view, HeatCell, ReportView, TrendView,
+};

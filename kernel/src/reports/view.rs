@@ -60,6 +60,61 @@ pub struct ReportView {
     pub users: Vec<String>,
     /// Unanswered or unknown questions to review.
     pub flagged: usize,
+    /// The board's history as chart lines (empty with fewer than two snapshots).
+    pub trend: Option<TrendView>,
+}
+
+/// Compliance and highest risk over time, as SVG polyline points.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendView {
+    /// Number of board snapshots.
+    pub snapshots: usize,
+    /// First snapshot's date.
+    pub from: String,
+    /// Last snapshot's date.
+    pub to: String,
+    /// Compliance (0..100) as `x,y` points in a 600x160 box.
+    pub compliance: String,
+    /// Highest residual risk (0..100) as `x,y` points in the same box.
+    pub risk: String,
+    /// First and last compliance.
+    pub compliance_change: (f64, f64),
+    /// First and last highest risk.
+    pub risk_change: (f64, f64),
+}
+
+/// The trend of a series of board snapshots `(time, board)`, oldest first.
+pub fn trend_view(snapshots: &[(u64, Board)]) -> Option<TrendView> {
+    if snapshots.len() < 2 {
+        return None;
+    }
+    let n = snapshots.len() as f64 - 1.0;
+    let points = |value: &dyn Fn(&Board) -> f64| -> String {
+        snapshots
+            .iter()
+            .enumerate()
+            .map(|(i, (_, b))| {
+                format!(
+                    "{:.1},{:.1}",
+                    20.0 + 560.0 * i as f64 / n,
+                    150.0 - 1.4 * value(b).clamp(0.0, 100.0)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let compliance = |b: &Board| b.compliance.unwrap_or(0.0);
+    let risk = |b: &Board| b.risk.max;
+    let (first, last) = (&snapshots[0].1, &snapshots[snapshots.len() - 1].1);
+    Some(TrendView {
+        snapshots: snapshots.len(),
+        from: date_of(snapshots[0].0),
+        to: date_of(snapshots[snapshots.len() - 1].0),
+        compliance: points(&compliance),
+        risk: points(&risk),
+        compliance_change: (compliance(first), compliance(last)),
+        risk_change: (risk(first), risk(last)),
+    })
 }
 
 /// A maturity level in the report.
@@ -151,6 +206,7 @@ pub struct PlanView {
 const GREY: &str = "#9e9e9e";
 
 /// Builds the view of an ISMS's report.
+#[allow(clippy::too_many_arguments)]
 pub fn report_view(
     schema: &Schema,
     record: &IsmsRecord,
@@ -158,6 +214,7 @@ pub fn report_view(
     risks: &[RiskRow],
     plan: &[PlanItem],
     soa: Vec<SoaRow>,
+    trend: Option<TrendView>,
     now: u64,
 ) -> ReportView {
     let bands = schema.risk_bands();
@@ -417,6 +474,7 @@ pub fn report_view(
         artefacts,
         users,
         flagged: board.flagged,
+        trend,
     }
 }
 

@@ -19,6 +19,7 @@ impl Kernel {
         let mut board = engine.board();
         board.isms = record.id.to_string();
         let soa = reports::soa_rows(engine.schema(), &board, &record.inputs.answers);
+        let trend = reports::trend_view(&self.board_trend(principal, id)?);
         Ok(reports::report_view(
             engine.schema(),
             &record,
@@ -26,6 +27,7 @@ impl Kernel {
             &engine.risks(),
             &engine.plan(),
             soa,
+            trend,
             self.now(),
         ))
     }
