@@ -39,8 +39,8 @@ pub struct FirstStart {
     pub user: String,
     /// Its one-time password.
     pub password: String,
-    /// The demo enterprise's ISMS id, when one was generated.
-    pub demo: Option<String>,
+    /// The demo enterprise's ISMS id, or why it could not be generated.
+    pub demo: Option<std::result::Result<String, String>>,
 }
 
 /// On the first start of a store without accounts: loads the shipped
@@ -53,11 +53,17 @@ pub fn first_start(kernel: &Kernel) -> Result<Option<FirstStart>> {
     }
     let system = Principal::system();
     let demo = if kernel.list_isms(&system)?.is_empty() {
-        let profile = profiles::parse_profile(Path::new(DEMO_PROFILE_PATH), DEMO_PROFILE)
-            .map_err(crate::services::ServiceError::Invalid)?;
-        let generated =
-            kernel.generate_isms(&system, profile, Some(Path::new(DEMO_PROFILE_PATH)), None)?;
-        Some(generated.id.to_string())
+        // The demo is a convenience: a store whose schemas do not fit the
+        // sample profile still gets its admin account.
+        let generated = profiles::parse_profile(Path::new(DEMO_PROFILE_PATH), DEMO_PROFILE)
+            .map_err(crate::services::ServiceError::Invalid)
+            .and_then(|profile| {
+                kernel.generate_isms(&system, profile, Some(Path::new(DEMO_PROFILE_PATH)), None)
+            });
+        Some(match generated {
+            Ok(g) => Ok(g.id.to_string()),
+            Err(e) => Err(e.to_string().lines().take(3).collect::<Vec<_>>().join("; ")),
+        })
     } else {
         None
     };
