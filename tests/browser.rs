@@ -68,7 +68,10 @@ impl Browser {
             .into();
         let deadline = Instant::now() + Duration::from_secs(20);
         while agent.get(format!("{base}/status")).call().is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start on {base}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start on {base}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let caps = json!({ "capabilities": { "alwaysMatch": {
@@ -131,7 +134,10 @@ impl Browser {
             if let Some(id) = v["value"][ELEMENT].as_str() {
                 return id.to_owned();
             }
-            assert!(Instant::now() < deadline, "no element `{css}` on the page: {v}");
+            assert!(
+                Instant::now() < deadline,
+                "no element `{css}` on the page: {v}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -144,7 +150,11 @@ impl Browser {
     fn type_in(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.cmd("POST", &format!("/element/{id}/clear"), json!({}));
-        self.cmd("POST", &format!("/element/{id}/value"), json!({ "text": text }));
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
     }
 
     fn text(&self, css: &str) -> String {
@@ -180,13 +190,19 @@ impl Browser {
             if t.contains(wanted) {
                 return;
             }
-            assert!(Instant::now() < deadline, "`{css}` says `{t}`, not `{wanted}`");
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` says `{t}`, not `{wanted}`"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     fn url(&self) -> String {
-        self.cmd("GET", "/url", json!({})).as_str().unwrap().to_owned()
+        self.cmd("GET", "/url", json!({}))
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     fn screenshot(&self, name: &str) {
@@ -197,7 +213,11 @@ impl Browser {
     }
 
     fn resize(&self, width: u32, height: u32) {
-        self.cmd("POST", "/window/rect", json!({ "width": width, "height": height }));
+        self.cmd(
+            "POST",
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        );
     }
 }
 
@@ -216,9 +236,9 @@ fn decode_base64(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(clean.len() * 3 / 4);
     for chunk in clean.chunks(4) {
         let pad = chunk.iter().filter(|c| **c == b'=').count();
-        let n = chunk
-            .iter()
-            .fold(0u32, |acc, c| (acc << 6) | if *c == b'=' { 0 } else { value(*c) });
+        let n = chunk.iter().fold(0u32, |acc, c| {
+            (acc << 6) | if *c == b'=' { 0 } else { value(*c) }
+        });
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         out.extend_from_slice(&bytes[..3 - pad]);
     }

@@ -14,12 +14,15 @@ use serde_json::{json, Value};
 
 const ROLES: [&str; 8] = ["anon", "admin", "ags", "ged", "cos", "aus", "rs", "us"];
 
+/// Makes the n-th request body: (text, content type).
+type BodyFn = fn(usize) -> (String, &'static str);
+
 /// One row of the matrix: a route, whether it is about an ISMS, and the
 /// expected status per role for the own and for the foreign enterprise.
 struct Route {
     method: &'static str,
     path: &'static str,
-    body: Option<fn(usize) -> (String, &'static str)>,
+    body: Option<BodyFn>,
     own: [u16; 8],
     foreign: [u16; 8],
 }
@@ -36,7 +39,10 @@ fn profile(n: usize) -> (String, &'static str) {
 }
 
 fn clone_body(n: usize) -> (String, &'static str) {
-    (json!({ "new": format!("clone-{n}") }).to_string(), "application/json")
+    (
+        json!({ "new": format!("clone-{n}") }).to_string(),
+        "application/json",
+    )
 }
 
 fn answer_body(_: usize) -> (String, &'static str) {
@@ -101,17 +107,72 @@ fn routes() -> Vec<Route> {
             own: WRITE_OWN,
             foreign: WRITE_FOREIGN,
         },
-        global("GET", "/api/v1/isms", None, [401, 200, 200, 200, 200, 200, 200, 200]),
-        global("POST", "/api/v1/isms", Some(profile), [401, 201, 403, 403, 201, 403, 403, 403]),
-        global("GET", "/api/v1/schemas", None, [401, 200, 200, 200, 200, 200, 403, 403]),
-        global("GET", "/api/v1/schemas/worked", None, [401, 200, 200, 200, 200, 200, 403, 403]),
-        global("GET", "/api/v1/schemas/worked/diff?v1=1&v2=1", None, [401, 200, 200, 200, 200, 200, 403, 403]),
-        global("POST", "/api/v1/schemas/worked/clone", Some(clone_body), [401, 201, 201, 201, 403, 403, 403, 403]),
-        global("GET", "/api/v1/audit", None, [401, 200, 403, 403, 403, 200, 200, 200]),
-        global("GET", "/api/v1/audit/verify", None, [401, 200, 403, 403, 403, 200, 403, 403]),
-        global("GET", "/api/v1/accounts", None, [401, 200, 403, 403, 403, 403, 403, 403]),
-        global("GET", "/api/v1/me", None, [401, 200, 200, 200, 200, 200, 200, 200]),
-        global("POST", "/api/v1/tokens", Some(token_body), [401, 200, 200, 200, 200, 200, 200, 200]),
+        global(
+            "GET",
+            "/api/v1/isms",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        global(
+            "POST",
+            "/api/v1/isms",
+            Some(profile),
+            [401, 201, 403, 403, 201, 403, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/schemas",
+            None,
+            [401, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/schemas/worked",
+            None,
+            [401, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/schemas/worked/diff?v1=1&v2=1",
+            None,
+            [401, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        global(
+            "POST",
+            "/api/v1/schemas/worked/clone",
+            Some(clone_body),
+            [401, 201, 201, 201, 403, 403, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/audit",
+            None,
+            [401, 200, 403, 403, 403, 200, 200, 200],
+        ),
+        global(
+            "GET",
+            "/api/v1/audit/verify",
+            None,
+            [401, 200, 403, 403, 403, 200, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/accounts",
+            None,
+            [401, 200, 403, 403, 403, 403, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/me",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        global(
+            "POST",
+            "/api/v1/tokens",
+            Some(token_body),
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
     ]
 }
 
@@ -119,10 +180,7 @@ fn routes() -> Vec<Route> {
 fn every_route_as_every_role_for_its_own_and_a_foreign_enterprise() {
     let m = prepared_store();
     let server = Server::start(&m);
-    let tokens: BTreeMap<&str, String> = ROLES[1..]
-        .iter()
-        .map(|r| (*r, server.login(r)))
-        .collect();
+    let tokens: BTreeMap<&str, String> = ROLES[1..].iter().map(|r| (*r, server.login(r))).collect();
     let mut n = 0;
     let mut failures = Vec::new();
     let mut table = String::new();
@@ -186,7 +244,9 @@ fn an_enterprise_user_lists_only_its_enterprise_and_a_consultant_only_its_assign
     let server = Server::start(&m);
     let ids = |user: &str| -> Vec<String> {
         let t = server.login(user);
-        server.call("GET", "/api/v1/isms", Some(&t), None).json()
+        server
+            .call("GET", "/api/v1/isms", Some(&t), None)
+            .json()
             .as_array()
             .unwrap()
             .iter()
@@ -200,7 +260,12 @@ fn an_enterprise_user_lists_only_its_enterprise_and_a_consultant_only_its_assign
     // A consultant sees what it generates.
     let t = server.login("cos");
     let (body, kind) = profile(999);
-    let r = server.request("POST", "/api/v1/isms", &common::server::headers(Some(&t)), Some((kind, body)));
+    let r = server.request(
+        "POST",
+        "/api/v1/isms",
+        &common::server::headers(Some(&t)),
+        Some((kind, body)),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     assert!(ids("cos").contains(&"matrix-999".to_owned()));
 }
@@ -209,8 +274,16 @@ fn an_enterprise_user_lists_only_its_enterprise_and_a_consultant_only_its_assign
 fn login_gives_a_strict_http_only_cookie_and_cookie_writes_need_the_csrf_token() {
     let m = prepared_store();
     let server = Server::start(&m);
-    assert!(server.banner.iter().any(|l| l.contains("mmsm serving on http://127.0.0.1:")));
-    let r = server.call("POST", "/api/v1/login", None, Some(&json!({ "user": "rs", "password": PASSWORD })));
+    assert!(server
+        .banner
+        .iter()
+        .any(|l| l.contains("mmsm serving on http://127.0.0.1:")));
+    let r = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "rs", "password": PASSWORD })),
+    );
     assert_eq!(r.status, 200);
     let cookie = r.header("set-cookie").unwrap().to_owned();
     for attr in ["HttpOnly", "SameSite=Strict", "Max-Age=", "Path=/"] {
@@ -219,18 +292,39 @@ fn login_gives_a_strict_http_only_cookie_and_cookie_writes_need_the_csrf_token()
     let session = cookie.split(';').next().unwrap().to_owned();
     let csrf = r.json()["csrf"].as_str().unwrap().to_owned();
     let cookie_header = vec![("Cookie".to_owned(), session.clone())];
-    assert_eq!(server.request("GET", "/api/v1/me", &cookie_header, None).json()["user"], "rs");
-    let answer = Some(("application/json", json!({ "answer": "partial" }).to_string()));
+    assert_eq!(
+        server
+            .request("GET", "/api/v1/me", &cookie_header, None)
+            .json()["user"],
+        "rs"
+    );
+    let answer = Some((
+        "application/json",
+        json!({ "answer": "partial" }).to_string(),
+    ));
     let path = format!("/api/v1/isms/{OWN}/answers/8.6.1");
     let refused = server.request("PUT", &path, &cookie_header, answer.clone());
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert!(refused.json()["error"].as_str().unwrap().contains("X-CSRF-Token"));
+    assert!(refused.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("X-CSRF-Token"));
     let mut with_csrf = cookie_header.clone();
     with_csrf.push(("X-CSRF-Token".to_owned(), csrf));
     assert_eq!(server.request("PUT", &path, &with_csrf, answer).status, 200);
     // Logging out ends the session.
-    assert_eq!(server.request("POST", "/api/v1/logout", &with_csrf, None).status, 204);
-    assert_eq!(server.request("GET", "/api/v1/me", &cookie_header, None).status, 401);
+    assert_eq!(
+        server
+            .request("POST", "/api/v1/logout", &with_csrf, None)
+            .status,
+        204
+    );
+    assert_eq!(
+        server
+            .request("GET", "/api/v1/me", &cookie_header, None)
+            .status,
+        401
+    );
 }
 
 #[test]
@@ -246,27 +340,53 @@ fn wrong_passwords_are_401_and_repeated_failures_are_rate_limited() {
     assert_eq!(r.status, 429, "{}", r.body);
     // Even the right password waits now.
     let right = json!({ "user": "us", "password": PASSWORD });
-    assert_eq!(server.call("POST", "/api/v1/login", None, Some(&right)).status, 429);
+    assert_eq!(
+        server
+            .call("POST", "/api/v1/login", None, Some(&right))
+            .status,
+        429
+    );
     // An unknown user gets the same answer as a wrong password.
-    let r = server.call("POST", "/api/v1/login", None, Some(&json!({ "user": "ghost", "password": "x" })));
-    assert!(r.json()["error"].as_str().unwrap().contains("wrong user name or password") || r.status == 429);
+    let r = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "ghost", "password": "x" })),
+    );
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("wrong user name or password")
+            || r.status == 429
+    );
 }
 
 #[test]
 fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
     let m = prepared_store();
     let server = Server::start(&m);
-    let doc = server.call("GET", "/api/v1/openapi.json", None, None).json();
+    let doc = server
+        .call("GET", "/api/v1/openapi.json", None, None)
+        .json();
     let paths = doc["paths"].as_object().unwrap();
     for route in routes() {
-        let template = route.path.split('?').next().unwrap()
+        let template = route
+            .path
+            .split('?')
+            .next()
+            .unwrap()
             .replace("/answers/8.20.1", "/answers/{subcontrol}")
             .replace("/assets/erp", "/assets/{asset}")
             .replace("/schemas/worked", "/schemas/{id}");
         let ops = paths
             .get(&template)
             .unwrap_or_else(|| panic!("{template} is not in the OpenAPI document"));
-        assert!(ops.get(route.method.to_lowercase()).is_some(), "{} {template}", route.method);
+        assert!(
+            ops.get(route.method.to_lowercase()).is_some(),
+            "{} {template}",
+            route.method
+        );
     }
     // Every documented operation exists on the server and, but login, needs a principal.
     let mut checked = 0;
@@ -284,7 +404,10 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
         }
     }
     assert!(checked >= 25, "only {checked} operations documented");
-    assert_eq!(server.call("GET", "/api/v1/nothing", None, None).status, 404);
+    assert_eq!(
+        server.call("GET", "/api/v1/nothing", None, None).status,
+        404
+    );
 }
 
 #[test]
@@ -297,18 +420,45 @@ fn board_risks_and_plan_have_the_cli_shapes_and_an_answer_changes_the_board() {
     let server = Server::start(&m);
     let t = server.login("rs");
     for (what, expected) in ["board", "risks", "plan"].iter().zip(&cli) {
-        let got = server.call("GET", &format!("/api/v1/isms/{OWN}/{what}"), Some(&t), None).json();
-        assert_eq!(&got, expected, "{what} over HTTP differs from `mmsm isms {what} --json`");
+        let got = server
+            .call("GET", &format!("/api/v1/isms/{OWN}/{what}"), Some(&t), None)
+            .json();
+        assert_eq!(
+            &got, expected,
+            "{what} over HTTP differs from `mmsm isms {what} --json`"
+        );
     }
     let before = cli[0]["compliance"].as_f64().unwrap();
-    let r = server.call("PUT", &format!("/api/v1/isms/{OWN}/answers/8.20.2"), Some(&t), Some(&json!({ "answer": "yes" })));
+    let r = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.2"),
+        Some(&t),
+        Some(&json!({ "answer": "yes" })),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
-    let board = server.call("GET", &format!("/api/v1/isms/{OWN}/board"), Some(&t), None).json();
+    let board = server
+        .call("GET", &format!("/api/v1/isms/{OWN}/board"), Some(&t), None)
+        .json();
     assert!(board["compliance"].as_f64().unwrap() > before, "{board}");
-    let bad = server.call("PUT", &format!("/api/v1/isms/{OWN}/answers/8.20.2"), Some(&t), Some(&json!({ "answer": "maybe" })));
+    let bad = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.2"),
+        Some(&t),
+        Some(&json!({ "answer": "maybe" })),
+    );
     assert_eq!(bad.status, 422);
-    assert!(bad.json()["error"].as_str().unwrap().contains("expected yes, partial, no, na or unknown"));
-    let history = server.call("GET", &format!("/api/v1/isms/{OWN}/history"), Some(&t), None).json();
+    assert!(bad.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("expected yes, partial, no, na or unknown"));
+    let history = server
+        .call(
+            "GET",
+            &format!("/api/v1/isms/{OWN}/history"),
+            Some(&t),
+            None,
+        )
+        .json();
     assert_eq!(history.as_array().unwrap().last().unwrap()["user"], "rs");
 }
 
@@ -316,7 +466,10 @@ fn board_risks_and_plan_have_the_cli_shapes_and_an_answer_changes_the_board() {
 fn concurrent_answers_are_all_kept_and_shutdown_loses_no_write() {
     let m = prepared_store();
     let mut server = Server::start(&m);
-    let tokens: Vec<String> = ["rs", "us", "cos", "admin"].iter().map(|u| server.login(u)).collect();
+    let tokens: Vec<String> = ["rs", "us", "cos", "admin"]
+        .iter()
+        .map(|u| server.login(u))
+        .collect();
     let per_client = 15;
     let server_ref = &server;
     std::thread::scope(|s| {
@@ -340,7 +493,10 @@ fn concurrent_answers_are_all_kept_and_shutdown_loses_no_write() {
     });
     let sent = tokens.len() * 2 * per_client;
     server.stop();
-    let log = m.run(&["audit", "log", "--isms", OWN, "--json"]).ok().json();
+    let log = m
+        .run(&["audit", "log", "--isms", OWN, "--json"])
+        .ok()
+        .json();
     let answers = log
         .as_array()
         .unwrap()
@@ -375,7 +531,12 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
         let mut server = Server::start(&m);
         let t = server.login("rs");
         for a in ["yes", "no", "yes"] {
-            server.call("PUT", &format!("/api/v1/isms/{OWN}/answers/8.6.1"), Some(&t), Some(&json!({ "answer": a })));
+            server.call(
+                "PUT",
+                &format!("/api/v1/isms/{OWN}/answers/8.6.1"),
+                Some(&t),
+                Some(&json!({ "answer": a })),
+            );
         }
         server.stop();
     }
@@ -383,7 +544,9 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
     assert!(intact.stdout.contains("intact"), "{}", intact.stdout);
 
     // Edited: someone rewrites who did it.
-    let edited = common::Mmsm { dir: tempfile::tempdir().unwrap() };
+    let edited = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
     common::copy_dir(&m.data(), &edited.data());
     tamper(&edited, &entry_key(3), |v| {
         let mut v = v.unwrap();
@@ -391,10 +554,16 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
         Some(v)
     });
     let run = edited.run(&["audit", "verify"]).fails();
-    assert!(run.stderr.contains(&entry_key(3)) && run.stderr.contains("edited"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&entry_key(3)) && run.stderr.contains("edited"),
+        "{}",
+        run.stderr
+    );
 
     // Reordered: two records swap places.
-    let reordered = common::Mmsm { dir: tempfile::tempdir().unwrap() };
+    let reordered = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
     common::copy_dir(&m.data(), &reordered.data());
     let (a, b) = {
         let store = Store::open(&reordered.data()).unwrap();
@@ -408,18 +577,31 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
     assert!(run.stderr.contains(&entry_key(4)), "{}", run.stderr);
 
     // Deleted: a record in the middle, then the last one.
-    let deleted = common::Mmsm { dir: tempfile::tempdir().unwrap() };
+    let deleted = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
     common::copy_dir(&m.data(), &deleted.data());
     tamper(&deleted, &entry_key(2), |_| None);
     let run = deleted.run(&["audit", "verify"]).fails();
     assert!(run.stderr.contains("deleted"), "{}", run.stderr);
 
-    let last = common::Mmsm { dir: tempfile::tempdir().unwrap() };
+    let last = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
     common::copy_dir(&m.data(), &last.data());
-    let head: Value = Store::open(&last.data()).unwrap().get(Repo::Info, "audit/head").unwrap().unwrap();
+    let head: Value = Store::open(&last.data())
+        .unwrap()
+        .get(Repo::Info, "audit/head")
+        .unwrap()
+        .unwrap();
     tamper(&last, &entry_key(head["seq"].as_u64().unwrap()), |_| None);
     let run = last.run(&["audit", "verify", "--json"]).fails();
-    assert!(run.stderr.contains("last entries were deleted") || run.stdout.contains("audit/head"), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("last entries were deleted") || run.stdout.contains("audit/head"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 #[test]
@@ -432,10 +614,19 @@ fn the_first_start_of_an_empty_store_prints_a_one_time_admin_password_that_logs_
         .find(|l| l.contains("one-time password"))
         .unwrap_or_else(|| panic!("{:?}", server.banner));
     let password = line.rsplit(' ').next().unwrap();
-    let r = server.call("POST", "/api/v1/login", None, Some(&json!({ "user": "admin", "password": password })));
+    let r = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "admin", "password": password })),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["account"]["admin"], true);
     let t = r.json()["token"].as_str().unwrap().to_owned();
     let schemas = server.call("GET", "/api/v1/schemas", Some(&t), None).json();
-    assert!(schemas.as_array().unwrap().iter().any(|s| s["id"] == "base"));
+    assert!(schemas
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "base"));
 }

@@ -35,6 +35,15 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
         CookieSecure::Never => false,
         CookieSecure::Auto => !addr.ip().is_loopback(),
     };
+    // The script and plugin registry with hot reload, for the server's lifetime.
+    let (registry, first_load) =
+        mmsm_kernel::registry::Registry::load(crate::scripts_cmd::registry_config(global));
+    let registry = std::sync::Arc::new(registry);
+    let loaded = first_load.len();
+    let watcher =
+        mmsm_kernel::registry::Watcher::start(std::sync::Arc::clone(&registry), |event| {
+            eprintln!("scripts: {event}");
+        });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,6 +73,14 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
             println!("(it is shown only now; create more accounts with `mmsm user add`)");
         } else {
             println!("log in with an account of this store (`mmsm user list`)");
+        }
+        match &watcher {
+            Ok(w) if !w.watched().is_empty() => println!(
+                "scripts and plugins: {loaded} loaded, reloaded as their files change ({})",
+                w.watched().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            Ok(_) => println!("scripts and plugins: no scripts or plugin folder to watch"),
+            Err(e) => eprintln!("warning: the script watcher did not start: {e}"),
         }
         println!("stop with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first");
         use std::io::Write;
@@ -177,7 +194,9 @@ pub fn audit(global: &Global, command: &AuditCommand) -> Result<(), Failure> {
                     Ok(())
                 }
                 Err(broken) => Err(Failure::with_json(
-                    format!("{broken}; restore the store from a backup and find out who changed it"),
+                    format!(
+                        "{broken}; restore the store from a backup and find out who changed it"
+                    ),
                     serde_json::json!({ "intact": false, "key": broken.key, "reason": broken.reason }),
                 )),
             }

@@ -104,8 +104,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -157,8 +156,19 @@ impl Server {
     }
 
     /// Sends a request; `auth` is a Bearer token, `body` JSON.
-    pub fn call(&self, method: &str, path: &str, auth: Option<&str>, body: Option<&Value>) -> Reply {
-        self.request(method, path, &headers(auth), body.map(|b| ("application/json", b.to_string())))
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        self.request(
+            method,
+            path,
+            &headers(auth),
+            body.map(|b| ("application/json", b.to_string())),
+        )
     }
 
     /// Sends a request with headers and an optional (content type, body).
@@ -232,7 +242,10 @@ impl Server {
                 .status()
                 .unwrap();
             let status = child.wait().unwrap();
-            assert!(status.success(), "the server did not stop cleanly: {status}");
+            assert!(
+                status.success(),
+                "the server did not stop cleanly: {status}"
+            );
         }
     }
 }

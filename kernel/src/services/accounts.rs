@@ -48,8 +48,7 @@ pub struct Account {
 }
 
 /// An account without its secret: what the API and `user list` show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountView {
     /// The login name.
     pub name: String,
@@ -215,7 +214,10 @@ impl Kernel {
         let hash = hash_password(&new.password)?;
         let now = self.now();
         self.store().write(|store, batch| {
-            if store.get::<Account>(Repo::Isms, &account_key(&name))?.is_some() {
+            if store
+                .get::<Account>(Repo::Isms, &account_key(&name))?
+                .is_some()
+            {
                 return Err(ServiceError::Exists {
                     kind: "account",
                     id: name.clone(),
@@ -283,7 +285,12 @@ impl Kernel {
         let principal = account.principal();
         self.store().write(|_, batch| {
             batch.put(Repo::Isms, session_key(&token), &session);
-            audit(batch, &principal, "account.login", vec![account.name.clone()]);
+            audit(
+                batch,
+                &principal,
+                "account.login",
+                vec![account.name.clone()],
+            );
             Ok::<_, ServiceError>(())
         })?;
         Ok(Login {
@@ -301,7 +308,12 @@ impl Kernel {
         };
         self.store().write(|_, batch| {
             batch.delete(Repo::Isms, session_key(token));
-            audit(batch, &auth.principal, "account.logout", vec![auth.principal.user.clone()]);
+            audit(
+                batch,
+                &auth.principal,
+                "account.logout",
+                vec![auth.principal.user.clone()],
+            );
             Ok::<_, ServiceError>(())
         })
     }
@@ -350,8 +362,11 @@ impl Kernel {
 
     /// The principal of a session cookie or API token.
     pub fn authenticate(&self, token: &str) -> Result<Authenticated> {
-        let unauthenticated =
-            || ServiceError::Unauthenticated("log in first: the session is unknown or has expired".into());
+        let unauthenticated = || {
+            ServiceError::Unauthenticated(
+                "log in first: the session is unknown or has expired".into(),
+            )
+        };
         let session: Session = self
             .store()
             .get(Repo::Isms, &session_key(token))?
@@ -462,7 +477,12 @@ mod tests {
         // The store holds the hash, never the password or the token.
         let stored: Account = k.store().get(Repo::Isms, "account/carla").unwrap().unwrap();
         assert!(stored.password_hash.starts_with("$argon2"));
-        assert!(k.store().keys(Repo::Isms, "session/").unwrap().iter().all(|key| !key.contains(&login.token)));
+        assert!(k
+            .store()
+            .keys(Repo::Isms, "session/")
+            .unwrap()
+            .iter()
+            .all(|key| !key.contains(&login.token)));
     }
 
     #[test]

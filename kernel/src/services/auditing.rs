@@ -34,7 +34,11 @@ impl Kernel {
     /// The audit trail, oldest first: the whole trail for an administrator;
     /// for the audit zone, the records about the ISMSs the principal sees (and
     /// its own actions).
-    pub fn audit_log(&self, principal: &Principal, isms: Option<&str>) -> Result<Vec<AuditLogEntry>> {
+    pub fn audit_log(
+        &self,
+        principal: &Principal,
+        isms: Option<&str>,
+    ) -> Result<Vec<AuditLogEntry>> {
         if !principal.admin {
             principal.require_any(&[Zone::Audit, Zone::Maintenance], "read the audit trail")?;
         }

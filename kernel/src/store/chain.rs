@@ -91,17 +91,19 @@ pub fn verify(store: &Store) -> Result<Result<ChainReport, ChainBreak>, StoreErr
     let mut seq = 0u64;
     for (k, v) in raw {
         let key = String::from_utf8_lossy(&k).into_owned();
-        let broken = |reason: String| Ok(Err(ChainBreak { key: key.clone(), reason }));
+        let broken = |reason: String| {
+            Ok(Err(ChainBreak {
+                key: key.clone(),
+                reason,
+            }))
+        };
         let link: ChainedEntry = match super::decode(Repo::Info, &key, &v) {
             Ok(l) => l,
             Err(e) => return broken(format!("the record cannot be read ({e})")),
         };
         seq += 1;
         if key != entry_key(link.seq) {
-            return broken(format!(
-                "it holds entry {} (moved or reordered)",
-                link.seq
-            ));
+            return broken(format!("it holds entry {} (moved or reordered)", link.seq));
         }
         if link.seq != seq {
             return broken(format!(

@@ -168,12 +168,13 @@ impl Batch {
         if self.audit.is_empty() {
             return Ok(());
         }
-        let mut head: chain::ChainHead = store.get(Repo::Info, chain::AUDIT_HEAD)?.unwrap_or(
-            chain::ChainHead {
-                seq: 0,
-                hash: chain::GENESIS.into(),
-            },
-        );
+        let mut head: chain::ChainHead =
+            store
+                .get(Repo::Info, chain::AUDIT_HEAD)?
+                .unwrap_or(chain::ChainHead {
+                    seq: 0,
+                    hash: chain::GENESIS.into(),
+                });
         for entry in std::mem::take(&mut self.audit) {
             let seq = head.seq + 1;
             let hash = chain::link_hash(seq, &head.hash, &entry);

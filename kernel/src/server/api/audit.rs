@@ -39,8 +39,12 @@ pub async fn isms_audit(
 pub async fn verify(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     let result = state.call(move |k| k.audit_verify(&auth.principal)).await?;
     Ok(Json(match result {
-        Ok(report) => serde_json::json!({ "intact": true, "entries": report.entries, "head": report.head }),
-        Err(broken) => serde_json::json!({ "intact": false, "key": broken.key, "reason": broken.reason }),
+        Ok(report) => {
+            serde_json::json!({ "intact": true, "entries": report.entries, "head": report.head })
+        }
+        Err(broken) => {
+            serde_json::json!({ "intact": false, "key": broken.key, "reason": broken.reason })
+        }
     })
     .into_response())
 }

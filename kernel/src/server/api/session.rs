@@ -143,7 +143,9 @@ pub async fn list_accounts(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Response, AppError> {
-    let list = state.call(move |k| k.list_accounts(&auth.principal)).await?;
+    let list = state
+        .call(move |k| k.list_accounts(&auth.principal))
+        .await?;
     Ok(Json(list).into_response())
 }
 

@@ -22,11 +22,17 @@ async fn trail(State(state): State<AppState>, p: Page) -> Result<Response, UiErr
         .call(move |k| {
             let entries = k.audit_log(&who, None)?;
             let verify = k.audit_verify(&who).ok().map(|r| match r {
-                Ok(report) => json!({ "intact": true, "entries": report.entries, "head": report.head }),
+                Ok(report) => {
+                    json!({ "intact": true, "entries": report.entries, "head": report.head })
+                }
                 Err(b) => json!({ "intact": false, "key": b.key, "reason": b.reason }),
             });
             Ok((entries, verify))
         })
         .await?;
-    page(&p, "audit.html", json!({ "entries": entries, "verify": verify }))
+    page(
+        &p,
+        "audit.html",
+        json!({ "entries": entries, "verify": verify }),
+    )
 }

@@ -208,7 +208,9 @@ async fn answer(
             .compliance
             .map(|c| format!("{c:.1}"))
             .unwrap_or_else(|| "n/a".into());
-        return Ok(Json(json!({ "compliance": c, "answered": answered, "total": total })).into_response());
+        return Ok(
+            Json(json!({ "compliance": c, "answered": answered, "total": total })).into_response(),
+        );
     }
     Ok(Redirect::to(&format!("/isms/{id}/checklist#sc-{}", form.subcontrol)).into_response())
 }
@@ -286,7 +288,10 @@ async fn new_form(
 }
 
 /// The profile (DESIGN.md 5) a generation form describes.
-fn profile_of(fields: &[(String, String)], schema: &crate::model::Schema) -> Result<serde_json::Value, String> {
+fn profile_of(
+    fields: &[(String, String)],
+    schema: &crate::model::Schema,
+) -> Result<serde_json::Value, String> {
     let get = |k: &str| {
         fields
             .iter()
@@ -297,7 +302,8 @@ fn profile_of(fields: &[(String, String)], schema: &crate::model::Schema) -> Res
     let employees: u32 = get("employees")
         .parse()
         .map_err(|_| "Employees: give the head count as a whole number".to_string())?;
-    let mut enterprise = json!({ "name": get("name"), "sector": get("sector"), "employees": employees });
+    let mut enterprise =
+        json!({ "name": get("name"), "sector": get("sector"), "employees": employees });
     let turnover = get("turnover");
     if !turnover.is_empty() {
         let t: f64 = turnover
@@ -423,7 +429,11 @@ async fn soa(
     let who = p.0.principal.clone();
     let isms = id.clone();
     let (name, rows) = state.call(move |k| k.soa(&who, &isms)).await?;
-    page(&p, "soa.html", json!({ "id": id, "name": name, "rows": rows }))
+    page(
+        &p,
+        "soa.html",
+        json!({ "id": id, "name": name, "rows": rows }),
+    )
 }
 
 async fn soa_xlsx(

@@ -263,7 +263,10 @@ async fn login_submit(
     }
     match do_login(&state, addr.ip(), form.user.clone(), form.password).await {
         Ok(login) => (
-            [(header::SET_COOKIE, session_cookie(&login.token, state.secure_cookies))],
+            [(
+                header::SET_COOKIE,
+                session_cookie(&login.token, state.secure_cookies),
+            )],
             Redirect::to("/isms"),
         )
             .into_response(),
@@ -277,7 +280,11 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, page: Page, Form(form): Form<CsrfOnly>) -> Result<Response, UiError> {
+async fn logout(
+    State(state): State<AppState>,
+    page: Page,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, UiError> {
     page.check_csrf(&form.csrf)?;
     let token = page.0.token.clone();
     state.call(move |k| k.logout(&token)).await?;

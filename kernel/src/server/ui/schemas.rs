@@ -42,7 +42,9 @@ async fn show(
     Query(q): Query<VersionQuery>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
-    let d = state.call(move |k| k.show_schema(&who, &id, q.version)).await?;
+    let d = state
+        .call(move |k| k.show_schema(&who, &id, q.version))
+        .await?;
     page(&p, "schema.html", json!({ "d": d }))
 }
 
@@ -60,7 +62,12 @@ async fn diff(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let (d, diff) = state
-        .call(move |k| Ok((k.show_schema(&who, &id, None)?, k.diff_schema(&who, &id, q.v1, q.v2)?)))
+        .call(move |k| {
+            Ok((
+                k.show_schema(&who, &id, None)?,
+                k.diff_schema(&who, &id, q.v1, q.v2)?,
+            ))
+        })
         .await?;
     let items: Vec<String> = diff
         .kinds
@@ -106,7 +113,16 @@ async fn clone(
     let who = p.0.principal.clone();
     let some = |s: String| if s.trim().is_empty() { None } else { Some(s) };
     let outcome = state
-        .call(move |k| k.clone_schema(&who, &id, &form.new, some(form.name), some(form.sector), None))
+        .call(move |k| {
+            k.clone_schema(
+                &who,
+                &id,
+                &form.new,
+                some(form.name),
+                some(form.sector),
+                None,
+            )
+        })
         .await?;
     Ok(Redirect::to(&format!("/schemas/{}", outcome.id)).into_response())
 }
@@ -143,13 +159,21 @@ async fn import(
         })
         .await?;
     match result {
-        Ok(outcome) => Ok(Redirect::to(&format!("/schemas/{}?version={}", outcome.id, outcome.version)).into_response()),
+        Ok(outcome) => Ok(Redirect::to(&format!(
+            "/schemas/{}?version={}",
+            outcome.id, outcome.version
+        ))
+        .into_response()),
         Err(problems) => {
             let errors: Vec<serde_json::Value> = problems
                 .0
                 .iter()
                 .map(|pr| {
-                    let mut place = pr.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default();
+                    let mut place = pr
+                        .file
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default();
                     if let Some(l) = pr.line {
                         place.push_str(&format!(" line {l}"));
                         if let Some(c) = pr.column {
@@ -162,7 +186,11 @@ async fn import(
                     json!({ "where": place.trim(), "message": pr.message })
                 })
                 .collect();
-            page(&p, "schema_import.html", json!({ "errors": errors, "name": name, "text": form.text }))
+            page(
+                &p,
+                "schema_import.html",
+                json!({ "errors": errors, "name": name, "text": form.text }),
+            )
         }
     }
 }
