@@ -508,16 +508,17 @@ fn concurrent_answers_are_all_kept_and_shutdown_loses_no_write() {
     assert_eq!(verify["intact"], true);
 }
 
-/// Rewrites the raw record at `key` of the info repository.
-fn tamper(m: &common::Mmsm, key: &str, edit: impl FnOnce(Option<Value>) -> Option<Value>) {
+/// Rewrites raw records of the info repository with the kernel's store API,
+/// in one handle (sled allows one open handle per folder).
+fn tamper(m: &common::Mmsm, edit: impl FnOnce(&Store, &mut Batch)) {
     let store = Store::open(&m.data()).unwrap();
-    let value: Option<Value> = store.get(Repo::Info, key).unwrap();
     let mut batch = Batch::default();
-    match edit(value) {
-        Some(v) => batch.put(Repo::Info, key, &v),
-        None => batch.delete(Repo::Info, key),
-    }
+    edit(&store, &mut batch);
     store.apply(&batch).unwrap();
+}
+
+fn info(store: &Store, key: &str) -> Value {
+    store.get(Repo::Info, key).unwrap().unwrap()
 }
 
 fn entry_key(seq: u64) -> String {
@@ -548,10 +549,10 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
         dir: tempfile::tempdir().unwrap(),
     };
     common::copy_dir(&m.data(), &edited.data());
-    tamper(&edited, &entry_key(3), |v| {
-        let mut v = v.unwrap();
+    tamper(&edited, |store, batch| {
+        let mut v = info(store, &entry_key(3));
         v["entry"]["user"] = json!("mallory");
-        Some(v)
+        batch.put(Repo::Info, entry_key(3), &v);
     });
     let run = edited.run(&["audit", "verify"]).fails();
     assert!(
@@ -565,14 +566,11 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
         dir: tempfile::tempdir().unwrap(),
     };
     common::copy_dir(&m.data(), &reordered.data());
-    let (a, b) = {
-        let store = Store::open(&reordered.data()).unwrap();
-        let a: Value = store.get(Repo::Info, &entry_key(4)).unwrap().unwrap();
-        let b: Value = store.get(Repo::Info, &entry_key(5)).unwrap().unwrap();
-        (a, b)
-    };
-    tamper(&reordered, &entry_key(4), |_| Some(b));
-    tamper(&reordered, &entry_key(5), |_| Some(a));
+    tamper(&reordered, |store, batch| {
+        let (a, b) = (info(store, &entry_key(4)), info(store, &entry_key(5)));
+        batch.put(Repo::Info, entry_key(4), &b);
+        batch.put(Repo::Info, entry_key(5), &a);
+    });
     let run = reordered.run(&["audit", "verify"]).fails();
     assert!(run.stderr.contains(&entry_key(4)), "{}", run.stderr);
 
@@ -581,7 +579,7 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
         dir: tempfile::tempdir().unwrap(),
     };
     common::copy_dir(&m.data(), &deleted.data());
-    tamper(&deleted, &entry_key(2), |_| None);
+    tamper(&deleted, |_, batch| batch.delete(Repo::Info, entry_key(2)));
     let run = deleted.run(&["audit", "verify"]).fails();
     assert!(run.stderr.contains("deleted"), "{}", run.stderr);
 
@@ -589,12 +587,10 @@ fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
         dir: tempfile::tempdir().unwrap(),
     };
     common::copy_dir(&m.data(), &last.data());
-    let head: Value = Store::open(&last.data())
-        .unwrap()
-        .get(Repo::Info, "audit/head")
-        .unwrap()
-        .unwrap();
-    tamper(&last, &entry_key(head["seq"].as_u64().unwrap()), |_| None);
+    tamper(&last, |store, batch| {
+        let head = info(store, "audit/head");
+        batch.delete(Repo::Info, entry_key(head["seq"].as_u64().unwrap()));
+    });
     let run = last.run(&["audit", "verify", "--json"]).fails();
     assert!(
         run.stderr.contains("last entries were deleted") || run.stdout.contains("audit/head"),

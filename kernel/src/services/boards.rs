@@ -1,9 +1,9 @@
 //! The read views of an ISMS that the maintenance and audit zones share:
-//! board, risks and plan, in the shapes of DESIGN.md 5 (the CLI's `--json`
+//! board and risks (the plan with its follow-up is `msgs::plan`), in the shapes of DESIGN.md 5 (the CLI's `--json`
 //! and the HTTP API print the same values).
 
 use crate::access::Principal;
-use crate::engine::{Board, PlanItem, RiskRow};
+use crate::engine::{Board, RiskRow};
 
 use super::{Kernel, Result};
 
@@ -21,11 +21,5 @@ impl Kernel {
     pub fn risks(&self, principal: &Principal, id: &str) -> Result<Vec<RiskRow>> {
         let (_, engine) = self.isms_engine(principal, id)?;
         Ok(engine.risks())
-    }
-
-    /// The ordered improvement plan.
-    pub fn plan(&self, principal: &Principal, id: &str) -> Result<Vec<PlanItem>> {
-        let (_, engine) = self.isms_engine(principal, id)?;
-        Ok(engine.plan())
     }
 }

@@ -96,7 +96,7 @@ pub async fn risks(
     Ok(Json(risks).into_response())
 }
 
-/// The ordered improvement plan (DESIGN.md 5).
+/// The ordered improvement plan (DESIGN.md 5) with its follow-up (owner, due date, overdue).
 #[utoipa::path(get, path = "/api/v1/isms/{id}/plan", tag = "isms",
     params(("id" = String, Path, description = "The ISMS id")),
     responses((status = 200, description = "rank, control, subcontrols, level, effort, risk_reduction")))]
@@ -105,7 +105,9 @@ pub async fn plan(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let plan = state.call(move |k| k.plan(&auth.principal, &id)).await?;
+    let plan = state
+        .call(move |k| k.plan_rows(&auth.principal, &id))
+        .await?;
     Ok(Json(plan).into_response())
 }
 
