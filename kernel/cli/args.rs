@@ -30,7 +30,7 @@ pub struct Global {
     /// Print one JSON document on stdout (errors go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
-    /// Act as this user (default: the local operator, holding every role).
+    /// Act as this account (default: the local operator, holding every role).
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
     /// The Lua scripts folder (metrics/, procedures/, importers/, lib/).
@@ -74,11 +74,68 @@ pub enum Command {
     /// MSGS: suggestions for the risk model raised by incidents (list, accept, reject).
     #[command(subcommand)]
     Suggestion(SuggestionCommand),
+    /// Run the HTTP server: the API under /api/v1 and the web UI of the three zones.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Whether session cookies carry `Secure` (auto: unless on loopback).
+        #[arg(long, value_enum, default_value = "auto")]
+        cookie_secure: crate::server_cmd::CookieSecure,
+    },
+    /// Accounts: create, list, assign to an ISMS.
+    #[command(subcommand)]
+    User(AccountCommand),
+    /// The hash-chained audit trail: print it, verify it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Generate the ISMS of a sample SME (a dental clinic) and write its report.
     Demo {
         /// Where to write the report (default: the current folder).
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        /// The login name.
+        name: String,
+        /// A role (repeat for more): AGS, GED, CoS, AuS, Int, Cl/RS, Cl/US...
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        /// Make it an enterprise user of this ISMS (otherwise a consultancy account).
+        #[arg(long, value_name = "ID")]
+        isms: Option<String>,
+        /// An administrator: sees every ISMS and manages accounts.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (required).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List,
+    /// Let a consultancy account see an ISMS.
+    Assign {
+        /// The account.
+        name: String,
+        /// The ISMS id.
+        isms: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit 1 naming the first edited, reordered or deleted record.
+    Verify,
+    /// Print the audit trail, oldest first.
+    Log {
+        /// Only the records about this ISMS.
+        #[arg(long)]
+        isms: Option<String>,
     },
 }
 

@@ -18,7 +18,7 @@ pub fn run_profile(global: &Global, command: &ProfileCommand) -> Result<(), Fail
     let ProfileCommand::Template { schema, output } = command;
     let kernel = open_kernel(global)?;
     let stored = kernel
-        .schema(&principal(global), schema, None)
+        .schema(&principal(global, &kernel), schema, None)
         .map_err(service_failure)?;
     let text = profiles::profile_template(&stored.schema);
     match output {
@@ -43,7 +43,7 @@ pub fn run_profile(global: &Global, command: &ProfileCommand) -> Result<(), Fail
 
 pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
     let kernel = open_kernel(global)?;
-    let who = principal(global);
+    let who = principal(global, &kernel);
     match command {
         IsmsCommand::Generate { profile, schema } => {
             generate(global, &kernel, &who, profile, schema.as_deref())
@@ -803,7 +803,7 @@ fn date_time(seconds: u64) -> String {
 /// `mmsm demo`: the sample SME's ISMS, its board, the top of its plan, and its report.
 pub fn demo(global: &Global, out: &Path) -> Result<(), Failure> {
     let kernel = open_kernel(global)?;
-    let who = principal(global);
+    let who = principal(global, &kernel);
     let profile =
         profiles::parse_profile(Path::new(DEMO_PROFILE_PATH), DEMO_PROFILE).map_err(|p| {
             Failure::from_error(format!(

@@ -11,6 +11,7 @@ mod msgs_cmd;
 mod output;
 mod schema_cmd;
 mod scripts_cmd;
+mod server_cmd;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,12 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Proc(command) => msgs_cmd::procedures(&cli.global, command),
         Command::Suggestion(command) => msgs_cmd::suggestions(&cli.global, command),
         Command::Demo { out } => isms_cmd::demo(&cli.global, out),
+        Command::Serve {
+            addr,
+            cookie_secure,
+        } => server_cmd::serve(&cli.global, addr, *cookie_secure),
+        Command::User(command) => server_cmd::user(&cli.global, command),
+        Command::Audit(command) => server_cmd::audit(&cli.global, command),
     }
 }
 
@@ -96,12 +103,15 @@ fn injected_clock() -> Result<Option<chrono::DateTime<chrono::Utc>>, Failure> {
     )))
 }
 
-/// The acting principal: the local operator, or the user named by `--as`.
-pub(crate) fn principal(global: &Global) -> Principal {
+/// The acting principal: the local operator, or the account named by `--as`
+/// (a name without account holds no role: the kernel refuses it every zone).
+pub(crate) fn principal(global: &Global, kernel: &Kernel) -> Principal {
     match &global.as_user {
         None => Principal::local_operator(),
-        // Until accounts exist (server issue), a named user holds no role:
-        // the kernel's checks refuse it everything that needs a zone.
-        Some(user) => Principal::new(user.clone(), Vec::<String>::new()),
+        Some(user) => kernel
+            .account_principal(user)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Principal::new(user.clone(), Vec::<String>::new())),
     }
 }

@@ -12,7 +12,7 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
         return validate(global, path);
     }
     let kernel = open_kernel(global)?;
-    let who = principal(global);
+    let who = principal(global, &kernel);
     match command {
         SchemaCommand::Validate { .. } => unreachable!("handled above"),
         SchemaCommand::Import { path } => {

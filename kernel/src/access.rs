@@ -11,13 +11,23 @@ use serde::Serialize;
 
 use crate::model::{RoleId, Zone};
 
-/// Who acts: a user id and the roles it holds.
+/// Who acts: a user id, the roles it holds, and the enterprises it may see.
+///
+/// Which ISMSs a principal sees (DESIGN.md 8, issue 8): an administrator every
+/// one; an enterprise user (bound to an ISMS) only that one; a consultancy
+/// user the ISMSs assigned to it (whoever generates an ISMS is assigned to it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
     /// The user id (`local` for the local operator of the CLI).
     pub user: String,
     /// The roles held.
     pub roles: BTreeSet<RoleId>,
+    /// An administrator: sees every ISMS and manages accounts.
+    #[serde(default)]
+    pub admin: bool,
+    /// The ISMS an enterprise user belongs to; `None` for consultancy users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
 }
 
 /// The paper's consultancy actors and client profiles, with their zones.
@@ -81,17 +91,85 @@ impl Principal {
         Principal {
             user: user.into(),
             roles: roles.into_iter().map(Into::into).collect(),
+            admin: false,
+            enterprise: None,
         }
     }
 
-    /// The local operator of the CLI: holds every role of the paper, until accounts exist.
+    /// The same principal as an administrator.
+    pub fn as_admin(mut self) -> Self {
+        self.admin = true;
+        self
+    }
+
+    /// The same principal bound to the ISMS `isms` (an enterprise user).
+    pub fn bound_to(mut self, isms: impl Into<String>) -> Self {
+        self.enterprise = Some(isms.into());
+        self
+    }
+
+    /// The local operator of the CLI: holds every role of the paper and sees
+    /// every ISMS (whoever runs the binary on the store's folder owns it).
     pub fn local_operator() -> Self {
-        Principal::new("local", ROLE_ZONES.iter().map(|(r, _)| *r))
+        Principal::new("local", ROLE_ZONES.iter().map(|(r, _)| *r)).as_admin()
     }
 
     /// The kernel itself (loading the shipped schemas on first use).
     pub fn system() -> Self {
-        Principal::new("system", ROLE_ZONES.iter().map(|(r, _)| *r))
+        Principal::new("system", ROLE_ZONES.iter().map(|(r, _)| *r)).as_admin()
+    }
+
+    /// Whether the principal holds a consultancy role (schemas, generation or audit zone).
+    pub fn is_consultancy(&self) -> bool {
+        self.enterprise.is_none()
+            && (self.has_zone(Zone::Schemas)
+                || self.has_zone(Zone::Generation)
+                || self.has_zone(Zone::Audit))
+    }
+
+    /// Refuses unless the principal holds a role of one of `zones`.
+    pub fn require_any(&self, zones: &[Zone], action: &str) -> Result<(), Forbidden> {
+        let mut first = None;
+        for zone in zones {
+            match self.require(*zone, action) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        match first {
+            Some(mut e) => {
+                if zones.len() > 1 {
+                    e.zone = zones
+                        .iter()
+                        .map(|z| format!("{z:?}").to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                    e.needs = zones
+                        .iter()
+                        .flat_map(|z| roles_of(*z))
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                }
+                Err(e)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses unless the principal is an administrator.
+    pub fn require_admin(&self, action: &str) -> Result<(), Forbidden> {
+        if self.admin {
+            return Ok(());
+        }
+        Err(Forbidden {
+            user: self.user.clone(),
+            action: action.to_owned(),
+            zone: "administration".into(),
+            needs: "an administrator account (mmsm user add NAME --admin)".into(),
+            held: "no administrator right".into(),
+        })
     }
 
     /// The zones the principal's roles open.

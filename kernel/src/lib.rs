@@ -10,7 +10,8 @@
 //! - [`reports`]: the Statement of Applicability and the enterprise's report;
 //! - [`scripting`]: the sandboxed Lua host of metrics, procedure actions and importers;
 //! - [`plugins`]: the host of native plugins (C ABI, JSON in and out);
-//! - [`registry`]: scripts and plugins by id, hot reload and the watcher.
+//! - [`registry`]: scripts and plugins by id, hot reload and the watcher;
+//! - [`server`]: the HTTP API and web UI over the services.
 #![deny(missing_docs)]
 
 pub mod access;
@@ -22,5 +23,6 @@ pub mod registry;
 pub mod reports;
 pub mod schema_docs;
 pub mod scripting;
+pub mod server;
 pub mod services;
 pub mod store;

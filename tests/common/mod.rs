@@ -1,6 +1,8 @@
 //! Drives the real `mmsm` binary on a temporary store.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -198,7 +198,8 @@ impl Kernel {
     }
 
     /// Every schema with its latest version, name and counts.
-    pub fn list_schemas(&self, _principal: &Principal) -> Result<Vec<SchemaListing>> {
+    pub fn list_schemas(&self, principal: &Principal) -> Result<Vec<SchemaListing>> {
+        require_reader(principal, "list the schemas")?;
         let mut listings = Vec::new();
         for id in self.store().schema_ids()? {
             if let Some(stored) = self.store().schema(&id, None)? {
@@ -264,6 +265,7 @@ impl Kernel {
         id: &str,
         version: Option<u32>,
     ) -> Result<SchemaDetails> {
+        require_reader(principal, "read a schema")?;
         let stored = self.schema(principal, id, version)?;
         let schema = &stored.schema;
         let mut per_level = BTreeMap::new();
@@ -344,8 +346,16 @@ impl Kernel {
         v1: u32,
         v2: u32,
     ) -> Result<SchemaDiff> {
+        require_reader(principal, "compare schema versions")?;
         let old = self.schema(principal, id, Some(v1))?;
         let new = self.schema(principal, id, Some(v2))?;
         Ok(schema_docs::diff(&old.schema, &new.schema))
     }
+}
+
+/// Schemas are the consultancy's knowledge: the schemas, generation and audit
+/// zones read them; enterprise users see their ISMS, not the schemas.
+fn require_reader(principal: &Principal, action: &str) -> Result<()> {
+    principal.require_any(&[Zone::Schemas, Zone::Generation, Zone::Audit], action)?;
+    Ok(())
 }

@@ -305,7 +305,7 @@ impl Kernel {
         let records: Vec<(String, IsmsRecord)> = self.store().scan(Repo::Isms, "isms/")?;
         Ok(records
             .into_iter()
-            .filter(|(_, r)| may_see(principal, r))
+            .filter(|(_, r)| self.may_see(principal, r))
             .map(|(_, r)| IsmsListing {
                 id: r.id.clone(),
                 name: r.enterprise.name.clone(),
@@ -322,7 +322,7 @@ impl Kernel {
     pub fn isms(&self, principal: &Principal, id: &str) -> Result<IsmsRecord> {
         let record: Option<IsmsRecord> = self.store().get(Repo::Isms, &isms_key(id))?;
         match record {
-            Some(r) if may_see(principal, &r) => Ok(r),
+            Some(r) if self.may_see(principal, &r) => Ok(r),
             _ => {
                 let known: Vec<String> = self
                     .store()
@@ -371,6 +371,7 @@ impl Kernel {
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
             let (mut record, mut engine) = self.isms_engine(principal, id)?;
+            let before = record.board.compliance;
             let deltas = engine
                 .apply(change.clone())
                 .map_err(|e| ServiceError::Refused(e.to_string()))?
@@ -398,11 +399,15 @@ impl Kernel {
                     &board,
                 )?;
             }
-            audit(
+            super::audit_detail(
                 batch,
                 principal,
                 &format!("isms.{cause}"),
                 vec![record.id.to_string()],
+                Some(serde_json::json!({
+                    "change": change,
+                    "compliance": { "before": before, "after": board.compliance },
+                })),
             );
             Ok(Updated {
                 isms: record.id.clone(),
@@ -423,16 +428,30 @@ impl Kernel {
     }
 }
 
-/// Consultancy principals see every ISMS; an enterprise user only the ISMS
-/// that lists it as a user.
-fn may_see(principal: &Principal, record: &IsmsRecord) -> bool {
-    if principal.has_zone(Zone::Schemas)
-        || principal.has_zone(Zone::Generation)
-        || principal.has_zone(Zone::Audit)
-    {
-        return true;
+impl Kernel {
+    /// Whether `principal` may see the ISMS `record` (DESIGN.md 8, issue 8):
+    /// an administrator sees every ISMS; an enterprise user only its own; a
+    /// consultancy user those it generated or was assigned to; a principal
+    /// without account (`--as NAME`) the ISMSs that list it as a user.
+    fn may_see(&self, principal: &Principal, record: &IsmsRecord) -> bool {
+        if principal.admin {
+            return true;
+        }
+        if let Some(own) = &principal.enterprise {
+            return own == record.id.as_str();
+        }
+        if principal.is_consultancy() {
+            return record.created_by == principal.user
+                || matches!(
+                    self.store().get::<bool>(
+                        Repo::Isms,
+                        &super::accounts::assign_key(&principal.user, record.id.as_str())
+                    ),
+                    Ok(Some(true))
+                );
+        }
+        record.users.iter().any(|u| u.id.as_str() == principal.user)
     }
-    record.users.iter().any(|u| u.id.as_str() == principal.user)
 }
 
 /// Records a history event and the board after it, under one fresh time key.

@@ -2,11 +2,15 @@
 //! acting principal. The CLI (and later the HTTP server) only parse input,
 //! call one service, and render its result.
 
+mod accounts;
+mod auditing;
+mod boards;
 mod documents;
 mod gegs;
 mod gsgs;
 pub mod msgs;
 mod shipped;
+mod uploads;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -21,6 +25,11 @@ use crate::engine::SchemaIndex;
 use crate::schema_docs::Problems;
 use crate::store::{Batch, Repo, Store, StoreError};
 
+pub use accounts::{
+    random_password, random_secret, Account, AccountView, Authenticated, Login, NewAccount,
+    Session, SESSION_SECONDS, TOKEN_DAYS,
+};
+pub use auditing::AuditLogEntry;
 pub use gegs::{ImportOutcome, ImportStatus, SchemaCounts, SchemaDetails, SchemaListing};
 pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,
@@ -61,6 +70,9 @@ pub enum ServiceError {
     /// The principal may not do this.
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
+    /// No valid session, token or password.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// Something named does not exist.
     #[error("{kind} `{id}` not found{hint}")]
     NotFound {
@@ -111,6 +123,9 @@ pub struct AuditEntry {
     pub action: String,
     /// The ids touched, e.g. `base@2`.
     pub ids: Vec<String>,
+    /// What changed, where it says more than the ids (e.g. an answer before and after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 impl Kernel {
@@ -218,8 +233,20 @@ pub(crate) fn fresh_key(
         .expect("some suffix is free"))
 }
 
-/// Adds an audit entry to a batch, keyed so that entries sort by time.
+/// Adds an audit entry to a batch: the store links it into the hash chain
+/// and writes it in the same transaction as the mutation it records.
 pub(crate) fn audit(batch: &mut Batch, principal: &Principal, action: &str, ids: Vec<String>) {
+    audit_detail(batch, principal, action, ids, None);
+}
+
+/// [`audit`] with what changed (e.g. the answer before and after).
+pub(crate) fn audit_detail(
+    batch: &mut Batch,
+    principal: &Principal,
+    action: &str,
+    ids: Vec<String>,
+    detail: Option<serde_json::Value>,
+) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -228,10 +255,7 @@ pub(crate) fn audit(batch: &mut Batch, principal: &Principal, action: &str, ids:
         user: principal.user.clone(),
         action: action.to_owned(),
         ids,
+        detail,
     };
-    batch.put(
-        Repo::Info,
-        format!("audit/{:020}/{}", now.as_nanos(), batch.ops.len()),
-        &entry,
-    );
+    batch.audit(&entry);
 }

@@ -6,6 +6,7 @@
 //! across the three repositories: a failure or a kill leaves the store as it
 //! was. Only this module knows sled.
 
+pub mod chain;
 mod schemas;
 mod sled_backend;
 
@@ -121,6 +122,8 @@ pub struct Batch {
     /// Test-only: fail after applying this many operations inside the transaction.
     #[doc(hidden)]
     pub fail_after: Option<usize>,
+    /// Audit entries, chained and stored when the batch is applied ([`chain`]).
+    pub audit: Vec<serde_json::Value>,
 }
 
 impl Batch {
@@ -147,9 +150,45 @@ impl Batch {
         });
     }
 
+    /// Adds an audit entry: when the batch is applied, it is linked to the
+    /// chain's head and stored in the same transaction ([`chain`]).
+    pub fn audit<T: Serialize>(&mut self, entry: &T) {
+        self.audit
+            .push(serde_json::to_value(entry).expect("audit entries serialise to JSON"));
+    }
+
     /// Whether the batch writes nothing.
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops.is_empty() && self.audit.is_empty()
+    }
+
+    /// Links the pending audit entries to the chain head read from `store`
+    /// (under the write lock) and turns them into puts.
+    fn seal(&mut self, store: &Store) -> Result<(), StoreError> {
+        if self.audit.is_empty() {
+            return Ok(());
+        }
+        let mut head: chain::ChainHead =
+            store
+                .get(Repo::Info, chain::AUDIT_HEAD)?
+                .unwrap_or(chain::ChainHead {
+                    seq: 0,
+                    hash: chain::GENESIS.into(),
+                });
+        for entry in std::mem::take(&mut self.audit) {
+            let seq = head.seq + 1;
+            let hash = chain::link_hash(seq, &head.hash, &entry);
+            let link = chain::ChainedEntry {
+                seq,
+                prev: head.hash.clone(),
+                hash: hash.clone(),
+                entry,
+            };
+            self.put(Repo::Info, chain::entry_key(seq), &link);
+            head = chain::ChainHead { seq, hash };
+        }
+        self.put(Repo::Info, chain::AUDIT_HEAD, &head);
+        Ok(())
     }
 }
 
@@ -251,11 +290,17 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut batch = Batch::default();
         let result = build(self, &mut batch)?;
+        batch.seal(self)?;
         if !batch.is_empty() {
             self.backend.apply(&batch)?;
             self.backend.flush()?;
         }
         Ok(result)
+    }
+
+    /// Makes every applied batch durable (on shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.backend.flush()
     }
 
     /// Applies a prepared batch atomically and durably.
@@ -264,7 +309,9 @@ impl Store {
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.backend.apply(batch)?;
+        let mut batch = batch.clone();
+        batch.seal(self)?;
+        self.backend.apply(&batch)?;
         self.backend.flush()
     }
 }
@@ -340,7 +387,7 @@ mod tests {
                 key: b"y".to_vec(),
                 value: Some(br#"{"format": 99, "data": 1}"#.to_vec()),
             }],
-            fail_after: None,
+            ..Batch::default()
         };
         store.apply(&newer).unwrap();
         let err = store.get::<i32>(Repo::Info, "y").unwrap_err();

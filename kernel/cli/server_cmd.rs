@@ -1,0 +1,226 @@
+//! `mmsm serve`, `mmsm user ...` and `mmsm audit ...`.
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use mmsm_kernel::server;
+use mmsm_kernel::services::NewAccount;
+
+use crate::args::{AccountCommand, AuditCommand, Global};
+use crate::output::{print_json, Failure, Table};
+use crate::schema_cmd::service_failure;
+use crate::{open_kernel, principal};
+
+/// Whether session cookies carry `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CookieSecure {
+    /// Secure unless the server listens on a loopback address (plain HTTP on localhost).
+    Auto,
+    /// Always (behind a TLS proxy).
+    Always,
+    /// Never (plain HTTP on a trusted network only).
+    Never,
+}
+
+pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Failure> {
+    let addr: SocketAddr = addr.parse().map_err(|e| {
+        Failure::from_error(format!(
+            "`{addr}` is not an address to listen on ({e}); give e.g. 127.0.0.1:8080"
+        ))
+    })?;
+    let kernel = open_kernel(global)?;
+    let first = server::first_start(&kernel).map_err(service_failure)?;
+    let secure_cookies = match secure {
+        CookieSecure::Always => true,
+        CookieSecure::Never => false,
+        CookieSecure::Auto => !addr.ip().is_loopback(),
+    };
+    // The script and plugin registry with hot reload, for the server's lifetime.
+    let (registry, first_load) =
+        mmsm_kernel::registry::Registry::load(crate::scripts_cmd::registry_config(global));
+    let registry = std::sync::Arc::new(registry);
+    let loaded = first_load.len();
+    let watcher =
+        mmsm_kernel::registry::Watcher::start(std::sync::Arc::clone(&registry), |event| {
+            eprintln!("scripts: {event}");
+        });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::from_error(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Failure::from_error(format!(
+                "cannot listen on {addr}: {e}; is another server running there? choose another --addr"
+            ))
+        })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Failure::from_error(e.to_string()))?;
+        println!("mmsm serving on http://{local}/ (API: http://{local}/api/v1, OpenAPI: http://{local}/api/v1/openapi.json)");
+        if let Some(first) = &first {
+            match &first.demo {
+                Some(Ok(demo)) => {
+                    println!("loaded the shipped schemas and the demo enterprise `{demo}`")
+                }
+                Some(Err(why)) => eprintln!("warning: the demo enterprise was not generated: {why}"),
+                None => {}
+            }
+            println!(
+                "log in as `{}` with the one-time password: {}",
+                first.user, first.password
+            );
+            println!("(it is shown only now; create more accounts with `mmsm user add`)");
+        } else {
+            println!("log in with an account of this store (`mmsm user list`)");
+        }
+        match &watcher {
+            Ok(w) if !w.watched().is_empty() => println!(
+                "scripts and plugins: {loaded} loaded, reloaded as their files change ({})",
+                w.watched().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            Ok(_) => println!("scripts and plugins: no scripts or plugin folder to watch"),
+            Err(e) => eprintln!("warning: the script watcher did not start: {e}"),
+        }
+        println!("stop with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        server::serve(kernel, listener, secure_cookies)
+            .await
+            .map_err(|e| Failure::from_error(format!("the server stopped: {e}")))?;
+        println!("stopped; the store is flushed");
+        Ok(())
+    })
+}
+
+pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
+    let kernel = open_kernel(global)?;
+    let who = principal(global, &kernel);
+    match command {
+        AccountCommand::Add {
+            name,
+            roles,
+            isms,
+            admin,
+            password_stdin,
+        } => {
+            if !password_stdin {
+                return Err(Failure::from_error(
+                    "give the password on standard input with --password-stdin (so that it stays out of the shell history), e.g. `echo 'secret' | mmsm user add ...`",
+                ));
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| Failure::from_error(format!("cannot read the password: {e}")))?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let view = kernel
+                .create_account(
+                    &who,
+                    NewAccount {
+                        name: name.clone(),
+                        roles: roles.clone(),
+                        admin: *admin,
+                        isms: isms.clone(),
+                        password,
+                    },
+                )
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&view);
+            }
+            println!(
+                "created {} account `{}` with roles {}{}",
+                if view.admin { "administrator" } else { "the" },
+                view.name,
+                if view.roles.is_empty() {
+                    "none".to_owned()
+                } else {
+                    view.roles.join(", ")
+                },
+                view.isms
+                    .map(|i| format!(", an enterprise user of `{i}`"))
+                    .unwrap_or_else(|| ", a consultancy account".into())
+            );
+            Ok(())
+        }
+        AccountCommand::List => {
+            let list = kernel.list_accounts(&who).map_err(service_failure)?;
+            if global.json {
+                return print_json(&list);
+            }
+            let mut table = Table::new(&["NAME", "ROLES", "ADMIN", "ISMS"]);
+            for a in &list {
+                table.row(vec![
+                    a.name.clone(),
+                    a.roles.join(", "),
+                    if a.admin { "yes".into() } else { String::new() },
+                    a.isms.clone().unwrap_or_default(),
+                ]);
+            }
+            table.print();
+            Ok(())
+        }
+        AccountCommand::Assign { name, isms } => {
+            kernel
+                .assign_isms(&who, name, isms)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&serde_json::json!({ "user": name, "isms": isms }));
+            }
+            println!("`{name}` now sees `{isms}`");
+            Ok(())
+        }
+    }
+}
+
+pub fn audit(global: &Global, command: &AuditCommand) -> Result<(), Failure> {
+    let kernel = open_kernel(global)?;
+    let who = principal(global, &kernel);
+    match command {
+        AuditCommand::Verify => {
+            let result = kernel.audit_verify(&who).map_err(service_failure)?;
+            match result {
+                Ok(report) => {
+                    if global.json {
+                        return print_json(&serde_json::json!({
+                            "intact": true, "entries": report.entries, "head": report.head,
+                        }));
+                    }
+                    println!(
+                        "the audit trail is intact: {} records, head {}",
+                        report.entries, report.head
+                    );
+                    Ok(())
+                }
+                Err(broken) => Err(Failure::with_json(
+                    format!(
+                        "{broken}; restore the store from a backup and find out who changed it"
+                    ),
+                    serde_json::json!({ "intact": false, "key": broken.key, "reason": broken.reason }),
+                )),
+            }
+        }
+        AuditCommand::Log { isms } => {
+            let entries = kernel
+                .audit_log(&who, isms.as_deref())
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&entries);
+            }
+            for e in &entries {
+                println!(
+                    "{:>6} {} {} {} {}",
+                    e.seq,
+                    chrono::DateTime::from_timestamp(e.at as i64, 0)
+                        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_default(),
+                    e.user,
+                    e.action,
+                    e.ids.join(" ")
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The REST API under `/api/v1`, one module per zone. Every route is declared
+//! with `utoipa::path` and registered through `OpenApiRouter`, so the OpenAPI
+//! document at `/api/v1/openapi.json` is generated from the routes themselves.
+
+pub mod audit;
+pub mod isms;
+pub mod schemas;
+pub mod session;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::state::AppState;
+
+/// The OpenAPI document's header; the paths come from the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mmsm",
+        description = "The ISMS kernel of the MMSM-SME methodology: schemas, generation, maintenance and audit zones. Authenticate with POST /api/v1/login, then send `Authorization: Bearer TOKEN` (or the session cookie with `X-CSRF-Token` on writes)."
+    ),
+    components(schemas(crate::services::AccountView, crate::services::AuditLogEntry))
+)]
+pub struct ApiDoc;
+
+/// Every API route, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::create_token))
+        .routes(routes!(session::list_accounts, session::create_account))
+        .routes(routes!(session::assign))
+        .routes(routes!(schemas::list, schemas::import))
+        .routes(routes!(schemas::show))
+        .routes(routes!(schemas::clone))
+        .routes(routes!(schemas::diff))
+        .routes(routes!(isms::list, isms::generate))
+        .routes(routes!(isms::show))
+        .routes(routes!(isms::board))
+        .routes(routes!(isms::risks))
+        .routes(routes!(isms::plan))
+        .routes(routes!(isms::history))
+        .routes(routes!(isms::answer))
+        .routes(routes!(isms::asset))
+        .routes(routes!(isms::soa))
+        .routes(routes!(isms::soa_xlsx))
+        .routes(routes!(isms::report))
+        .routes(routes!(audit::isms_audit))
+        .routes(routes!(audit::log))
+        .routes(routes!(audit::verify))
+}

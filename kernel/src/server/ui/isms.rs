@@ -1,0 +1,532 @@
+//! Pages of an enterprise: list, generation form, board, checklist with
+//! save-as-you-go answers, SoA (and its xlsx), report, history, audit trail.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::engine::Change;
+use crate::model::{Answer, QuestionKind, SubControlId, Zone};
+use crate::reports;
+use crate::server::api::isms::{soa_workbook, xlsx_response};
+use crate::server::extract::Page;
+use crate::server::state::AppState;
+use crate::services::ServiceError;
+
+use super::{page, UiError};
+
+/// The routes of the enterprise pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/isms", get(list))
+        .route("/isms/new", get(new_form).post(generate))
+        .route("/isms/{id}", get(board))
+        .route("/isms/{id}/checklist", get(checklist))
+        .route("/isms/{id}/answer", axum::routing::post(answer))
+        .route("/isms/{id}/soa", get(soa))
+        .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
+        .route("/isms/{id}/report", get(report))
+        .route("/isms/{id}/history", get(history))
+        .route("/isms/{id}/audit", get(audit))
+}
+
+const OPTIONS: [(&str, &str); 6] = [
+    ("", "unanswered"),
+    ("yes", "yes"),
+    ("partial", "partly"),
+    ("no", "no"),
+    ("na", "does not apply"),
+    ("unknown", "do not know"),
+];
+
+async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let list = state.call(move |k| k.list_isms(&who)).await?;
+    page(&p, "isms_list.html", json!({ "list": list }))
+}
+
+fn can_edit(p: &Page) -> bool {
+    let who = &p.0.principal;
+    who.has_zone(Zone::Maintenance) || who.has_zone(Zone::Generation)
+}
+
+async fn board(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (view, history) = state
+        .call(move |k| Ok((k.report(&who, &isms)?, k.isms_history(&who, &isms)?)))
+        .await?;
+    let points: Vec<f64> = history
+        .iter()
+        .filter_map(|e| {
+            e.deltas
+                .iter()
+                .find(|d| d.subject.to_string() == "compliance")
+                .and_then(|d| d.after)
+        })
+        .collect();
+    let first = view.compliance.unwrap_or(0.0);
+    let mut series = vec![first];
+    series.extend(points);
+    let trend = if series.len() > 1 {
+        let n = series.len() as f64 - 1.0;
+        series
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", 40.0 + 540.0 * i as f64 / n, 110.0 - v))
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        String::new()
+    };
+    page(
+        &p,
+        "board.html",
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "trend": trend }),
+    )
+}
+
+async fn checklist(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (record, engine) = state.call(move |k| k.isms_engine(&who, &isms)).await?;
+    let schema = engine.schema();
+    let answers = &record.inputs.answers;
+    let mut total = 0;
+    let mut answered = 0;
+    let domains: Vec<serde_json::Value> = schema
+        .domains
+        .iter()
+        .map(|d| {
+            let mut d_total = 0;
+            let mut d_answered = 0;
+            let controls: Vec<serde_json::Value> = schema
+                .controls
+                .iter()
+                .filter(|c| c.domain == d.id)
+                .map(|c| {
+                    let subs: Vec<serde_json::Value> = c
+                        .subcontrols
+                        .iter()
+                        .map(|s| {
+                            let a = answers.get(&s.id).map(|a| a.as_str());
+                            d_total += 1;
+                            if a.is_some() {
+                                d_answered += 1;
+                            }
+                            json!({ "id": s.id, "text": s.text, "level": s.level, "mandatory": s.mandatory, "answer": a })
+                        })
+                        .collect();
+                    json!({ "id": c.id, "title": c.title, "subcontrols": subs })
+                })
+                .collect();
+            total += d_total;
+            answered += d_answered;
+            json!({ "id": d.id, "name": d.name, "controls": controls, "total": d_total, "answered": d_answered })
+        })
+        .collect();
+    page(
+        &p,
+        "checklist.html",
+        json!({
+            "id": id, "name": record.enterprise.name, "domains": domains,
+            "total": total, "answered": answered, "compliance": record.board.compliance,
+            "options": OPTIONS, "can_edit": can_edit(&p),
+        }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerForm {
+    csrf: String,
+    subcontrol: String,
+    answer: String,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, Response> {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let fail = |e: crate::server::error::AppError| {
+        if wants_json {
+            e.into_response()
+        } else {
+            UiError(e).into_response()
+        }
+    };
+    p.check_csrf(&form.csrf).map_err(fail)?;
+    let answer = if form.answer.is_empty() {
+        None
+    } else {
+        Some(Answer::parse(&form.answer).ok_or_else(|| {
+            fail(crate::server::error::AppError::bad_request(format!(
+                "`{}` is not an answer",
+                form.answer
+            )))
+        })?)
+    };
+    let change = Change::Answer {
+        subcontrol: SubControlId::new(form.subcontrol.clone()),
+        answer,
+    };
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (updated, answered, total) = state
+        .call(move |k| {
+            let updated = k.update_isms(&who, &isms, change, "answer")?;
+            let record = k.isms(&who, &isms)?;
+            let index = k.schema_index(&who, record.schema.id.as_str(), record.schema.version)?;
+            let total = index.schema().subcontrols().count();
+            Ok((updated, record.inputs.answers.len(), total))
+        })
+        .await
+        .map_err(fail)?;
+    if wants_json {
+        let c = updated
+            .board
+            .compliance
+            .map(|c| format!("{c:.1}"))
+            .unwrap_or_else(|| "n/a".into());
+        return Ok(
+            Json(json!({ "compliance": c, "answered": answered, "total": total })).into_response(),
+        );
+    }
+    Ok(Redirect::to(&format!("/isms/{id}/checklist#sc-{}", form.subcontrol)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SchemaPick {
+    schema: Option<String>,
+}
+
+/// The form's view of a schema: sectors, business questions, asset types, subcontrols.
+fn schema_form_view(schema: &crate::model::Schema) -> serde_json::Value {
+    let business: Vec<serde_json::Value> = schema
+        .business_checklist
+        .iter()
+        .map(|q| {
+            let kind = match q.kind {
+                QuestionKind::Bool => "bool",
+                QuestionKind::Choice => "choice",
+                QuestionKind::Number => "number",
+            };
+            json!({ "id": q.id, "text": q.text, "kind": kind, "options": q.options })
+        })
+        .collect();
+    let domains: Vec<serde_json::Value> = schema
+        .domains
+        .iter()
+        .map(|d| {
+            let subs: Vec<serde_json::Value> = schema
+                .subcontrols()
+                .filter(|(c, _)| c.domain == d.id)
+                .map(|(_, s)| json!({ "id": s.id, "text": s.text }))
+                .collect();
+            json!({ "id": d.id, "name": d.name, "subcontrols": subs })
+        })
+        .collect();
+    json!({
+        "id": schema.schema.id, "sectors": schema.sectors, "business": business,
+        "asset_types": schema.asset_types, "domains": domains,
+    })
+}
+
+async fn render_new_form(
+    state: &AppState,
+    p: &Page,
+    schema_id: Option<String>,
+    form: serde_json::Value,
+    errors: Vec<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let (schemas, schema) = state
+        .call(move |k| {
+            who.require(Zone::Generation, "create an enterprise")?;
+            let schemas = k.list_schemas(&who)?;
+            let id = schema_id.unwrap_or_else(|| "base".into());
+            let schema = k.schema(&who, &id, None)?.schema;
+            Ok((schemas, schema))
+        })
+        .await?;
+    page(
+        p,
+        "generate.html",
+        json!({
+            "schemas": schemas, "schema": schema_form_view(&schema), "form": form,
+            "errors": errors, "asset_rows": 3, "options": OPTIONS,
+        }),
+    )
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    p: Page,
+    Query(q): Query<SchemaPick>,
+) -> Result<Response, UiError> {
+    render_new_form(&state, &p, q.schema, json!({}), Vec::new()).await
+}
+
+/// The profile (DESIGN.md 5) a generation form describes.
+fn profile_of(
+    fields: &[(String, String)],
+    schema: &crate::model::Schema,
+) -> Result<serde_json::Value, String> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let employees: u32 = get("employees")
+        .parse()
+        .map_err(|_| "Employees: give the head count as a whole number".to_string())?;
+    let mut enterprise =
+        json!({ "name": get("name"), "sector": get("sector"), "employees": employees });
+    let turnover = get("turnover");
+    if !turnover.is_empty() {
+        let t: f64 = turnover
+            .parse()
+            .map_err(|_| "Turnover: give a number of euros".to_string())?;
+        enterprise["turnover_eur"] = json!(t);
+    }
+    let mut business = serde_json::Map::new();
+    for q in &schema.business_checklist {
+        let v = get(&format!("bq.{}", q.id));
+        if v.is_empty() {
+            continue;
+        }
+        let value = match q.kind {
+            QuestionKind::Bool => json!(v == "true"),
+            QuestionKind::Number => json!(v
+                .parse::<f64>()
+                .map_err(|_| format!("{}: give a number", q.text))?),
+            QuestionKind::Choice => json!(v),
+        };
+        business.insert(q.id.to_string(), value);
+    }
+    let mut answers = BTreeMap::new();
+    for (name, value) in fields {
+        if let Some(sc) = name.strip_prefix("sc.") {
+            if !value.is_empty() {
+                answers.insert(sc.to_owned(), value.clone());
+            }
+        }
+    }
+    let mut assets = Vec::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for n in 0..20 {
+        let name = get(&format!("asset.{n}.name"));
+        if name.is_empty() {
+            continue;
+        }
+        let mut values = serde_json::Map::new();
+        for dim in ["D", "I", "C"] {
+            let v = get(&format!("asset.{n}.{dim}"));
+            if !v.is_empty() {
+                let x: f64 = v
+                    .parse()
+                    .map_err(|_| format!("Asset {}: {dim} must be a number from 0 to 10", n + 1))?;
+                values.insert(dim.into(), json!(x));
+            }
+        }
+        let mut id: String = name
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        id = id.trim_matches('-').to_owned();
+        if id.is_empty() {
+            id = format!("asset-{}", n + 1);
+        }
+        while !taken.insert(id.clone()) {
+            id.push('x');
+        }
+        assets.push(json!({ "id": id, "name": name, "type": get(&format!("asset.{n}.type")), "values": values }));
+    }
+    Ok(json!({
+        "enterprise": enterprise, "schema": schema.schema.id,
+        "business_checklist": business, "answers": answers, "assets": assets,
+    }))
+}
+
+async fn generate(
+    State(state): State<AppState>,
+    p: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    p.check_csrf(&get("csrf"))?;
+    let schema_id = get("schema");
+    let form_echo = json!({
+        "name": get("name"), "sector": get("sector"),
+        "employees": get("employees"), "turnover": get("turnover"),
+    });
+    let who = p.0.principal.clone();
+    let sid = schema_id.clone();
+    let result = state
+        .call(move |k| {
+            let schema = k.schema(&who, &sid, None)?.schema;
+            let profile = match profile_of(&fields, &schema) {
+                Ok(p) => p,
+                Err(message) => return Ok(Err(vec![message])),
+            };
+            match k.generate_isms_text(&who, "form.json", &profile.to_string(), Some(&sid)) {
+                Ok(g) => Ok(Ok(g)),
+                Err(ServiceError::Invalid(problems)) => Ok(Err(problems
+                    .0
+                    .iter()
+                    .map(|p| {
+                        if p.id.is_empty() {
+                            p.message.clone()
+                        } else {
+                            format!("{} `{}`: {}", p.kind, p.id, p.message)
+                        }
+                    })
+                    .collect())),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+    match result {
+        Ok(generated) => Ok(Redirect::to(&format!("/isms/{}", generated.id)).into_response()),
+        Err(errors) => render_new_form(&state, &p, Some(schema_id), form_echo, errors).await,
+    }
+}
+
+async fn soa(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (name, rows) = state.call(move |k| k.soa(&who, &isms)).await?;
+    page(
+        &p,
+        "soa.html",
+        json!({ "id": id, "name": name, "rows": rows }),
+    )
+}
+
+async fn soa_xlsx(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let bytes = state
+        .call(move |k| {
+            let (title, rows) = k.soa(&who, &isms)?;
+            soa_workbook(&rows, &title)
+        })
+        .await?;
+    Ok(xlsx_response(bytes, &format!("{id}-soa.xlsx")))
+}
+
+async fn report(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let view = state.call(move |k| k.report(&who, &id)).await?;
+    let html = reports::render_html(&view).map_err(|e| {
+        crate::server::error::AppError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the report cannot be rendered: {e}"),
+        )
+    })?;
+    Ok(Html(html).into_response())
+}
+
+async fn history(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (record, events) = state
+        .call(move |k| Ok((k.isms(&who, &isms)?, k.isms_history(&who, &isms)?)))
+        .await?;
+    let events: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            let change_text = e.change.as_ref().map(describe).unwrap_or_default();
+            let compliance = e
+                .deltas
+                .iter()
+                .find(|d| d.subject.to_string() == "compliance")
+                .map(|d| {
+                    format!(
+                        "{} → {}",
+                        d.before.map(|x| format!("{x:.1}")).unwrap_or("n/a".into()),
+                        d.after.map(|x| format!("{x:.1}")).unwrap_or("n/a".into())
+                    )
+                });
+            json!({ "at": e.at, "user": e.user, "cause": e.cause, "change_text": change_text, "deltas": e.deltas, "compliance": compliance })
+        })
+        .collect();
+    page(
+        &p,
+        "history.html",
+        json!({ "id": id, "name": record.enterprise.name, "events": events }),
+    )
+}
+
+fn describe(change: &Change) -> String {
+    match change {
+        Change::Answer { subcontrol, answer } => format!(
+            "answer {subcontrol}: {}",
+            answer.map(|a| a.as_str()).unwrap_or("unanswered")
+        ),
+        Change::AssetValue { asset } => format!("asset {}", asset.id),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (record, entries) = state
+        .call(move |k| Ok((k.isms(&who, &isms)?, k.audit_log(&who, Some(&isms))?)))
+        .await?;
+    page(
+        &p,
+        "audit.html",
+        json!({ "id": id, "name": record.enterprise.name, "entries": entries }),
+    )
+}

@@ -1,0 +1,196 @@
+//! The schemas zone's pages: list, view (with versions and diff), clone,
+//! import with the validation errors shown in place.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::server::extract::Page;
+use crate::server::state::AppState;
+use crate::services::ServiceError;
+
+use super::{page, UiError};
+
+/// The routes of the schema pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/schemas", get(list))
+        .route("/schemas/import", get(import_form).post(import))
+        .route("/schemas/{id}", get(show))
+        .route("/schemas/{id}/diff", get(diff))
+        .route("/schemas/{id}/clone", post(clone))
+}
+
+async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let list = state.call(move |k| k.list_schemas(&who)).await?;
+    page(&p, "schemas.html", json!({ "list": list }))
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionQuery {
+    version: Option<u32>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let d = state
+        .call(move |k| k.show_schema(&who, &id, q.version))
+        .await?;
+    page(&p, "schema.html", json!({ "d": d }))
+}
+
+#[derive(Debug, Deserialize)]
+struct DiffQuery {
+    v1: u32,
+    v2: u32,
+}
+
+async fn diff(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let (d, diff) = state
+        .call(move |k| {
+            Ok((
+                k.show_schema(&who, &id, None)?,
+                k.diff_schema(&who, &id, q.v1, q.v2)?,
+            ))
+        })
+        .await?;
+    let items: Vec<String> = diff
+        .kinds
+        .iter()
+        .flat_map(|(kind, changes)| {
+            changes.iter().map(move |c| {
+                let what = serde_json::to_value(c.change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                if c.fields.is_empty() {
+                    format!("{kind} {}: {what}", c.id)
+                } else {
+                    format!("{kind} {}: {what} ({})", c.id, c.fields.join(", "))
+                }
+            })
+        })
+        .collect();
+    page(
+        &p,
+        "schema.html",
+        json!({ "d": d, "diff": true, "diff_items": items, "diff_label": format!("from version {} to {}", q.v1, q.v2) }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct CloneForm {
+    csrf: String,
+    new: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    sector: String,
+}
+
+async fn clone(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(form): Form<CloneForm>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&form.csrf)?;
+    let who = p.0.principal.clone();
+    let some = |s: String| if s.trim().is_empty() { None } else { Some(s) };
+    let outcome = state
+        .call(move |k| {
+            k.clone_schema(
+                &who,
+                &id,
+                &form.new,
+                some(form.name),
+                some(form.sector),
+                None,
+            )
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/schemas/{}", outcome.id)).into_response())
+}
+
+async fn import_form(p: Page) -> Result<Response, UiError> {
+    page(&p, "schema_import.html", json!({}))
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportForm {
+    csrf: String,
+    name: String,
+    text: String,
+}
+
+async fn import(
+    State(state): State<AppState>,
+    p: Page,
+    Form(form): Form<ImportForm>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&form.csrf)?;
+    let who = p.0.principal.clone();
+    let name = if form.name.trim().is_empty() {
+        "schema.yaml".to_owned()
+    } else {
+        form.name.trim().to_owned()
+    };
+    let (n, t) = (name.clone(), form.text.clone());
+    let result = state
+        .call(move |k| match k.import_schema_text(&who, &n, t) {
+            Ok(o) => Ok(Ok(o)),
+            Err(ServiceError::Invalid(problems)) => Ok(Err(problems)),
+            Err(e) => Err(e),
+        })
+        .await?;
+    match result {
+        Ok(outcome) => Ok(Redirect::to(&format!(
+            "/schemas/{}?version={}",
+            outcome.id, outcome.version
+        ))
+        .into_response()),
+        Err(problems) => {
+            let errors: Vec<serde_json::Value> = problems
+                .0
+                .iter()
+                .map(|pr| {
+                    let mut place = pr
+                        .file
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default();
+                    if let Some(l) = pr.line {
+                        place.push_str(&format!(" line {l}"));
+                        if let Some(c) = pr.column {
+                            place.push_str(&format!(", column {c}"));
+                        }
+                    }
+                    if !pr.id.is_empty() {
+                        place.push_str(&format!(" {} `{}`", pr.kind, pr.id));
+                    }
+                    json!({ "where": place.trim(), "message": pr.message })
+                })
+                .collect();
+            page(
+                &p,
+                "schema_import.html",
+                json!({ "errors": errors, "name": name, "text": form.text }),
+            )
+        }
+    }
+}

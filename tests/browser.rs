@@ -1,0 +1,349 @@
+//! End to end in headless Chromium, driven over WebDriver (chromedriver):
+//! log in, fill the generation form with the technical checklist and
+//! generate, answer a subcontrol with save-as-you-go and see the board
+//! change, read the SoA and the audit trail. Screenshots go to
+//! `target/screenshots/`. Without chromedriver the test fails: `.ci/run`
+//! installs `chromium` and `chromium-driver`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::server::{prepared_store, Server, PASSWORD};
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A WebDriver session on a chromedriver we started.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    agent: ureq::Agent,
+    shots: PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self
+            .agent
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .unwrap_or_else(|| {
+                panic!("chromedriver is not installed: run `apt-get install -y chromium chromium-driver` (.ci/run does)")
+            });
+        let port = free_port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while agent.get(format!("{base}/status")).call().is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start on {base}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--no-first-run", "--window-size=1200,900"]
+            }
+        }}});
+        let mut r = agent
+            .post(format!("{base}/session"))
+            .send_json(&caps)
+            .expect("a WebDriver session");
+        let v: Value = r.body_mut().read_json().unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_owned();
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            driver,
+            base,
+            session,
+            agent,
+            shots,
+        }
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let r = match method {
+            "GET" => self.agent.get(&url).call(),
+            _ => self.agent.post(&url).send_json(&body),
+        };
+        let mut r = r.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let v: Value = r.body_mut().read_json().unwrap();
+        if r.status().as_u16() != 200 {
+            panic!("{method} {path}: {v}");
+        }
+        v["value"].clone()
+    }
+
+    fn go(&self, url: &str) {
+        self.cmd("POST", "/url", json!({ "url": url }));
+    }
+
+    fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = format!("{}/session/{}/element", self.base, self.session);
+            let mut r = self
+                .agent
+                .post(&url)
+                .send_json(json!({ "using": "css selector", "value": css }))
+                .unwrap();
+            let v: Value = r.body_mut().read_json().unwrap();
+            if let Some(id) = v["value"][ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no element `{css}` on the page: {v}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.find(css);
+        self.cmd("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    fn type_in(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.cmd("POST", &format!("/element/{id}/clear"), json!({}));
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn text(&self, css: &str) -> String {
+        let id = self.find(css);
+        self.cmd("GET", &format!("/element/{id}/text"), json!({}))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The element's text, or `None` while the page is loading or changing.
+    fn try_text(&self, css: &str) -> Option<String> {
+        let url = format!("{}/session/{}/element", self.base, self.session);
+        let mut r = self
+            .agent
+            .post(&url)
+            .send_json(json!({ "using": "css selector", "value": css }))
+            .ok()?;
+        let v: Value = r.body_mut().read_json().ok()?;
+        let id = v["value"][ELEMENT].as_str()?.to_owned();
+        let mut r = self.agent.get(format!("{url}/{id}/text")).call().ok()?;
+        if r.status().as_u16() != 200 {
+            return None;
+        }
+        let v: Value = r.body_mut().read_json().ok()?;
+        v["value"].as_str().map(str::to_owned)
+    }
+
+    fn wait_text(&self, css: &str, wanted: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let t = self.try_text(css).unwrap_or_default();
+            if t.contains(wanted) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` says `{t}`, not `{wanted}`"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn url(&self) -> String {
+        self.cmd("GET", "/url", json!({}))
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn screenshot(&self, name: &str) {
+        let b64 = self.cmd("GET", "/screenshot", json!({}));
+        let png = decode_base64(b64.as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        );
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => 0,
+        }
+    };
+    let clean: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let pad = chunk.iter().filter(|c| **c == b'=').count();
+        let n = chunk.iter().fold(0u32, |acc, c| {
+            (acc << 6) | if *c == b'=' { 0 } else { value(*c) }
+        });
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
+}
+
+fn compliance(b: &Browser) -> f64 {
+    b.text("#compliance").trim().parse().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let b = Browser::start();
+    let base = &server.base;
+
+    // Log in.
+    b.go(&format!("{base}/login"));
+    b.type_in("#user", "admin");
+    b.type_in("#password", PASSWORD);
+    b.screenshot("01-login");
+    b.click("#login");
+    b.wait_text("h1", "Enterprises");
+    b.screenshot("02-enterprises");
+
+    // Create an enterprise with the business data, an asset and the technical checklist, and generate.
+    b.go(&format!("{base}/isms/new?schema=worked"));
+    b.type_in("#name", "Browser Vets");
+    b.type_in("#employees", "14");
+    b.type_in("#asset-0-name", "Clinic server");
+    b.type_in("#asset-0-D", "8");
+    b.type_in("#asset-0-I", "6");
+    b.type_in("#asset-0-C", "7");
+    b.click("details summary");
+    b.click("#sc-8\\.20\\.1 option[value=yes]");
+    b.click("#sc-8\\.6\\.1 option[value=partial]");
+    b.screenshot("03-generation-form");
+    b.click("#generate");
+    b.wait_text("h1", "Browser Vets");
+    assert!(b.url().ends_with("/isms/browser-vets"), "{}", b.url());
+    let first = compliance(&b);
+    assert!(first.is_finite(), "the board shows a compliance");
+    b.screenshot("04-board-after-generation");
+
+    // Answer a subcontrol: saved as soon as it is chosen, and the board changes.
+    b.go(&format!("{base}/isms/browser-vets/checklist"));
+    b.wait_text("#progress-text", "2 of 3 answered");
+    b.click("#a-8\\.20\\.2 option[value=yes]");
+    b.wait_text("#sc-8\\.20\\.2 .saved", "saved");
+    b.wait_text("#progress-text", "3 of 3 answered");
+    b.screenshot("05-checklist-saved");
+    b.go(&format!("{base}/isms/browser-vets"));
+    let after = compliance(&b);
+    assert!(after > first, "compliance {first} -> {after}");
+    b.screenshot("06-board-after-answer");
+
+    // The SoA, the history and the audit trail show the change.
+    b.go(&format!("{base}/isms/browser-vets/soa"));
+    b.wait_text("h1", "Statement of Applicability");
+    b.go(&format!("{base}/isms/browser-vets/history"));
+    b.wait_text("table", "answer 8.20.2: yes");
+    b.go(&format!("{base}/audit"));
+    b.wait_text("#chain", "intact");
+    b.wait_text("table", "isms.answer");
+    b.screenshot("07-audit-trail");
+
+    // At phone width the board still reads.
+    b.resize(390, 844);
+    b.go(&format!("{base}/isms/browser-vets"));
+    b.wait_text("h1", "Browser Vets");
+    b.screenshot("08-board-phone");
+}
+
+#[test]
+fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_the_schemas() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let b = Browser::start();
+    let base = &server.base;
+    b.go(&format!("{base}/login"));
+    b.type_in("#user", "ags");
+    b.type_in("#password", PASSWORD);
+    b.click("#login");
+    b.wait_text("h1", "Enterprises");
+    b.go(&format!("{base}/schemas/import"));
+    b.type_in("#schema-name", "broken.yaml");
+    b.type_in(
+        "#schema-text",
+        "schema: { id: broken, name: Broken }\ncontrols:\n  - { id: \"1.1\", domain: nowhere, title: T }\n",
+    );
+    b.click("#import");
+    b.wait_text("#errors", "was not imported");
+    let errors = b.text("#errors");
+    assert!(errors.contains("broken.yaml"), "{errors}");
+    b.screenshot("09-schema-import-errors");
+
+    // An enterprise user logs in and sees its own enterprise, not the schemas.
+    b.go(&format!("{base}/login"));
+    b.type_in("#user", "rs");
+    b.type_in("#password", PASSWORD);
+    b.click("#login");
+    b.wait_text("table", "Worked Example");
+    assert!(!b.text("table").contains("Other Clinic"));
+    b.go(&format!("{base}/schemas"));
+    b.wait_text("h1", "Not allowed");
+    b.screenshot("10-enterprise-user-refused");
+}

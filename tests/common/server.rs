@@ -1,0 +1,266 @@
+//! A real `mmsm serve` on 127.0.0.1 over a temporary store, with accounts of
+//! every role, an own and a foreign enterprise, and an HTTP client.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use super::{repo_root, Mmsm};
+
+/// The ISMS the enterprise users belong to, assigned to `cos` and `aus`.
+pub const OWN: &str = "worked-example";
+/// An ISMS nobody but the admin sees.
+pub const FOREIGN: &str = "other-clinic";
+/// The password of every test account.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The test accounts: name, roles, enterprise, admin.
+pub const ACCOUNTS: &[(&str, &[&str], Option<&str>, bool)] = &[
+    ("admin", &["AGS", "GED", "CoS", "AuS"], None, true),
+    ("ags", &["AGS"], None, false),
+    ("ged", &["GED"], None, false),
+    ("cos", &["CoS"], None, false),
+    ("aus", &["AuS"], None, false),
+    ("rs", &["Cl/RS"], Some(OWN), false),
+    ("us", &["Cl/US"], Some(OWN), false),
+];
+
+/// A store with the worked schema, two enterprises and the test accounts.
+pub fn prepared_store() -> Mmsm {
+    let m = Mmsm::new();
+    m.run(&["schema", "import", "tests/fixtures/worked"]).ok();
+    m.run(&["isms", "generate", "tests/fixtures/worked-profile.yaml"])
+        .ok();
+    let other = m.path("other.yaml");
+    std::fs::write(
+        &other,
+        "enterprise: { name: \"Other Clinic\", sector: veterinary, employees: 12 }\nassets:\n  - { id: erp, name: \"ERP\", type: HW, strategic_value: 6, requirements: { D: 2, I: 2, C: 2 } }\n",
+    )
+    .unwrap();
+    m.run(&["isms", "generate", other.to_str().unwrap()]).ok();
+    for (name, roles, isms, admin) in ACCOUNTS {
+        let mut args = vec!["user", "add", name, "--password-stdin"];
+        for r in *roles {
+            args.push("--role");
+            args.push(r);
+        }
+        if let Some(i) = isms {
+            args.push("--isms");
+            args.push(i);
+        }
+        if *admin {
+            args.push("--admin");
+        }
+        user_add(&m, &args);
+    }
+    m.run(&["user", "assign", "cos", OWN]).ok();
+    m.run(&["user", "assign", "aus", OWN]).ok();
+    m
+}
+
+fn user_add(m: &Mmsm, args: &[&str]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mmsm"))
+        .arg("--data")
+        .arg(m.data())
+        .args(args)
+        .current_dir(repo_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "user add {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A running server.
+pub struct Server {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// What the server printed before it was ready.
+    pub banner: Vec<String>,
+    agent: ureq::Agent,
+}
+
+/// A response: status and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Server {
+    /// Starts `mmsm serve --addr 127.0.0.1:0` on `m`'s store and waits until it listens.
+    pub fn start(m: &Mmsm) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mmsm"))
+            .arg("--data")
+            .arg(m.data())
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .current_dir(repo_root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("mmsm serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let mut base = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            banner.push(line.clone());
+            if let Some(rest) = line.strip_prefix("mmsm serving on http://") {
+                base = Some(format!("http://{}", rest.split('/').next().unwrap()));
+            }
+            if line.starts_with("stop with") {
+                break;
+            }
+        }
+        // Keep draining stdout so that the server never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            child: Some(child),
+            base: base.unwrap_or_else(|| panic!("the server did not start: {banner:?}")),
+            banner,
+            agent,
+        }
+    }
+
+    /// Sends a request; `auth` is a Bearer token, `body` JSON.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        self.request(
+            method,
+            path,
+            &headers(auth),
+            body.map(|b| ("application/json", b.to_string())),
+        )
+    }
+
+    /// Sends a request with headers and an optional (content type, body).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        extra: &[(String, String)],
+        body: Option<(&str, String)>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let response = match method {
+            "GET" | "DELETE" => {
+                let mut r = if method == "GET" {
+                    self.agent.get(&url)
+                } else {
+                    self.agent.delete(&url)
+                };
+                for (k, v) in extra {
+                    r = r.header(k, v);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = match method {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    other => panic!("method {other}"),
+                };
+                for (k, v) in extra {
+                    r = r.header(k, v);
+                }
+                match body {
+                    Some((kind, text)) => r.content_type(kind).send(text),
+                    None => r.send_empty(),
+                }
+            }
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Logs in and returns the Bearer token.
+    pub fn login(&self, user: &str) -> String {
+        let r = self.call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(&serde_json::json!({ "user": user, "password": PASSWORD })),
+        );
+        assert_eq!(r.status, 200, "login {user}: {}", r.body);
+        r.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            let status = child.wait().unwrap();
+            assert!(
+                status.success(),
+                "the server did not stop cleanly: {status}"
+            );
+        }
+    }
+}
+
+/// The Authorization header of a token.
+pub fn headers(auth: Option<&str>) -> Vec<(String, String)> {
+    auth.map(|t| vec![("Authorization".to_owned(), format!("Bearer {t}"))])
+        .unwrap_or_default()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! The HTTP API against a real `mmsm serve` on 127.0.0.1 with a temp store:
+//! authentication, the access matrix of every route for every role on its
+//! own and a foreign enterprise, the OpenAPI document, CSRF, rate limiting,
+//! the shapes shared with the CLI, concurrent updates with no lost write,
+//! graceful shutdown, and `mmsm audit verify` catching tampered records.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::server::{prepared_store, Server, FOREIGN, OWN, PASSWORD};
+use mmsm_kernel::store::{Batch, Repo, Store};
+use serde_json::{json, Value};
+
+const ROLES: [&str; 8] = ["anon", "admin", "ags", "ged", "cos", "aus", "rs", "us"];
+
+/// Makes the n-th request body: (text, content type).
+type BodyFn = fn(usize) -> (String, &'static str);
+
+/// One row of the matrix: a route, whether it is about an ISMS, and the
+/// expected status per role for the own and for the foreign enterprise.
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    body: Option<BodyFn>,
+    own: [u16; 8],
+    foreign: [u16; 8],
+}
+
+fn profile(n: usize) -> (String, &'static str) {
+    (
+        json!({
+            "enterprise": { "name": format!("Matrix {n}"), "sector": "veterinary", "employees": 9 },
+            "assets": [{ "id": "erp", "name": "ERP", "type": "HW", "strategic_value": 5, "requirements": { "D": 2, "I": 2, "C": 2 } }]
+        })
+        .to_string(),
+        "application/json",
+    )
+}
+
+fn clone_body(n: usize) -> (String, &'static str) {
+    (
+        json!({ "new": format!("clone-{n}") }).to_string(),
+        "application/json",
+    )
+}
+
+fn answer_body(_: usize) -> (String, &'static str) {
+    (json!({ "answer": "yes" }).to_string(), "application/json")
+}
+
+fn asset_body(_: usize) -> (String, &'static str) {
+    (
+        json!({ "id": "erp", "name": "ERP server", "type": "HW", "strategic_value": 8, "requirements": { "D": 3, "I": 3, "C": 2 } }).to_string(),
+        "application/json",
+    )
+}
+
+fn token_body(_: usize) -> (String, &'static str) {
+    (json!({ "label": "matrix" }).to_string(), "application/json")
+}
+
+//                        anon admin ags  ged  cos  aus  rs   us
+const READ_OWN: [u16; 8] = [401, 200, 404, 404, 200, 200, 200, 200];
+const READ_FOREIGN: [u16; 8] = [401, 200, 404, 404, 404, 404, 404, 404];
+const WRITE_OWN: [u16; 8] = [401, 200, 403, 403, 200, 403, 200, 200];
+const WRITE_FOREIGN: [u16; 8] = [401, 200, 403, 403, 404, 403, 404, 404];
+const AUDIT_OWN: [u16; 8] = [401, 200, 403, 403, 403, 200, 200, 200];
+const AUDIT_FOREIGN: [u16; 8] = [401, 200, 403, 403, 403, 404, 404, 404];
+
+fn routes() -> Vec<Route> {
+    let isms = |method, path, own, foreign| Route {
+        method,
+        path,
+        body: None,
+        own,
+        foreign,
+    };
+    let global = |method, path, body, all: [u16; 8]| Route {
+        method,
+        path,
+        body,
+        own: all,
+        foreign: all,
+    };
+    vec![
+        isms("GET", "/api/v1/isms/{id}", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/board", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/risks", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/plan", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/history", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/soa", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/soa.xlsx", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/report", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/audit", AUDIT_OWN, AUDIT_FOREIGN),
+        Route {
+            method: "PUT",
+            path: "/api/v1/isms/{id}/answers/8.20.1",
+            body: Some(answer_body),
+            own: WRITE_OWN,
+            foreign: WRITE_FOREIGN,
+        },
+        Route {
+            method: "PUT",
+            path: "/api/v1/isms/{id}/assets/erp",
+            body: Some(asset_body),
+            own: WRITE_OWN,
+            foreign: WRITE_FOREIGN,
+        },
+        global(
+            "GET",
+            "/api/v1/isms",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        global(
+            "POST",
+            "/api/v1/isms",
+            Some(profile),
+            [401, 201, 403, 403, 201, 403, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/schemas",
+            None,
+            [401, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/schemas/worked",
+            None,
+            [401, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/schemas/worked/diff?v1=1&v2=1",
+            None,
+            [401, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        global(
+            "POST",
+            "/api/v1/schemas/worked/clone",
+            Some(clone_body),
+            [401, 201, 201, 201, 403, 403, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/audit",
+            None,
+            [401, 200, 403, 403, 403, 200, 200, 200],
+        ),
+        global(
+            "GET",
+            "/api/v1/audit/verify",
+            None,
+            [401, 200, 403, 403, 403, 200, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/accounts",
+            None,
+            [401, 200, 403, 403, 403, 403, 403, 403],
+        ),
+        global(
+            "GET",
+            "/api/v1/me",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        global(
+            "POST",
+            "/api/v1/tokens",
+            Some(token_body),
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+    ]
+}
+
+#[test]
+fn every_route_as_every_role_for_its_own_and_a_foreign_enterprise() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let tokens: BTreeMap<&str, String> = ROLES[1..].iter().map(|r| (*r, server.login(r))).collect();
+    let mut n = 0;
+    let mut failures = Vec::new();
+    let mut table = String::new();
+    table.push_str(&format!("{:<48}", "route"));
+    for r in ROLES {
+        table.push_str(&format!("{r:>7}"));
+    }
+    table.push('\n');
+    for route in routes() {
+        let targets: Vec<(&str, [u16; 8])> = if route.path.contains("{id}") {
+            vec![(OWN, route.own), (FOREIGN, route.foreign)]
+        } else {
+            vec![("", route.own)]
+        };
+        for (isms, expected) in targets {
+            let path = route.path.replace("{id}", isms);
+            let label = format!(
+                "{} {}{}",
+                route.method,
+                route.path,
+                match isms {
+                    "" => "",
+                    OWN => " (own)",
+                    _ => " (foreign)",
+                }
+            );
+            table.push_str(&format!("{label:<48}"));
+            for (i, role) in ROLES.iter().enumerate() {
+                n += 1;
+                let mut headers = Vec::new();
+                if let Some(t) = tokens.get(role) {
+                    headers.push(("Authorization".to_owned(), format!("Bearer {t}")));
+                }
+                let body = route.body.map(|f| {
+                    let (text, kind) = f(n);
+                    (kind, text)
+                });
+                let reply = server.request(route.method, &path, &headers, body);
+                let ok = reply.status == expected[i];
+                table.push_str(&format!(
+                    "{:>7}",
+                    format!("{}{}", reply.status, if ok { "" } else { "!" })
+                ));
+                if !ok {
+                    failures.push(format!(
+                        "{label} as {role}: expected {}, got {} {}",
+                        expected[i], reply.status, reply.body
+                    ));
+                }
+            }
+            table.push('\n');
+        }
+    }
+    println!("access matrix (status per role; ! marks a mismatch):\n{table}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_enterprise_user_lists_only_its_enterprise_and_a_consultant_only_its_assignments() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let ids = |user: &str| -> Vec<String> {
+        let t = server.login(user);
+        server
+            .call("GET", "/api/v1/isms", Some(&t), None)
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("rs"), vec![OWN]);
+    assert_eq!(ids("cos"), vec![OWN]);
+    assert!(ids("ags").is_empty());
+    assert_eq!(ids("admin"), vec![FOREIGN, OWN]);
+    // A consultant sees what it generates.
+    let t = server.login("cos");
+    let (body, kind) = profile(999);
+    let r = server.request(
+        "POST",
+        "/api/v1/isms",
+        &common::server::headers(Some(&t)),
+        Some((kind, body)),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(ids("cos").contains(&"matrix-999".to_owned()));
+}
+
+#[test]
+fn login_gives_a_strict_http_only_cookie_and_cookie_writes_need_the_csrf_token() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    assert!(server
+        .banner
+        .iter()
+        .any(|l| l.contains("mmsm serving on http://127.0.0.1:")));
+    let r = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "rs", "password": PASSWORD })),
+    );
+    assert_eq!(r.status, 200);
+    let cookie = r.header("set-cookie").unwrap().to_owned();
+    for attr in ["HttpOnly", "SameSite=Strict", "Max-Age=", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let csrf = r.json()["csrf"].as_str().unwrap().to_owned();
+    let cookie_header = vec![("Cookie".to_owned(), session.clone())];
+    assert_eq!(
+        server
+            .request("GET", "/api/v1/me", &cookie_header, None)
+            .json()["user"],
+        "rs"
+    );
+    let answer = Some((
+        "application/json",
+        json!({ "answer": "partial" }).to_string(),
+    ));
+    let path = format!("/api/v1/isms/{OWN}/answers/8.6.1");
+    let refused = server.request("PUT", &path, &cookie_header, answer.clone());
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("X-CSRF-Token"));
+    let mut with_csrf = cookie_header.clone();
+    with_csrf.push(("X-CSRF-Token".to_owned(), csrf));
+    assert_eq!(server.request("PUT", &path, &with_csrf, answer).status, 200);
+    // Logging out ends the session.
+    assert_eq!(
+        server
+            .request("POST", "/api/v1/logout", &with_csrf, None)
+            .status,
+        204
+    );
+    assert_eq!(
+        server
+            .request("GET", "/api/v1/me", &cookie_header, None)
+            .status,
+        401
+    );
+}
+
+#[test]
+fn wrong_passwords_are_401_and_repeated_failures_are_rate_limited() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let wrong = json!({ "user": "us", "password": "not the password" });
+    for _ in 0..5 {
+        let r = server.call("POST", "/api/v1/login", None, Some(&wrong));
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let r = server.call("POST", "/api/v1/login", None, Some(&wrong));
+    assert_eq!(r.status, 429, "{}", r.body);
+    // Even the right password waits now.
+    let right = json!({ "user": "us", "password": PASSWORD });
+    assert_eq!(
+        server
+            .call("POST", "/api/v1/login", None, Some(&right))
+            .status,
+        429
+    );
+    // An unknown user gets the same answer as a wrong password.
+    let r = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "ghost", "password": "x" })),
+    );
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("wrong user name or password")
+            || r.status == 429
+    );
+}
+
+#[test]
+fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let doc = server
+        .call("GET", "/api/v1/openapi.json", None, None)
+        .json();
+    let paths = doc["paths"].as_object().unwrap();
+    for route in routes() {
+        let template = route
+            .path
+            .split('?')
+            .next()
+            .unwrap()
+            .replace("/answers/8.20.1", "/answers/{subcontrol}")
+            .replace("/assets/erp", "/assets/{asset}")
+            .replace("/schemas/worked", "/schemas/{id}");
+        let ops = paths
+            .get(&template)
+            .unwrap_or_else(|| panic!("{template} is not in the OpenAPI document"));
+        assert!(
+            ops.get(route.method.to_lowercase()).is_some(),
+            "{} {template}",
+            route.method
+        );
+    }
+    // Every documented operation exists on the server and, but login, needs a principal.
+    let mut checked = 0;
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", OWN)
+                .replace("{subcontrol}", "8.20.1")
+                .replace("{asset}", "erp")
+                .replace("{name}", "rs");
+            let r = server.request(&method.to_uppercase(), &concrete, &[], None);
+            let expected = if path == "/api/v1/login" { 415 } else { 401 };
+            assert_eq!(r.status, expected, "{method} {path}: {}", r.body);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} operations documented");
+    assert_eq!(
+        server.call("GET", "/api/v1/nothing", None, None).status,
+        404
+    );
+}
+
+#[test]
+fn board_risks_and_plan_have_the_cli_shapes_and_an_answer_changes_the_board() {
+    let m = prepared_store();
+    let cli: Vec<Value> = ["board", "risks", "plan"]
+        .iter()
+        .map(|what| m.run(&["isms", what, OWN, "--json"]).ok().json())
+        .collect();
+    let server = Server::start(&m);
+    let t = server.login("rs");
+    for (what, expected) in ["board", "risks", "plan"].iter().zip(&cli) {
+        let got = server
+            .call("GET", &format!("/api/v1/isms/{OWN}/{what}"), Some(&t), None)
+            .json();
+        assert_eq!(
+            &got, expected,
+            "{what} over HTTP differs from `mmsm isms {what} --json`"
+        );
+    }
+    let before = cli[0]["compliance"].as_f64().unwrap();
+    let r = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.2"),
+        Some(&t),
+        Some(&json!({ "answer": "yes" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let board = server
+        .call("GET", &format!("/api/v1/isms/{OWN}/board"), Some(&t), None)
+        .json();
+    assert!(board["compliance"].as_f64().unwrap() > before, "{board}");
+    let bad = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.2"),
+        Some(&t),
+        Some(&json!({ "answer": "maybe" })),
+    );
+    assert_eq!(bad.status, 422);
+    assert!(bad.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("expected yes, partial, no, na or unknown"));
+    let history = server
+        .call(
+            "GET",
+            &format!("/api/v1/isms/{OWN}/history"),
+            Some(&t),
+            None,
+        )
+        .json();
+    assert_eq!(history.as_array().unwrap().last().unwrap()["user"], "rs");
+}
+
+#[test]
+fn concurrent_answers_are_all_kept_and_shutdown_loses_no_write() {
+    let m = prepared_store();
+    let mut server = Server::start(&m);
+    let tokens: Vec<String> = ["rs", "us", "cos", "admin"]
+        .iter()
+        .map(|u| server.login(u))
+        .collect();
+    let per_client = 15;
+    let server_ref = &server;
+    std::thread::scope(|s| {
+        for (i, t) in tokens.iter().enumerate() {
+            for k in 0..2 {
+                s.spawn(move || {
+                    for j in 0..per_client {
+                        let answer = ["yes", "no", "partial"][(i + j + k) % 3];
+                        let sub = ["8.20.1", "8.20.2", "8.6.1"][(i + k) % 3];
+                        let r = server_ref.call(
+                            "PUT",
+                            &format!("/api/v1/isms/{OWN}/answers/{sub}"),
+                            Some(t),
+                            Some(&json!({ "answer": answer })),
+                        );
+                        assert_eq!(r.status, 200, "{}", r.body);
+                    }
+                });
+            }
+        }
+    });
+    let sent = tokens.len() * 2 * per_client;
+    server.stop();
+    let log = m
+        .run(&["audit", "log", "--isms", OWN, "--json"])
+        .ok()
+        .json();
+    let answers = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "isms.answer")
+        .count();
+    assert_eq!(answers, sent, "every accepted update is in the audit trail");
+    let verify = m.run(&["audit", "verify", "--json"]).ok().json();
+    assert_eq!(verify["intact"], true);
+}
+
+/// Rewrites raw records of the info repository with the kernel's store API,
+/// in one handle (sled allows one open handle per folder).
+fn tamper(m: &common::Mmsm, edit: impl FnOnce(&Store, &mut Batch)) {
+    let store = Store::open(&m.data()).unwrap();
+    let mut batch = Batch::default();
+    edit(&store, &mut batch);
+    store.apply(&batch).unwrap();
+}
+
+fn info(store: &Store, key: &str) -> Value {
+    store.get(Repo::Info, key).unwrap().unwrap()
+}
+
+fn entry_key(seq: u64) -> String {
+    mmsm_kernel::store::chain::entry_key(seq)
+}
+
+#[test]
+fn audit_verify_catches_an_edited_a_reordered_and_a_deleted_record() {
+    let m = prepared_store();
+    {
+        let mut server = Server::start(&m);
+        let t = server.login("rs");
+        for a in ["yes", "no", "yes"] {
+            server.call(
+                "PUT",
+                &format!("/api/v1/isms/{OWN}/answers/8.6.1"),
+                Some(&t),
+                Some(&json!({ "answer": a })),
+            );
+        }
+        server.stop();
+    }
+    let intact = m.run(&["audit", "verify"]).ok();
+    assert!(intact.stdout.contains("intact"), "{}", intact.stdout);
+
+    // Edited: someone rewrites who did it.
+    let edited = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::copy_dir(&m.data(), &edited.data());
+    tamper(&edited, |store, batch| {
+        let mut v = info(store, &entry_key(3));
+        v["entry"]["user"] = json!("mallory");
+        batch.put(Repo::Info, entry_key(3), &v);
+    });
+    let run = edited.run(&["audit", "verify"]).fails();
+    assert!(
+        run.stderr.contains(&entry_key(3)) && run.stderr.contains("edited"),
+        "{}",
+        run.stderr
+    );
+
+    // Reordered: two records swap places.
+    let reordered = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::copy_dir(&m.data(), &reordered.data());
+    tamper(&reordered, |store, batch| {
+        let (a, b) = (info(store, &entry_key(4)), info(store, &entry_key(5)));
+        batch.put(Repo::Info, entry_key(4), &b);
+        batch.put(Repo::Info, entry_key(5), &a);
+    });
+    let run = reordered.run(&["audit", "verify"]).fails();
+    assert!(run.stderr.contains(&entry_key(4)), "{}", run.stderr);
+
+    // Deleted: a record in the middle, then the last one.
+    let deleted = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::copy_dir(&m.data(), &deleted.data());
+    tamper(&deleted, |_, batch| batch.delete(Repo::Info, entry_key(2)));
+    let run = deleted.run(&["audit", "verify"]).fails();
+    assert!(run.stderr.contains("deleted"), "{}", run.stderr);
+
+    let last = common::Mmsm {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::copy_dir(&m.data(), &last.data());
+    tamper(&last, |store, batch| {
+        let head = info(store, "audit/head");
+        batch.delete(Repo::Info, entry_key(head["seq"].as_u64().unwrap()));
+    });
+    let run = last.run(&["audit", "verify", "--json"]).fails();
+    assert!(
+        run.stderr.contains("last entries were deleted") || run.stdout.contains("audit/head"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn the_first_start_of_an_empty_store_prints_a_one_time_admin_password_that_logs_in() {
+    let m = common::Mmsm::new();
+    let server = Server::start(&m);
+    let line = server
+        .banner
+        .iter()
+        .find(|l| l.contains("one-time password"))
+        .unwrap_or_else(|| panic!("{:?}", server.banner));
+    let password = line.rsplit(' ').next().unwrap();
+    let r = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "admin", "password": password })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["account"]["admin"], true);
+    let t = r.json()["token"].as_str().unwrap().to_owned();
+    let schemas = server.call("GET", "/api/v1/schemas", Some(&t), None).json();
+    assert!(schemas
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "base"));
+}
