@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(read_body_first))
         .with_state(state)
 }
 
@@ -75,4 +76,27 @@ async fn security_headers(request: Request, next: Next) -> Response {
         ),
     );
     response
+}
+
+/// The largest request body accepted (schema imports and profiles included).
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads the whole request body before any extractor may refuse the request:
+/// a refusal sent while the client is still writing its body closes the
+/// connection under it, and the client sees a broken pipe instead of the
+/// status and message (e.g. a missing CSRF token).
+async fn read_body_first(request: Request, next: Next) -> Result<Response, AppError> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is over {} MiB",
+                BODY_LIMIT / (1024 * 1024)
+            ),
+        )
+    })?;
+    Ok(next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await)
 }
