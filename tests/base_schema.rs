@@ -638,3 +638,26 @@ fn the_health_clone_is_based_on_base_and_raises_targets_and_health_threats() {
         );
     }
 }
+
+#[test]
+fn metrics_bind_shipped_scripts_to_subcontrols_in_both_schemas() {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/metrics");
+    for schema in [base(), &load("health-small")] {
+        assert!(schema.metrics.len() >= 15, "{}", schema.metrics.len());
+        let subcontrols: HashSet<&str> = schema.subcontrols().map(|(_, s)| s.id.as_str()).collect();
+        let mut bound = HashSet::new();
+        for metric in &schema.metrics {
+            assert!(
+                scripts.join(format!("{}.lua", metric.source)).is_file(),
+                "metric {} names no shipped script",
+                metric.id
+            );
+            assert!(!metric.subcontrols.is_empty(), "metric {}", metric.id);
+            for s in &metric.subcontrols {
+                assert!(subcontrols.contains(s.as_str()), "metric {}: {s}", metric.id);
+                assert!(bound.insert(s.as_str()), "{s} is bound to two metrics");
+            }
+        }
+    }
+    assert_eq!(base().metrics, load("health-small").metrics);
+}

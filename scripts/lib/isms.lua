@@ -75,4 +75,147 @@ function isms.days_between(from, to)
   return (to - from) / 86400
 end
 
+---The records of CSV file `path` of the evidence folder, or nil (and a
+---warning) when there is no evidence folder or no such file.
+---@param ctx mmsm.Ctx
+---@param path string
+---@return table[]?
+function isms.evidence_csv(ctx, path)
+  local ok, text = pcall(ctx.evidence.read, path)
+  if not ok then
+    ctx.log.warn(path .. ": " .. tostring(text))
+    return nil
+  end
+  return ctx.csv.decode(text)
+end
+
+---Whether a CSV field says yes: `yes`, `y`, `true`, `1`, `on`, `enabled` (any case).
+---@param text string?
+---@return boolean
+function isms.truthy(text)
+  if type(text) == "boolean" then
+    return text
+  end
+  local word = tostring(text or ""):lower()
+  return word == "yes" or word == "y" or word == "true" or word == "1" or word == "on" or word == "enabled"
+end
+
+---A time as seconds since 1970: a number is taken as is, a string is parsed
+---with `parse_date`; nil otherwise.
+---@param value any
+---@return integer?
+function isms.time_of(value)
+  if type(value) == "number" then
+    return math.floor(value)
+  end
+  return isms.parse_date(value)
+end
+
+---The latest time of `field` among `rows` for which `predicate(row)` is true
+---(every row when nil), or nil.
+---@param rows table[]
+---@param field string
+---@param predicate? fun(row: table): boolean
+---@return integer?
+function isms.latest(rows, field, predicate)
+  local latest
+  for _, row in ipairs(rows or {}) do
+    local at = isms.time_of(row[field])
+    if at and (predicate == nil or predicate(row)) and (latest == nil or at > latest) then
+      latest = at
+    end
+  end
+  return latest
+end
+
+---Days from `at` (seconds since 1970) to the run's time; `when_never`
+---(default 9999) when `at` is nil.
+---@param ctx mmsm.Ctx
+---@param at integer?
+---@param when_never? number
+---@return number
+function isms.age_days(ctx, at, when_never)
+  if at == nil then
+    return when_never or 9999
+  end
+  return math.max(0, isms.days_between(at, ctx.now()))
+end
+
+---A score from steps: the score of the first `{ limit, score }` whose limit
+---`value` does not exceed, else `otherwise` (default 0). For "lower is better".
+---@param value number
+---@param steps { [1]: number, [2]: number }[]
+---@param otherwise? number
+---@return number
+function isms.at_most(value, steps, otherwise)
+  for _, step in ipairs(steps) do
+    if value <= step[1] then
+      return step[2]
+    end
+  end
+  return otherwise or 0
+end
+
+---A score from steps: the score of the first `{ limit, score }` that `value`
+---reaches, else `otherwise` (default 0). For "higher is better".
+---@param value number
+---@param steps { [1]: number, [2]: number }[]
+---@param otherwise? number
+---@return number
+function isms.at_least(value, steps, otherwise)
+  for _, step in ipairs(steps) do
+    if value >= step[1] then
+      return step[2]
+    end
+  end
+  return otherwise or 0
+end
+
+---The instances of procedures whose id contains `word` (e.g. `incident`),
+---from `ctx.procedures`.
+---@param ctx mmsm.Ctx
+---@param word string
+---@return table[]
+function isms.instances(ctx, word)
+  return isms.filter(ctx.procedures or {}, function(instance)
+    return type(instance.procedure) == "string" and instance.procedure:find(word, 1, true) ~= nil
+  end)
+end
+
+---The incidents of the ISMS as `{ opened, deadline, closed }` (seconds since
+---1970, deadline and closed may be nil): the instances of incident procedures
+---when there are any, else the rows of `incidents.csv` in the evidence folder
+---(columns `id`, `opened`, `deadline`, `closed`).
+---@param ctx mmsm.Ctx
+---@return { opened: integer, deadline: integer?, closed: integer? }[]
+function isms.incidents(ctx)
+  local found = {}
+  local instances = isms.instances(ctx, "incident")
+  if #instances > 0 then
+    for _, instance in ipairs(instances) do
+      local deadline
+      for _, fields in pairs(instance.registers or {}) do
+        deadline = deadline or isms.time_of(fields.deadline)
+      end
+      found[#found + 1] = {
+        opened = isms.time_of(instance.started_at),
+        deadline = deadline or (isms.time_of(instance.started_at) or 0) + 30 * 86400,
+        closed = isms.time_of(instance.closed_at),
+      }
+    end
+    return found
+  end
+  for _, row in ipairs(isms.evidence_csv(ctx, "incidents.csv") or {}) do
+    local opened = isms.time_of(row.opened)
+    if opened then
+      found[#found + 1] = {
+        opened = opened,
+        deadline = isms.time_of(row.deadline),
+        closed = isms.time_of(row.closed),
+      }
+    end
+  end
+  return found
+end
+
 return isms

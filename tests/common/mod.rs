@@ -79,11 +79,19 @@ impl Mmsm {
 
     /// Runs `mmsm --data STORE ARGS...`.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(&[], args)
+    }
+
+    /// Runs `mmsm --data STORE ARGS...` with extra environment variables.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
         Command::new(env!("CARGO_BIN_EXE_mmsm"))
             .arg("--data")
             .arg(self.data())
             .args(args)
             .env_remove("MMSM_DATA")
+            .env_remove("MMSM_NOW")
+            .env_remove("MMSM_EVIDENCE")
+            .envs(env.iter().copied())
             .current_dir(repo_root())
             .output()
             .expect("mmsm runs")

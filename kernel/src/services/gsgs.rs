@@ -136,7 +136,7 @@ pub struct Updated {
     pub board: Board,
 }
 
-fn isms_key(id: &str) -> String {
+pub(super) fn isms_key(id: &str) -> String {
     format!("isms/{id}")
 }
 

@@ -1,0 +1,277 @@
+//! Metrics (issue 6 part 4) through the real binary on the demo ISMS, with the
+//! shipped metric scripts and the sample evidence, and the scheduler through
+//! the kernel.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{repo_root, Mmsm};
+use mmsm_kernel::access::Principal;
+use mmsm_kernel::profiles;
+use mmsm_kernel::registry::{Registry, RegistryConfig};
+use mmsm_kernel::services::{schedule_metrics, Kernel, ScheduledRun};
+use mmsm_kernel::store::Store;
+use serde_json::Value;
+
+const ISMS: &str = "clinica-dental-sonrisa";
+const EVIDENCE: &str = "scripts/evidence-sample";
+/// The day the sample evidence was written for.
+const NOW: &str = "2026-11-28";
+const NOW_SECS: u64 = 1_795_824_000;
+
+fn shipped_metric_scripts() -> BTreeSet<String> {
+    std::fs::read_dir(repo_root().join("scripts/metrics"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".lua").map(str::to_owned)
+        })
+        .collect()
+}
+
+fn demo() -> Mmsm {
+    let m = Mmsm::new();
+    m.run(&["demo", "--out", m.dir.path().to_str().unwrap()]).ok();
+    m
+}
+
+fn run_metrics(m: &Mmsm, now: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["--evidence", EVIDENCE, "metric", "run", ISMS, "--json"];
+    args.extend_from_slice(extra);
+    m.run_env(&[("MMSM_NOW", now)], &args).ok().json()
+}
+
+fn kernel_of(m: &Mmsm) -> Kernel {
+    Kernel::new(Store::open(&m.data()).unwrap())
+}
+
+#[test]
+fn every_shipped_metric_runs_on_the_demo_and_the_board_follows_its_score() {
+    let m = demo();
+    let before = m.run(&["isms", "board", ISMS, "--json"]).ok().json();
+    let run = run_metrics(&m, NOW, &[]);
+
+    let scripts = shipped_metric_scripts();
+    assert!(scripts.len() >= 15, "{scripts:?}");
+    let metrics = run["metrics"].as_array().unwrap();
+    let ran: BTreeSet<String> = metrics
+        .iter()
+        .map(|m| m["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ran, scripts, "every shipped metric is bound to the demo ISMS");
+    for metric in metrics {
+        assert!(metric.get("error").is_none(), "{metric}");
+        let score = metric["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{metric}");
+        assert!(!metric["subcontrols"].as_array().unwrap().is_empty(), "{metric}");
+    }
+    // A few values the sample evidence fixes on that day.
+    let value = |id: &str| {
+        metrics
+            .iter()
+            .find(|m| m["metric"] == id)
+            .map(|m| (m["value"].as_f64().unwrap(), m["score"].as_f64().unwrap()))
+            .unwrap()
+    };
+    assert_eq!(value("incidents-90d"), (3.0, 0.5));
+    assert_eq!(value("patch-lag"), (22.0, 0.5));
+    assert_eq!(value("admin-mfa"), (1.0, 1.0));
+    assert_eq!(value("log-retention"), (90.0, 0.5));
+    assert!((value("mfa-missing").0 - 1.0 / 6.0).abs() < 1e-9);
+
+    // The stored inputs hold each score as the measured value of its
+    // subcontrols, and the board, updated incrementally, is the one a full
+    // computation from those inputs gives.
+    let kernel = kernel_of(&m);
+    let (record, engine) = kernel
+        .isms_engine(&Principal::local_operator(), ISMS)
+        .unwrap();
+    for metric in metrics {
+        for sub in metric["subcontrols"].as_array().unwrap() {
+            let measured = record.inputs.measured[sub.as_str().unwrap()];
+            assert_eq!(measured, metric["score"].as_f64().unwrap(), "{metric}");
+        }
+    }
+    let mut full = engine.board();
+    full.isms = ISMS.into();
+    assert_eq!(full, record.board);
+    assert_eq!(serde_json::to_value(&full).unwrap(), run["board"]);
+    assert_ne!(before["compliance"], run["board"]["compliance"]);
+    let control = |board: &Value, id: &str| {
+        board["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["compliance"]
+            .clone()
+    };
+    // 8.13.3 (restore tests) was answered yes; restore-test-age scores it 0.5.
+    assert_ne!(control(&before, "8.13"), control(&run["board"], "8.13"));
+    let deltas = run["deltas"].as_array().unwrap();
+    assert!(deltas.iter().any(|d| d["subject"] == "control:8.13"));
+
+    // Every value is stored with its time, and the history names the cause.
+    let values = kernel
+        .metric_values(&Principal::local_operator(), ISMS, "patch-lag")
+        .unwrap();
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0].at, NOW_SECS);
+    let history = kernel
+        .isms_history(&Principal::local_operator(), ISMS)
+        .unwrap();
+    assert!(history.iter().any(|e| e.cause == "metric"));
+}
+
+#[test]
+fn list_shows_freshness_and_removes_stale_values() {
+    let m = demo();
+    let never = m.run(&["metric", "list", ISMS, "--json"]).ok().json();
+    assert!(never["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["freshness"] == "never" && m["due"] == true));
+
+    run_metrics(&m, NOW, &[]);
+    // 25 hours later: the 12h metric is stale (older than twice its
+    // schedule), the daily ones are still fresh.
+    let later = format!("{}", NOW_SECS + 25 * 3600);
+    let listing = m
+        .run_env(&[("MMSM_NOW", &later)], &["metric", "list", ISMS, "--json"])
+        .ok()
+        .json();
+    let freshness = |id: &str| {
+        listing["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()["freshness"]
+            .clone()
+    };
+    assert_eq!(freshness("incidents-overdue"), "stale");
+    assert_eq!(freshness("backup-freshness"), "fresh");
+    assert_eq!(listing["expired"], serde_json::json!(["5.26.3"]));
+    let (record, _) = kernel_of(&m)
+        .isms_engine(&Principal::local_operator(), ISMS)
+        .unwrap();
+    assert!(!record.inputs.measured.contains_key("5.26.3"));
+    assert!(record.inputs.measured.contains_key("8.13.1"));
+
+    let text = m
+        .run_env(&[("MMSM_NOW", &later)], &["metric", "list", ISMS])
+        .ok()
+        .stdout;
+    assert!(text.contains("FRESHNESS") && text.contains("stale"), "{text}");
+}
+
+#[test]
+fn one_metric_runs_alone_and_a_failing_one_names_its_script() {
+    let m = demo();
+    let one = run_metrics(&m, NOW, &["backup-freshness"]);
+    assert_eq!(one["metrics"].as_array().unwrap().len(), 1);
+    assert_eq!(one["metrics"][0]["subcontrols"], serde_json::json!(["8.13.1"]));
+
+    // Without an evidence folder, the metrics reading evidence fail, each
+    // naming its script; the others go on.
+    let run = m
+        .run_env(&[("MMSM_NOW", NOW)], &["metric", "run", ISMS, "--json"])
+        .ok()
+        .json();
+    let metrics = run["metrics"].as_array().unwrap();
+    let patch = metrics.iter().find(|m| m["metric"] == "patch-lag").unwrap();
+    let error = patch["error"].as_str().unwrap();
+    assert!(error.contains("patch-lag") && error.contains("patch-lag.lua"), "{error}");
+    let culture = metrics
+        .iter()
+        .find(|m| m["metric"] == "culture-certificates")
+        .unwrap();
+    assert_eq!(culture["value"], 0.0, "no certificate yet: {culture}");
+
+    let unknown = m.run(&["metric", "run", ISMS, "no-such-metric"]).fails();
+    assert!(unknown.stderr.contains("backup-freshness"), "{}", unknown.stderr);
+}
+
+fn kernel_with_demo() -> (Kernel, Registry) {
+    let kernel = Kernel::new(Store::temporary().unwrap());
+    kernel.ensure_shipped_schemas().unwrap();
+    let path = Path::new("schemas/examples/dental-clinic.yaml");
+    let text = std::fs::read_to_string(repo_root().join(path)).unwrap();
+    let profile = profiles::parse_profile(path, &text).unwrap();
+    kernel
+        .generate_isms(&Principal::local_operator(), profile, Some(path), None)
+        .unwrap();
+    let mut config = RegistryConfig::new(repo_root().join("scripts"), None);
+    config.host.evidence_dir = Some(repo_root().join(EVIDENCE));
+    config.host.log = Arc::new(|_: &_| {});
+    (kernel, Registry::load(config).0)
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn ran(runs: &[ScheduledRun]) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for run in runs {
+        match run {
+            ScheduledRun::Ran(run) => ids.extend(run.metrics.iter().map(|m| m.metric.to_string())),
+            ScheduledRun::Failed { isms, error } => panic!("{isms}: {error}"),
+        }
+    }
+    ids
+}
+
+#[test]
+fn the_scheduler_runs_what_is_due() {
+    let (kernel, registry) = kernel_with_demo();
+    let who = Principal::local_operator();
+    let first = kernel.run_due_metrics(&who, &registry, at(NOW_SECS));
+    assert_eq!(ran(&first), shipped_metric_scripts());
+    // An hour later nothing is due; 13 hours later the 12h metric is.
+    assert!(kernel
+        .run_due_metrics(&who, &registry, at(NOW_SECS + 3600))
+        .is_empty());
+    let later = kernel.run_due_metrics(&who, &registry, at(NOW_SECS + 13 * 3600));
+    assert_eq!(ran(&later), BTreeSet::from(["incidents-overdue".to_owned()]));
+}
+
+#[test]
+fn the_scheduler_task_reports_its_rounds() {
+    let (kernel, registry) = kernel_with_demo();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let task = tokio::spawn(schedule_metrics(
+            kernel,
+            Arc::new(registry),
+            Principal::local_operator(),
+            Duration::from_millis(20),
+            move |run| {
+                if let ScheduledRun::Ran(run) = run {
+                    sink.lock().unwrap().push(run.metrics.len());
+                }
+            },
+        ));
+        for _ in 0..500 {
+            if !seen.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        task.abort();
+    });
+    let seen = seen.lock().unwrap();
+    // The first round runs every metric (at the clock's time); later rounds
+    // find nothing due.
+    assert_eq!(seen.first(), Some(&shipped_metric_scripts().len()), "{seen:?}");
+}
