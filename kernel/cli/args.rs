@@ -64,7 +64,6 @@ pub enum Command {
     /// Every script and plugin: id, kind, source, version (content hash), state, last load.
     Scripts,
     /// Reload scripts and plugins as their files change, printing one line per change, until interrupted.
-    Watch,
     /// MSGS A3.1: security-culture tests and certificates.
     #[command(subcommand)]
     Culture(CultureCommand),
@@ -89,6 +88,33 @@ pub enum Command {
     /// The hash-chained audit trail: print it, verify it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    Watch {
+        /// Also open the store and run the metrics that are due for every ISMS (the store is then
+        /// locked: do not use beside a server holding it).
+        #[arg(long)]
+        metrics: bool,
+        /// Seconds between two rounds of the metric scheduler.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "metrics")]
+        every: u64,
+    },
+    /// Metrics (DESIGN.md 6.1): collect them now, or list their last values and freshness.
+    #[command(subcommand)]
+    Metric(MetricCommand),
+    /// Import a catalogue with an importer script into a schema (a new version of ID, or a new
+    /// schema with --new), validated like any schema document, in one transaction.
+    Import {
+        /// The importer's id (`mmsm scripts` lists them): iso27002, magerit, cobit-mapping,
+        /// oscal-catalog, ciso-assistant.
+        importer: String,
+        /// The input: .csv, .json, .yaml or .yml.
+        file: PathBuf,
+        /// The schema to import into.
+        #[arg(long, value_name = "ID")]
+        schema: String,
+        /// Create schema ID instead of storing a new version of it.
+        #[arg(long)]
+        new: bool,
+    },
     /// Generate the ISMS of a sample SME (a dental clinic) and write its report.
     Demo {
         /// Where to write the report (default: the current folder).
@@ -122,6 +148,17 @@ pub enum AccountCommand {
     Assign {
         /// The account.
         name: String,
+pub enum MetricCommand {
+    /// Collect the metrics of an ISMS now (or only METRIC): store the values, set the bound
+    /// subcontrols' measured values and update the board. `MMSM_NOW` fixes the time of the run.
+    Run {
+        /// The ISMS id.
+        isms: String,
+        /// Only this metric.
+        metric: Option<String>,
+    },
+    /// The metrics of an ISMS: last value, time and freshness (fresh, stale, never).
+    List {
         /// The ISMS id.
         isms: String,
     },

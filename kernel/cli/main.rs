@@ -6,8 +6,10 @@
 //! non-zero exit code.
 
 mod args;
+mod import_cmd;
 mod isms_cmd;
 mod msgs_cmd;
+mod metric_cmd;
 mod output;
 mod schema_cmd;
 mod scripts_cmd;
@@ -37,10 +39,17 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Profile(command) => isms_cmd::run_profile(&cli.global, command),
         Command::Isms(command) => isms_cmd::run(&cli.global, command),
         Command::Scripts => scripts_cmd::list(&cli.global),
-        Command::Watch => scripts_cmd::watch(&cli.global),
         Command::Culture(command) => msgs_cmd::culture(&cli.global, command),
         Command::Proc(command) => msgs_cmd::procedures(&cli.global, command),
         Command::Suggestion(command) => msgs_cmd::suggestions(&cli.global, command),
+        Command::Watch { metrics, every } => scripts_cmd::watch(&cli.global, *metrics, *every),
+        Command::Metric(command) => metric_cmd::run(&cli.global, command),
+        Command::Import {
+            importer,
+            file,
+            schema,
+            new,
+        } => import_cmd::run(&cli.global, importer, file, schema, *new),
         Command::Demo { out } => isms_cmd::demo(&cli.global, out),
         Command::Serve {
             addr,

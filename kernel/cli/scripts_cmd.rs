@@ -6,8 +6,10 @@
 use std::path::Path;
 use std::sync::mpsc::channel;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mmsm_kernel::registry::{LoadState, Registry, RegistryConfig, WatchEvent, Watcher};
+use mmsm_kernel::services::{schedule_metrics, ScheduledRun};
 
 use crate::args::Global;
 use crate::output::{print_json, Failure, Table};
@@ -63,10 +65,14 @@ pub fn list(global: &Global) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `mmsm watch`: the first load, then one line per change until interrupted.
-pub fn watch(global: &Global) -> Result<(), Failure> {
+/// `mmsm watch`: the first load, then one line per change until interrupted;
+/// with `metrics`, also a tokio task running the due metrics every `every` seconds.
+pub fn watch(global: &Global, metrics: bool, every: u64) -> Result<(), Failure> {
     let (registry, first_load) = Registry::load(registry_config(global));
     let registry = Arc::new(registry);
+    if metrics {
+        start_scheduler(global, Arc::clone(&registry), every)?;
+    }
     let (sender, events) = channel();
     let watcher = Watcher::start(Arc::clone(&registry), move |event| {
         let _ = sender.send(event);
@@ -106,4 +112,54 @@ fn print_event(global: &Global, event: &WatchEvent) -> Result<(), Failure> {
         println!("{event}");
     }
     Ok(())
+}
+
+/// Opens the store and runs the metric scheduler on a tokio runtime of its own thread.
+fn start_scheduler(global: &Global, registry: Arc<Registry>, every: u64) -> Result<(), Failure> {
+    let kernel = crate::open_kernel(global)?;
+    let who = crate::principal(global);
+    let json = global.json;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(Failure::from_error)?;
+    let every = Duration::from_secs(every.max(1));
+    std::thread::spawn(move || {
+        runtime.block_on(schedule_metrics(kernel, registry, who, every, move |run| {
+            print_scheduled(json, &run);
+        }));
+    });
+    Ok(())
+}
+
+fn print_scheduled(json: bool, run: &ScheduledRun) {
+    match run {
+        ScheduledRun::Ran(run) if json => {
+            if let Ok(line) = serde_json::to_string(&serde_json::json!({ "metrics": run })) {
+                println!("{line}");
+            }
+        }
+        ScheduledRun::Ran(run) => {
+            for m in &run.metrics {
+                match (&m.error, m.value) {
+                    (Some(error), _) => println!("metric {} {}: failed: {error}", run.isms, m.metric),
+                    (None, Some(value)) => println!(
+                        "metric {} {}: {value} (score {})",
+                        run.isms,
+                        m.metric,
+                        m.score.map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+                    ),
+                    (None, None) => {}
+                }
+            }
+            if !run.deltas.is_empty() {
+                println!(
+                    "metric {}: board re-valued, compliance {} %",
+                    run.isms,
+                    crate::isms_cmd::pct(run.board.compliance)
+                );
+            }
+        }
+        ScheduledRun::Failed { isms, error } => eprintln!("metric {isms}: {error}"),
+    }
 }

@@ -9,6 +9,9 @@ mod documents;
 mod gegs;
 mod gsgs;
 pub mod msgs;
+mod importers;
+mod metrics;
+mod scheduler;
 mod shipped;
 mod uploads;
 
@@ -36,6 +39,14 @@ pub use gsgs::{
     Updated,
 };
 pub use msgs::PhaseActions;
+pub use importers::{
+    merge, parse_input, ImportProgress, ImportSummary, KindSummary, NoProgress, IMPORTABLE,
+};
+pub use metrics::{
+    Freshness, MetricBinding, MetricListing, MetricOutcome, MetricStatus, MetricValue,
+    MetricsRun, DEFAULT_SCHEDULE,
+};
+pub use scheduler::{schedule_metrics, ScheduledRun};
 pub use shipped::shipped_schema_files;
 
 /// Engine indices by (schema id, version).
