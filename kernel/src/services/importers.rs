@@ -398,7 +398,8 @@ fn is_empty_table(value: &Value) -> bool {
 /// Merges `doc` into `schema` by id (rows of matrices and mappings by their
 /// keys): new ids are added, existing ones replaced. A control that comes
 /// without subcontrols keeps the ones it has; one that comes with some has
-/// them merged by id (existing subcontrols it does not name are kept).
+/// them merged by id (existing subcontrols it does not name are kept); what a
+/// domain or control leaves out (description, objective, effort) stays.
 pub fn merge(schema: &mut Schema, doc: Document) -> BTreeMap<String, KindSummary> {
     let mut kinds = BTreeMap::new();
     let old_subs: BTreeMap<String, SubControl> = schema
@@ -412,7 +413,10 @@ pub fn merge(schema: &mut Schema, doc: Document) -> BTreeMap<String, KindSummary
     };
     put(
         "domains",
-        merge_by(&mut schema.domains, doc.domains, |d| d.id.to_string(), keep_new),
+        merge_by(&mut schema.domains, doc.domains, |d| d.id.to_string(), |old, mut new| {
+            new.description = new.description.or_else(|| old.description.clone());
+            new
+        }),
     );
     put(
         "objectives",
@@ -504,7 +508,14 @@ fn keep_new<T>(_old: &T, new: T) -> T {
     new
 }
 
+/// A control merged into the one it replaces: what the import leaves out
+/// (objective, description, an effort of the default 1, subcontrols) stays.
 fn merge_control(old: &Control, mut new: Control) -> Control {
+    new.objective = new.objective.or_else(|| old.objective.clone());
+    new.description = new.description.or_else(|| old.description.clone());
+    if new.effort == 1.0 {
+        new.effort = old.effort;
+    }
     if new.subcontrols.is_empty() {
         new.subcontrols = old.subcontrols.clone();
         return new;
