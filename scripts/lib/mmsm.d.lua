@@ -19,7 +19,10 @@ error('Cannot require a meta file')
 ---A security-culture certificate (DESIGN.md 6.3).
 ---@class mmsm.Certificate
 ---@field user string the user's id
----@field status "valid"|"expiring"|"expired"|"revoked"
+---@field issued_at? integer seconds since 1970
+---@field expires_at? integer seconds since 1970
+---@field revoked? table set when revoked (`at`, `reason`)
+---@field status? "valid"|"expiring"|"expired"|"revoked"
 ---@field issued? string `YYYY-MM-DD`
 ---@field expires? string `YYYY-MM-DD`
 
@@ -42,6 +45,11 @@ error('Cannot require a meta file')
 ---@field procedures? table[] procedure instances
 ---@field events? table[] procedure transitions, incidents, answer changes
 ---@field certificates? mmsm.Certificate[]
+---@field plan? table[] plan follow-up items (`due` YYYY-MM-DD, `done_at`, `owner`, `key`)
+---@field measured? table<string, number> measured values by subcontrol
+---@field schema? table an importer's target: `id`, `new`, and its `domains`, `controls`, `subcontrols`, `threats`, `asset_types` ids
+---@field file? string an importer's input file name
+---@field format? string an importer's input format (`csv`, `json`, `yaml`)
 local ctx = {}
 
 ---Seconds since 1970-01-01 UTC: the time of the run, fixed for the whole call.
