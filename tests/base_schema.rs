@@ -654,7 +654,11 @@ fn metrics_bind_shipped_scripts_to_subcontrols_in_both_schemas() {
             );
             assert!(!metric.subcontrols.is_empty(), "metric {}", metric.id);
             for s in &metric.subcontrols {
-                assert!(subcontrols.contains(s.as_str()), "metric {}: {s}", metric.id);
+                assert!(
+                    subcontrols.contains(s.as_str()),
+                    "metric {}: {s}",
+                    metric.id
+                );
                 assert!(bound.insert(s.as_str()), "{s} is bound to two metrics");
             }
         }

@@ -34,9 +34,10 @@ fn stored(m: &Mmsm, id: &str) -> Schema {
 }
 
 fn withdrawn(element: &Value) -> bool {
-    element["props"]
-        .as_array()
-        .is_some_and(|p| p.iter().any(|p| p["name"] == "status" && p["value"] == "withdrawn"))
+    element["props"].as_array().is_some_and(|p| {
+        p.iter()
+            .any(|p| p["name"] == "status" && p["value"] == "withdrawn")
+    })
 }
 
 #[test]
@@ -45,7 +46,13 @@ fn oscal_800_53_keeps_every_control_and_enhancement_not_withdrawn() {
     let m = Mmsm::new();
     let summary = import(
         &m,
-        &["oscal-catalog", file.to_str().unwrap(), "--schema", "nist-800-53", "--new"],
+        &[
+            "oscal-catalog",
+            file.to_str().unwrap(),
+            "--schema",
+            "nist-800-53",
+            "--new",
+        ],
     );
     assert_eq!(summary["outcome"]["status"], "created");
 
@@ -67,19 +74,49 @@ fn oscal_800_53_keeps_every_control_and_enhancement_not_withdrawn() {
     }
     let schema = stored(&m, "nist-800-53");
     let have: BTreeSet<String> = schema.controls.iter().map(|c| c.id.to_string()).collect();
-    assert_eq!(have, controls, "every non-withdrawn control, and only those");
+    assert_eq!(
+        have, controls,
+        "every non-withdrawn control, and only those"
+    );
     assert_eq!(controls.len(), 298);
-    let subs: BTreeSet<String> = schema.subcontrols().map(|(_, s)| s.id.to_string()).collect();
-    assert!(enhancements.is_subset(&subs), "every non-withdrawn enhancement is a subcontrol");
+    let subs: BTreeSet<String> = schema
+        .subcontrols()
+        .map(|(_, s)| s.id.to_string())
+        .collect();
+    assert!(
+        enhancements.is_subset(&subs),
+        "every non-withdrawn enhancement is a subcontrol"
+    );
     assert_eq!(schema.domains.len(), 20);
     assert_eq!(summary["skipped"]["withdrawn controls"], gone);
-    let ac2 = schema.controls.iter().find(|c| c.id.as_str() == "ac-2").unwrap();
-    assert!(ac2.subcontrols.iter().any(|s| s.id.as_str() == "ac-2_smt.a" && s.level == 1));
-    assert!(ac2.subcontrols.iter().any(|s| s.id.as_str() == "ac-2.1" && s.level == 2));
-    assert!(!ac2.subcontrols.iter().any(|s| s.text.contains("{{")), "parameters are resolved");
+    let ac2 = schema
+        .controls
+        .iter()
+        .find(|c| c.id.as_str() == "ac-2")
+        .unwrap();
+    assert!(ac2
+        .subcontrols
+        .iter()
+        .any(|s| s.id.as_str() == "ac-2_smt.a" && s.level == 1));
+    assert!(ac2
+        .subcontrols
+        .iter()
+        .any(|s| s.id.as_str() == "ac-2.1" && s.level == 2));
+    assert!(
+        !ac2.subcontrols.iter().any(|s| s.text.contains("{{")),
+        "parameters are resolved"
+    );
 
     // The same file again changes nothing.
-    let again = import(&m, &["oscal-catalog", file.to_str().unwrap(), "--schema", "nist-800-53"]);
+    let again = import(
+        &m,
+        &[
+            "oscal-catalog",
+            file.to_str().unwrap(),
+            "--schema",
+            "nist-800-53",
+        ],
+    );
     assert_eq!(again["outcome"]["status"], "unchanged");
     assert_eq!(again["kinds"]["controls"]["unchanged"], 298);
 }
@@ -88,11 +125,22 @@ fn oscal_800_53_keeps_every_control_and_enhancement_not_withdrawn() {
 fn oscal_csf_2_0_maps_functions_categories_and_subcategories() {
     let file = shared("nist-oscal/NIST_CSF_v2.0_catalog-min.json");
     let m = Mmsm::new();
-    let summary = import(&m, &["oscal-catalog", file.to_str().unwrap(), "--schema", "csf", "--new"]);
+    let summary = import(
+        &m,
+        &[
+            "oscal-catalog",
+            file.to_str().unwrap(),
+            "--schema",
+            "csf",
+            "--new",
+        ],
+    );
     let schema = stored(&m, "csf");
     assert_eq!(schema.domains.len(), 6, "GV, ID, PR, DE, RS, RC");
     assert!(schema.controls.iter().any(|c| c.id.as_str() == "GV.OC"));
-    assert!(schema.subcontrols().any(|(_, s)| s.id.as_str() == "GV.OC-01"));
+    assert!(schema
+        .subcontrols()
+        .any(|(_, s)| s.id.as_str() == "GV.OC-01"));
     assert!(summary["skipped"]["withdrawn controls"].as_u64().unwrap() > 0);
 }
 
@@ -100,7 +148,16 @@ fn oscal_csf_2_0_maps_functions_categories_and_subcategories() {
 fn ciso_assistant_mapping_800_53_to_iso_27001_keeps_every_pair() {
     let file = shared("ciso-assistant/mapping-nist-sp-800-53-rev5-to-iso27001-2022.yaml");
     let m = Mmsm::new();
-    import(&m, &["ciso-assistant", file.to_str().unwrap(), "--schema", "map", "--new"]);
+    import(
+        &m,
+        &[
+            "ciso-assistant",
+            file.to_str().unwrap(),
+            "--schema",
+            "map",
+            "--new",
+        ],
+    );
     let schema = stored(&m, "map");
     let have: BTreeSet<(String, String)> = schema
         .mappings
@@ -131,17 +188,47 @@ fn ciso_assistant_mapping_800_53_to_iso_27001_keeps_every_pair() {
 fn ciso_assistant_frameworks_become_domains_and_controls() {
     let m = Mmsm::new();
     let file = shared("ciso-assistant/nist-sp-800-53-rev5.yaml");
-    let summary = import(&m, &["ciso-assistant", file.to_str().unwrap(), "--schema", "ca", "--new"]);
+    let summary = import(
+        &m,
+        &[
+            "ciso-assistant",
+            file.to_str().unwrap(),
+            "--schema",
+            "ca",
+            "--new",
+        ],
+    );
     let schema = stored(&m, "ca");
     assert_eq!(schema.domains.len(), 20);
     assert!(schema.controls.iter().any(|c| c.id.as_str() == "ac-2"));
-    assert!(!schema.controls.iter().any(|c| c.id.as_str() == "ac-13"), "withdrawn");
-    assert!(summary["skipped"]["withdrawn requirements"].as_u64().unwrap() >= 170);
+    assert!(
+        !schema.controls.iter().any(|c| c.id.as_str() == "ac-13"),
+        "withdrawn"
+    );
+    assert!(
+        summary["skipped"]["withdrawn requirements"]
+            .as_u64()
+            .unwrap()
+            >= 170
+    );
 
     let iso = shared("ciso-assistant/iso27001-2022.yaml");
-    import(&m, &["ciso-assistant", iso.to_str().unwrap(), "--schema", "iso27001", "--new"]);
+    import(
+        &m,
+        &[
+            "ciso-assistant",
+            iso.to_str().unwrap(),
+            "--schema",
+            "iso27001",
+            "--new",
+        ],
+    );
     let schema = stored(&m, "iso27001");
-    let annex = schema.controls.iter().filter(|c| c.id.as_str().starts_with("a.")).count();
+    let annex = schema
+        .controls
+        .iter()
+        .filter(|c| c.id.as_str().starts_with("a."))
+        .count();
     assert_eq!(annex, 93, "the 93 controls of Annex A");
 }
 
@@ -154,7 +241,12 @@ fn iso27002_merges_by_id_and_keeps_the_subcontrols() {
     };
     let summary = import(
         &m,
-        &["iso27002", "schemas/standards/iso27002-sample.csv", "--schema", "base"],
+        &[
+            "iso27002",
+            "schemas/standards/iso27002-sample.csv",
+            "--schema",
+            "base",
+        ],
     );
     assert_eq!(summary["outcome"]["version"], 2);
     assert_eq!(summary["kinds"]["controls"]["added"], 1);
@@ -163,7 +255,10 @@ fn iso27002_merges_by_id_and_keeps_the_subcontrols() {
     let after = stored(&m, "base");
     let control = |s: &Schema, id: &str| s.controls.iter().find(|c| c.id.as_str() == id).cloned();
     let backup = control(&after, "8.13").unwrap();
-    assert_eq!(backup.subcontrols, control(&before, "8.13").unwrap().subcontrols);
+    assert_eq!(
+        backup.subcontrols,
+        control(&before, "8.13").unwrap().subcontrols
+    );
     assert!(backup.description.unwrap().contains("#Recover"));
     let new = control(&after, "8.35").unwrap();
     assert_eq!(new.subcontrols.len(), 1);
@@ -174,7 +269,15 @@ fn iso27002_merges_by_id_and_keeps_the_subcontrols() {
 fn magerit_adds_asset_types_threats_and_tad_rows_from_json_or_csv() {
     let m = Mmsm::new();
     m.run(&["schema", "list"]).ok();
-    let json = import(&m, &["magerit", "schemas/standards/magerit-sample.json", "--schema", "base"]);
+    let json = import(
+        &m,
+        &[
+            "magerit",
+            "schemas/standards/magerit-sample.json",
+            "--schema",
+            "base",
+        ],
+    );
     assert_eq!(json["kinds"]["asset_types"]["added"], 2);
     assert_eq!(json["kinds"]["asset_type_threat"]["added"], 2);
     let schema = stored(&m, "base");
@@ -187,7 +290,15 @@ fn magerit_adds_asset_types_threats_and_tad_rows_from_json_or_csv() {
     assert_eq!(row.probability, 20.0);
     assert_eq!(row.degradation.len(), 2);
     // The CSV says the same for what it holds: nothing new to store.
-    let csv = import(&m, &["magerit", "schemas/standards/magerit-sample.csv", "--schema", "base"]);
+    let csv = import(
+        &m,
+        &[
+            "magerit",
+            "schemas/standards/magerit-sample.csv",
+            "--schema",
+            "base",
+        ],
+    );
     assert_eq!(csv["outcome"]["status"], "unchanged");
     assert_eq!(csv["skipped"]["rows of unknown sections"], 1);
 }
@@ -200,7 +311,9 @@ fn cobit_mapping_gives_mappings_and_a_second_framework() {
     assert_eq!(new["kinds"]["mappings"]["added"], 12);
     let schema = stored(&m, "cobit");
     assert!(schema.controls.iter().any(|c| c.id.as_str() == "APO13"));
-    assert!(schema.subcontrols().any(|(_, s)| s.id.as_str() == "DSS05.04"));
+    assert!(schema
+        .subcontrols()
+        .any(|(_, s)| s.id.as_str() == "DSS05.04"));
     assert!(schema
         .mappings
         .iter()
@@ -222,7 +335,13 @@ fn an_import_that_breaks_the_rules_stores_nothing() {
     )
     .unwrap();
     let out = m
-        .run(&["import", "magerit", bad.to_str().unwrap(), "--schema", "base"])
+        .run(&[
+            "import",
+            "magerit",
+            bad.to_str().unwrap(),
+            "--schema",
+            "base",
+        ])
         .fails();
     assert!(out.stderr.contains("XX.nope"), "{}", out.stderr);
     assert_eq!(
@@ -233,11 +352,28 @@ fn an_import_that_breaks_the_rules_stores_nothing() {
         vec![1]
     );
     let exists = m
-        .run(&["import", "magerit", bad.to_str().unwrap(), "--schema", "base", "--new"])
+        .run(&[
+            "import",
+            "magerit",
+            bad.to_str().unwrap(),
+            "--schema",
+            "base",
+            "--new",
+        ])
         .fails();
-    assert!(exists.stderr.contains("exists already"), "{}", exists.stderr);
+    assert!(
+        exists.stderr.contains("exists already"),
+        "{}",
+        exists.stderr
+    );
     let missing = m
-        .run(&["import", "iso27002", "schemas/standards/iso27002-sample.csv", "--schema", "nope"])
+        .run(&[
+            "import",
+            "iso27002",
+            "schemas/standards/iso27002-sample.csv",
+            "--schema",
+            "nope",
+        ])
         .fails();
     assert!(missing.stderr.contains("--new"), "{}", missing.stderr);
 }

@@ -24,7 +24,10 @@ fn run_all(c: &mut Criterion) {
     let text = std::fs::read_to_string(root.join(path)).unwrap();
     let profile = profiles::parse_profile(path, &text).unwrap();
     let who = Principal::local_operator();
-    let id = kernel.generate_isms(&who, profile, Some(path), None).unwrap().id;
+    let id = kernel
+        .generate_isms(&who, profile, Some(path), None)
+        .unwrap()
+        .id;
     let mut config = RegistryConfig::new(root.join("scripts"), None);
     config.host.evidence_dir = Some(root.join("scripts/evidence-sample"));
     config.host.log = Arc::new(|_: &_| {});

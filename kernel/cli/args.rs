@@ -94,7 +94,12 @@ pub enum Command {
         #[arg(long)]
         metrics: bool,
         /// Seconds between two rounds of the metric scheduler.
-        #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "metrics")]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 60,
+            requires = "metrics"
+        )]
         every: u64,
     },
     /// Metrics (DESIGN.md 6.1): collect them now, or list their last values and freshness.
@@ -148,6 +153,12 @@ pub enum AccountCommand {
     Assign {
         /// The account.
         name: String,
+        /// The ISMS id.
+        isms: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum MetricCommand {
     /// Collect the metrics of an ISMS now (or only METRIC): store the values, set the bound
     /// subcontrols' measured values and update the board. `MMSM_NOW` fixes the time of the run.

@@ -53,7 +53,7 @@ pub fn run(
     new: bool,
 ) -> Result<(), Failure> {
     let kernel = open_kernel(global)?;
-    let who = principal(global);
+    let who = principal(global, &kernel);
     let registry = importer_registry(global);
     let large = std::fs::metadata(file).is_ok_and(|m| m.len() >= LARGE_INPUT);
     let bar = (large && !global.json).then(|| {
@@ -89,7 +89,10 @@ fn print_summary(s: &ImportSummary) {
         ImportStatus::NewVersion => "stored as a new version",
         ImportStatus::Unchanged => "unchanged (same content as the latest version): nothing stored",
     };
-    println!("{} with {}: schema {}@{} {what}", s.file, s.importer, o.id, o.version);
+    println!(
+        "{} with {}: schema {}@{} {what}",
+        s.file, s.importer, o.id, o.version
+    );
     if s.kinds.is_empty() {
         println!("the importer returned no element");
     } else {

@@ -8,8 +8,8 @@
 mod args;
 mod import_cmd;
 mod isms_cmd;
-mod msgs_cmd;
 mod metric_cmd;
+mod msgs_cmd;
 mod output;
 mod schema_cmd;
 mod scripts_cmd;

@@ -15,8 +15,8 @@ use crate::{open_kernel, principal};
 /// Runs a `metric` subcommand.
 pub fn run(global: &Global, command: &MetricCommand) -> Result<(), Failure> {
     let kernel = open_kernel(global)?;
-    let who = principal(global);
-    let now = clock()?;
+    let who = principal(global, &kernel);
+    let now = SystemTime::from(kernel.now_utc());
     let (registry, _) = Registry::load(registry_config(global));
     match command {
         MetricCommand::Run { isms, metric } => {
@@ -43,30 +43,6 @@ pub fn run(global: &Global, command: &MetricCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
-}
-
-/// The time of the run: `MMSM_NOW` (seconds since 1970, `YYYY-MM-DD` or
-/// RFC 3339) when set, else the clock.
-pub fn clock() -> Result<SystemTime, Failure> {
-    let Ok(text) = std::env::var("MMSM_NOW") else {
-        return Ok(SystemTime::now());
-    };
-    let text = text.trim();
-    let secs = if let Ok(secs) = text.parse::<u64>() {
-        Some(secs)
-    } else if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
-        u64::try_from(at.timestamp()).ok()
-    } else {
-        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|d| u64::try_from(d.and_utc().timestamp()).ok())
-    };
-    secs.map(|s| UNIX_EPOCH + Duration::from_secs(s)).ok_or_else(|| {
-        Failure::from_error(format!(
-            "MMSM_NOW=`{text}` is not a time; expected e.g. 2027-01-31T12:00:00Z, 2027-01-31 or seconds since 1970"
-        ))
-    })
 }
 
 fn number(value: f64) -> String {

