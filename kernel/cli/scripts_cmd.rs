@@ -132,7 +132,7 @@ fn start_scheduler(global: &Global, registry: Arc<Registry>, every: u64) -> Resu
     Ok(())
 }
 
-fn print_scheduled(json: bool, run: &ScheduledRun) {
+pub(crate) fn print_scheduled(json: bool, run: &ScheduledRun) {
     match run {
         ScheduledRun::Ran(run) if json => {
             if let Ok(line) = serde_json::to_string(&serde_json::json!({ "metrics": run })) {

@@ -82,6 +82,15 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
             Ok(_) => println!("scripts and plugins: no scripts or plugin folder to watch"),
             Err(e) => eprintln!("warning: the script watcher did not start: {e}"),
         }
+        // The metric scheduler: every minute, the metrics that are due, for every ISMS.
+        tokio::spawn(mmsm_kernel::services::schedule_metrics(
+            kernel.clone(),
+            std::sync::Arc::clone(&registry),
+            mmsm_kernel::access::Principal::system(),
+            std::time::Duration::from_secs(60),
+            |run| crate::scripts_cmd::print_scheduled(false, &run),
+        ));
+        println!("metrics: due metrics run every minute for every ISMS");
         println!("stop with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first");
         use std::io::Write;
         let _ = std::io::stdout().flush();
