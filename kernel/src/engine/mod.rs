@@ -106,7 +106,7 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 /// Where `apply` records what changed.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
-    raw: Vec<RawDelta>,
+    pub(crate) raw: Vec<RawDelta>,
 }
 
 impl Log {

@@ -44,8 +44,8 @@ pub(crate) fn factor(compliance: Option<f64>, effect: f64) -> f64 {
 /// I(a,t) = max over the listed dimensions of V(a,d)/10 * Deg(d), and R0 = I * P / 100.
 pub(crate) fn evaluate(values: &Values, pair: &Pair) -> (f64, f64) {
     let mut impact = 0.0;
-    for (d, &listed) in pair.listed.iter().enumerate().take(DIMENSIONS) {
-        if listed {
+    for d in 0..DIMENSIONS {
+        if pair.listed[d] {
             let dimension_impact = values[d] / 10.0 * pair.degradation[d];
             if dimension_impact > impact {
                 impact = dimension_impact;
@@ -142,10 +142,7 @@ impl RiskState {
         let mut groups_of: HashMap<String, Vec<u32>> = HashMap::new();
         for (g, asset) in engine.assets.iter().enumerate() {
             for member in &asset.members {
-                groups_of
-                    .entry(member.0.clone())
-                    .or_default()
-                    .push(g as u32);
+                groups_of.entry(member.0.clone()).or_default().push(g as u32);
             }
         }
         let values: Vec<Values> = (0..n_assets).map(|a| engine.reach_values(a)).collect();
@@ -156,9 +153,7 @@ impl RiskState {
         let mut type_assets = vec![Vec::new(); index.types.len()];
         let mut by_level = vec![0; index.risk_bands.len()];
         for a in 0..n_assets {
-            let Some(t) = engine.asset_types[a] else {
-                continue;
-            };
+            let Some(t) = engine.asset_types[a] else { continue };
             type_assets[t as usize].push(a as u32);
             for type_threat in &index.types[t as usize].threats {
                 let mut pair = engine.new_pair(a as u32, t, *type_threat);
@@ -207,8 +202,10 @@ impl RiskState {
             dirty: Vec::new(),
             dirty_flag: vec![false; n_assets],
         };
-        state.residual_by_threat =
-            Tree::new(Op::Sum, (0..n_threats).map(|t| state.threat_residual(t)));
+        state.residual_by_threat = Tree::new(
+            Op::Sum,
+            (0..n_threats).map(|t| state.threat_residual(t)),
+        );
         state.max_by_threat = Tree::new(Op::Max, (0..n_threats).map(|t| state.threat_max(t)));
         state
     }
@@ -318,9 +315,7 @@ impl Engine {
         let mut stack = vec![a as u32];
         while let Some(n) = stack.pop() {
             for member in &self.assets[n as usize].members {
-                let Some(&m) = self.asset_index.get(member.as_str()) else {
-                    continue;
-                };
+                let Some(&m) = self.asset_index.get(member.as_str()) else { continue };
                 if seen.contains(&m) {
                     continue;
                 }
@@ -473,11 +468,7 @@ impl Engine {
             risk.dirty_flag[a] = false;
             let new = max_residual(&risk.pairs, &risk.asset_pairs[a]);
             if new.to_bits() != risk.asset_risk[a].to_bits() {
-                log.record(
-                    Key::AssetRisk(a as u32),
-                    Some(risk.asset_risk[a]),
-                    Some(new),
-                );
+                log.record(Key::AssetRisk(a as u32), Some(risk.asset_risk[a]), Some(new));
                 risk.asset_risk[a] = new;
                 risk.asset_risk_sum.set_lazily(a, new);
                 slots.push(a);
@@ -510,6 +501,7 @@ impl Engine {
                 id: asset.asset_type.0.clone(),
             });
         };
+        let is_new = !self.asset_index.contains_key(asset.id.as_str());
         let (a, old_type) = match self.asset_index.get(asset.id.as_str()) {
             Some(&a) => {
                 if self.assets[a as usize] == asset {
@@ -579,6 +571,15 @@ impl Engine {
             }
         }
         self.flush_assets(log);
+        if is_new {
+            // A new asset had no risk before, rather than a risk of 0.
+            let key = Key::AssetRisk(a);
+            let after = Some(self.risk.asset_risk[a as usize]);
+            match log.raw.iter_mut().find(|d| d.key == key) {
+                Some(delta) => delta.before = None,
+                None => log.record(key, None, after),
+            }
+        }
         Ok(())
     }
 
@@ -605,22 +606,14 @@ impl Engine {
         let mut touched = Vec::new();
         let old_pairs = std::mem::take(&mut self.risk.asset_pairs[a as usize]);
         let had_pairs = !old_pairs.is_empty();
+        // (threat, potential before, residual before), by threat.
+        let mut gone: Vec<(u32, f64, f64)> = Vec::with_capacity(old_pairs.len());
         for p in old_pairs {
             let pair = &mut self.risk.pairs[p as usize];
             pair.alive = false;
             self.risk.by_level[pair.level as usize] -= 1;
-            let threat = pair.threat;
-            log.record(
-                Key::Potential { asset: a, threat },
-                Some(pair.potential),
-                None,
-            );
-            log.record(
-                Key::Residual { asset: a, threat },
-                Some(pair.residual),
-                None,
-            );
-            touched.push(threat);
+            gone.push((pair.threat, pair.potential, pair.residual));
+            touched.push(pair.threat);
         }
         for type_threat in &index.types[asset_type as usize].threats {
             let mut pair = self.new_pair(a, asset_type, *type_threat);
@@ -631,15 +624,22 @@ impl Engine {
             pair.level = index.risk_level(pair.residual);
             self.risk.by_level[pair.level as usize] += 1;
             let threat = pair.threat;
-            log.record(Key::Potential { asset: a, threat }, None, Some(potential));
-            log.record(
-                Key::Residual { asset: a, threat },
-                None,
-                Some(pair.residual),
-            );
+            let before = match gone.binary_search_by_key(&threat, |g| g.0) {
+                Ok(i) => {
+                    let (_, potential, residual) = gone.remove(i);
+                    (Some(potential), Some(residual))
+                }
+                Err(_) => (None, None),
+            };
+            log.record(Key::Potential { asset: a, threat }, before.0, Some(potential));
+            log.record(Key::Residual { asset: a, threat }, before.1, Some(pair.residual));
             self.risk.asset_pairs[a as usize].push(self.risk.pairs.len() as u32);
             self.risk.pairs.push(pair);
             touched.push(threat);
+        }
+        for (threat, potential, residual) in gone {
+            log.record(Key::Potential { asset: a, threat }, Some(potential), None);
+            log.record(Key::Residual { asset: a, threat }, Some(residual), None);
         }
         let has_pairs = !self.risk.asset_pairs[a as usize].is_empty();
         self.risk.assets_with_pairs =
@@ -662,17 +662,14 @@ impl Engine {
             for (slot, p) in list.iter().enumerate() {
                 risk.pairs[*p as usize].slot = slot as u32;
             }
-            risk.potential_sum[t] = Tree::new(
-                Op::Sum,
-                list.iter().map(|p| risk.pairs[*p as usize].potential),
-            );
-            risk.potential_max[t] = Tree::new(
-                Op::Max,
-                list.iter().map(|p| risk.pairs[*p as usize].potential),
-            );
+            risk.potential_sum[t] =
+                Tree::new(Op::Sum, list.iter().map(|p| risk.pairs[*p as usize].potential));
+            risk.potential_max[t] =
+                Tree::new(Op::Max, list.iter().map(|p| risk.pairs[*p as usize].potential));
             risk.threat_pairs[t] = list;
             risk.refresh_threat(t);
         }
         self.risk.mark_dirty(a);
     }
 }
+
