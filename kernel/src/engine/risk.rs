@@ -10,26 +10,32 @@ use super::tree::{Op, Tree};
 use super::{Engine, EngineError, Log, Values};
 use crate::model::{Asset, Dimension};
 
-/// One (asset, threat) pair of the risk analysis.
+/// One (asset, threat) pair of the risk analysis: what an update touches (small, so
+/// that many fit a cache line); its profile is kept apart in [`RiskState::profiles`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Pair {
     pub(crate) asset: u32,
     pub(crate) threat: u32,
-    /// The TAD row that wins for the asset's type.
-    pub(crate) row: u32,
     /// Position among the pairs of its threat.
     pub(crate) slot: u32,
     pub(crate) alive: bool,
+    pub(crate) impact: f64,
+    pub(crate) potential: f64,
+    pub(crate) residual: f64,
+    pub(crate) level: u8,
+}
+
+/// The TAD row of a pair with the accepted changes applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Profile {
+    /// The TAD row that wins for the asset's type.
+    pub(crate) row: u32,
     /// P, with the accepted change if any, 0..100.
     pub(crate) probability: f64,
     /// Deg per dimension, with accepted changes, 0..100.
     pub(crate) degradation: [f64; DIMENSIONS],
     /// The dimensions that count.
     pub(crate) listed: [bool; DIMENSIONS],
-    pub(crate) impact: f64,
-    pub(crate) potential: f64,
-    pub(crate) residual: f64,
-    pub(crate) level: u8,
 }
 
 /// The factor of a control in a threat's product: `1 - C(c) * E(c,t) / 100`, or 1 when the
@@ -42,17 +48,17 @@ pub(crate) fn factor(compliance: Option<f64>, effect: f64) -> f64 {
 }
 
 /// I(a,t) = max over the listed dimensions of V(a,d)/10 * Deg(d), and R0 = I * P / 100.
-pub(crate) fn evaluate(values: &Values, pair: &Pair) -> (f64, f64) {
+pub(crate) fn evaluate(values: &Values, profile: &Profile) -> (f64, f64) {
     let mut impact = 0.0;
     for d in 0..DIMENSIONS {
-        if pair.listed[d] {
-            let dimension_impact = values[d] / 10.0 * pair.degradation[d];
+        if profile.listed[d] {
+            let dimension_impact = values[d] / 10.0 * profile.degradation[d];
             if dimension_impact > impact {
                 impact = dimension_impact;
             }
         }
     }
-    (impact, impact * pair.probability / 100.0)
+    (impact, impact * profile.probability / 100.0)
 }
 
 /// R(a,t) = R0 * Vul / 100.
@@ -77,6 +83,8 @@ pub(crate) struct RiskState {
     /// Vul(t), 0..100.
     pub(crate) vul: Vec<f64>,
     pub(crate) pairs: Vec<Pair>,
+    /// Per pair: its profile.
+    pub(crate) profiles: Vec<Profile>,
     /// Per threat: its live pairs, by asset.
     pub(crate) threat_pairs: Vec<Vec<u32>>,
     /// Per threat: the sum of R0 over its pairs.
@@ -100,8 +108,62 @@ pub(crate) struct RiskState {
     type_assets: Vec<Vec<u32>>,
     /// Per member id: the groups that list it.
     groups_of: HashMap<String, Vec<u32>>,
-    dirty: Vec<u32>,
-    dirty_flag: Vec<bool>,
+    /// Assets whose pairs changed in this update.
+    dirty: Dirty,
+}
+
+/// The assets whose pairs changed in the current update, with what flushing needs.
+#[derive(Debug, Clone, Default)]
+struct Dirty {
+    assets: Vec<u32>,
+    flag: Vec<bool>,
+    /// Per dirty asset: the max of its residuals so far, valid unless `rescan`.
+    pending_max: Vec<f64>,
+    /// Per dirty asset: the pair holding the max decreased, so the max is recomputed.
+    rescan: Vec<bool>,
+}
+
+impl Dirty {
+    fn new(n_assets: usize) -> Dirty {
+        Dirty {
+            assets: Vec::new(),
+            flag: vec![false; n_assets],
+            pending_max: vec![0.0; n_assets],
+            rescan: vec![false; n_assets],
+        }
+    }
+
+    fn push_asset(&mut self) {
+        self.flag.push(false);
+        self.pending_max.push(0.0);
+        self.rescan.push(false);
+    }
+
+    fn enter(&mut self, a: usize, current_max: f64) {
+        if !self.flag[a] {
+            self.flag[a] = true;
+            self.assets.push(a as u32);
+            self.pending_max[a] = current_max;
+            self.rescan[a] = false;
+        }
+    }
+
+    /// The pairs of asset `a` changed in a way that needs its max recomputed.
+    fn rescan(&mut self, a: usize, current_max: f64) {
+        self.enter(a, current_max);
+        self.rescan[a] = true;
+    }
+
+    /// A residual of asset `a` went from `old` to `new`: keeps its max without a rescan
+    /// unless the pair that held it decreased.
+    fn residual_moved(&mut self, a: usize, current_max: f64, old: f64, new: f64) {
+        self.enter(a, current_max);
+        if new >= self.pending_max[a] {
+            self.pending_max[a] = new;
+        } else if old.to_bits() == self.pending_max[a].to_bits() {
+            self.rescan[a] = true;
+        }
+    }
 }
 
 /// An asset's own V(a,d) on 0..10 (NaN read as 0).
@@ -147,17 +209,29 @@ impl RiskState {
         }
         let values: Vec<Values> = (0..n_assets).map(|a| engine.reach_values(a)).collect();
 
-        let mut pairs = Vec::new();
-        let mut threat_pairs = vec![Vec::new(); n_threats];
-        let mut asset_pairs = vec![Vec::new(); n_assets];
+        let threats_of = |a: usize| {
+            engine.asset_types[a].map_or(&[][..], |t| &index.types[t as usize].threats[..])
+        };
+        let mut per_threat = vec![0usize; n_threats];
+        for a in 0..n_assets {
+            for type_threat in threats_of(a) {
+                per_threat[type_threat.threat as usize] += 1;
+            }
+        }
+        let mut pairs = Vec::with_capacity(per_threat.iter().sum());
+        let mut profiles = Vec::with_capacity(pairs.capacity());
+        let mut threat_pairs: Vec<Vec<u32>> =
+            per_threat.iter().map(|n| Vec::with_capacity(*n)).collect();
+        let mut asset_pairs: Vec<Vec<u32>> =
+            (0..n_assets).map(|a| Vec::with_capacity(threats_of(a).len())).collect();
         let mut type_assets = vec![Vec::new(); index.types.len()];
         let mut by_level = vec![0; index.risk_bands.len()];
         for a in 0..n_assets {
             let Some(t) = engine.asset_types[a] else { continue };
             type_assets[t as usize].push(a as u32);
             for type_threat in &index.types[t as usize].threats {
-                let mut pair = engine.new_pair(a as u32, t, *type_threat);
-                let (impact, potential) = evaluate(&values[a], &pair);
+                let (mut pair, profile) = engine.new_pair(a as u32, t, *type_threat);
+                let (impact, potential) = evaluate(&values[a], &profile);
                 pair.impact = impact;
                 pair.potential = potential;
                 pair.residual = residual(potential, vul[type_threat.threat as usize]);
@@ -168,6 +242,7 @@ impl RiskState {
                 list.push(pairs.len() as u32);
                 asset_pairs[a].push(pairs.len() as u32);
                 pairs.push(pair);
+                profiles.push(profile);
             }
         }
         let potential_sum: Vec<Tree> = threat_pairs
@@ -190,6 +265,7 @@ impl RiskState {
             factors,
             vul,
             pairs,
+            profiles,
             threat_pairs,
             potential_sum,
             potential_max,
@@ -199,8 +275,7 @@ impl RiskState {
             by_level,
             type_assets,
             groups_of,
-            dirty: Vec::new(),
-            dirty_flag: vec![false; n_assets],
+            dirty: Dirty::new(n_assets),
         };
         state.residual_by_threat = Tree::new(
             Op::Sum,
@@ -289,11 +364,9 @@ impl RiskState {
         }
     }
 
+    /// The pairs of asset `a` changed in a way that needs its max recomputed.
     fn mark_dirty(&mut self, a: u32) {
-        if !self.dirty_flag[a as usize] {
-            self.dirty_flag[a as usize] = true;
-            self.dirty.push(a);
-        }
+        self.dirty.rescan(a as usize, self.asset_risk[a as usize]);
     }
 }
 
@@ -332,41 +405,43 @@ impl Engine {
     }
 
     /// A pair with its profile (P and Deg, accepted changes applied), not yet evaluated.
-    fn new_pair(&self, a: u32, asset_type: u32, type_threat: TypeThreat) -> Pair {
-        let mut pair = Pair {
+    fn new_pair(&self, a: u32, asset_type: u32, type_threat: TypeThreat) -> (Pair, Profile) {
+        let pair = Pair {
             asset: a,
             threat: type_threat.threat,
-            row: type_threat.row,
             slot: 0,
             alive: true,
-            probability: 0.0,
-            degradation: [0.0; DIMENSIONS],
-            listed: [false; DIMENSIONS],
             impact: 0.0,
             potential: 0.0,
             residual: 0.0,
             level: 0,
         };
-        self.set_profile(&mut pair, asset_type);
-        pair
+        (pair, self.profile(type_threat.row, asset_type, type_threat.threat))
     }
 
-    fn set_profile(&self, pair: &mut Pair, asset_type: u32) {
-        let row = &self.index.tad_rows[pair.row as usize];
-        pair.probability = self
-            .probability
-            .get(&(asset_type, pair.threat))
-            .copied()
-            .unwrap_or(row.probability);
-        pair.degradation = row.degradation;
-        pair.listed = row.listed;
-        for ((_, _, d), value) in self
-            .degradation
-            .range((asset_type, pair.threat, 0)..=(asset_type, pair.threat, DIMENSIONS - 1))
-        {
-            pair.degradation[*d] = *value;
-            pair.listed[*d] = true;
+    /// The TAD row `row` with the accepted changes for (asset type, threat) applied.
+    fn profile(&self, row: u32, asset_type: u32, threat: u32) -> Profile {
+        let tad = &self.index.tad_rows[row as usize];
+        let mut profile = Profile {
+            row,
+            probability: self
+                .probability
+                .get(&(asset_type, threat))
+                .copied()
+                .unwrap_or(tad.probability),
+            degradation: tad.degradation,
+            listed: tad.listed,
+        };
+        if !self.degradation.is_empty() {
+            for ((_, _, d), value) in self
+                .degradation
+                .range((asset_type, threat, 0)..=(asset_type, threat, DIMENSIONS - 1))
+            {
+                profile.degradation[*d] = *value;
+                profile.listed[*d] = true;
+            }
         }
+        profile
     }
 
     /// C(c) changed: re-values the threats it mitigates, then their pairs.
@@ -394,7 +469,8 @@ impl Engine {
         for &p in &risk.threat_pairs[t] {
             let pair = &mut risk.pairs[p as usize];
             let new = residual(pair.potential, vul);
-            if new.to_bits() == pair.residual.to_bits() {
+            let old = pair.residual;
+            if new.to_bits() == old.to_bits() {
                 continue;
             }
             log.record(
@@ -402,26 +478,24 @@ impl Engine {
                     asset: pair.asset,
                     threat: pair.threat,
                 },
-                Some(pair.residual),
+                Some(old),
                 Some(new),
             );
             let level = bands.risk_level(new);
+            let a = pair.asset as usize;
             risk.by_level[pair.level as usize] -= 1;
             risk.by_level[level as usize] += 1;
             pair.residual = new;
             pair.level = level;
-            let a = pair.asset as usize;
-            if !risk.dirty_flag[a] {
-                risk.dirty_flag[a] = true;
-                risk.dirty.push(a as u32);
-            }
+            risk.dirty.residual_moved(a, risk.asset_risk[a], old, new);
         }
     }
 
     /// Recomputes a pair's impact, potential and residual from its asset's values and its profile.
     fn reevaluate(&mut self, p: u32, log: &mut Log) {
         let pair = &self.risk.pairs[p as usize];
-        let (impact, potential) = evaluate(&self.risk.values[pair.asset as usize], pair);
+        let profile = &self.risk.profiles[p as usize];
+        let (impact, potential) = evaluate(&self.risk.values[pair.asset as usize], profile);
         let (t, asset, slot) = (pair.threat as usize, pair.asset, pair.slot as usize);
         let pair = &mut self.risk.pairs[p as usize];
         pair.impact = impact;
@@ -459,14 +533,18 @@ impl Engine {
     /// Recomputes the risk of every asset whose pairs changed, and their mean.
     fn flush_assets(&mut self, log: &mut Log) {
         let risk = &mut self.risk;
-        if risk.dirty.is_empty() {
+        if risk.dirty.assets.is_empty() {
             return;
         }
-        let mut slots = Vec::with_capacity(risk.dirty.len());
-        for &a in &risk.dirty {
+        let mut slots = Vec::with_capacity(risk.dirty.assets.len());
+        for &a in &risk.dirty.assets {
             let a = a as usize;
-            risk.dirty_flag[a] = false;
-            let new = max_residual(&risk.pairs, &risk.asset_pairs[a]);
+            risk.dirty.flag[a] = false;
+            let new = if risk.dirty.rescan[a] {
+                max_residual(&risk.pairs, &risk.asset_pairs[a])
+            } else {
+                risk.dirty.pending_max[a]
+            };
             if new.to_bits() != risk.asset_risk[a].to_bits() {
                 log.record(Key::AssetRisk(a as u32), Some(risk.asset_risk[a]), Some(new));
                 risk.asset_risk[a] = new;
@@ -474,7 +552,7 @@ impl Engine {
                 slots.push(a);
             }
         }
-        risk.dirty.clear();
+        risk.dirty.assets.clear();
         risk.asset_risk_sum.refresh(&mut slots);
     }
 
@@ -483,9 +561,8 @@ impl Engine {
         let assets = self.risk.type_assets[asset_type as usize].clone();
         for a in assets {
             if let Some(p) = self.risk.pair_of(a, threat) {
-                let mut pair = self.risk.pairs[p as usize].clone();
-                self.set_profile(&mut pair, asset_type);
-                self.risk.pairs[p as usize] = pair;
+                let row = self.risk.profiles[p as usize].row;
+                self.risk.profiles[p as usize] = self.profile(row, asset_type, threat);
                 self.reevaluate(p, log);
             }
         }
@@ -507,7 +584,7 @@ impl Engine {
                 if self.assets[a as usize] == asset {
                     return Ok(());
                 }
-                let old = std::mem::replace(&mut self.assets[a as usize], asset);
+                let old = std::mem::replace(&mut Arc::make_mut(&mut self.assets)[a as usize], asset);
                 if old.members != self.assets[a as usize].members {
                     for member in &old.members {
                         if let Some(list) = self.risk.groups_of.get_mut(member.as_str()) {
@@ -520,15 +597,15 @@ impl Engine {
             }
             None => {
                 let a = self.assets.len() as u32;
-                self.asset_index.insert(asset.id.0.clone(), a);
+                Arc::make_mut(&mut self.asset_index).insert(asset.id.0.clone(), a);
                 Arc::make_mut(&mut self.asset_ids).push(asset.id.clone());
-                self.assets.push(asset);
+                Arc::make_mut(&mut self.assets).push(asset);
                 self.asset_types.push(None);
                 let risk = &mut self.risk;
                 risk.values.push([0.0; DIMENSIONS]);
                 risk.asset_pairs.push(Vec::new());
                 risk.asset_risk.push(0.0);
-                risk.dirty_flag.push(false);
+                risk.dirty.push_asset();
                 risk.asset_risk_sum = Tree::new(Op::Sum, risk.asset_risk.iter().copied());
                 self.register_members(a);
                 (a, None)
@@ -616,8 +693,8 @@ impl Engine {
             touched.push(pair.threat);
         }
         for type_threat in &index.types[asset_type as usize].threats {
-            let mut pair = self.new_pair(a, asset_type, *type_threat);
-            let (impact, potential) = evaluate(&self.risk.values[a as usize], &pair);
+            let (mut pair, profile) = self.new_pair(a, asset_type, *type_threat);
+            let (impact, potential) = evaluate(&self.risk.values[a as usize], &profile);
             pair.impact = impact;
             pair.potential = potential;
             pair.residual = residual(potential, self.risk.vul[pair.threat as usize]);
@@ -635,6 +712,7 @@ impl Engine {
             log.record(Key::Residual { asset: a, threat }, before.1, Some(pair.residual));
             self.risk.asset_pairs[a as usize].push(self.risk.pairs.len() as u32);
             self.risk.pairs.push(pair);
+            self.risk.profiles.push(profile);
             touched.push(threat);
         }
         for (threat, potential, residual) in gone {

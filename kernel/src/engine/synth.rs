@@ -94,7 +94,7 @@ impl Params {
             subcontrols: 60_000,
             threats: 600,
             asset_types: 1_000,
-            threats_per_root_type: 120,
+            threats_per_root_type: 12,
             vulnerabilities: 600,
             links: 120_000,
             assets: 3_000,
