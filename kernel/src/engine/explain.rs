@@ -303,7 +303,7 @@ impl Engine {
                     let control = &index.controls[link.control as usize];
                     let c = self.compliance.control[link.control as usize];
                     if let Some(c) = c {
-                        factors.push(format!("(1 - {}*{})", num(c), num(link.effect / 100.0)))
+                        factors.push(format!("(1 - {}*{})", num(c), num(link.effect / 100.0)));
                     }
                     inputs.push(input(
                         format!("control:{}", control.id),

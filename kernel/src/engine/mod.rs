@@ -508,7 +508,12 @@ impl Engine {
         let t = self.lookup("threat", &self.index.threat_ids, threat.as_str())? as u32;
         self.risk
             .pair_of(a as u32, t)
-            .map(|p| (&self.risk.pairs[p as usize], &self.risk.profiles[p as usize]))
+            .map(|p| {
+                (
+                    &self.risk.pairs[p as usize],
+                    &self.risk.profiles[p as usize],
+                )
+            })
             .ok_or_else(|| EngineError::NotAPair {
                 asset: asset.0.clone(),
                 threat: threat.0.clone(),

@@ -50,9 +50,10 @@ pub(crate) fn factor(compliance: Option<f64>, effect: f64) -> f64 {
 /// I(a,t) = max over the listed dimensions of V(a,d)/10 * Deg(d), and R0 = I * P / 100.
 pub(crate) fn evaluate(values: &Values, profile: &Profile) -> (f64, f64) {
     let mut impact = 0.0;
-    for d in 0..DIMENSIONS {
-        if profile.listed[d] {
-            let dimension_impact = values[d] / 10.0 * profile.degradation[d];
+    for ((value, listed), degradation) in values.iter().zip(profile.listed).zip(profile.degradation)
+    {
+        if listed {
+            let dimension_impact = value / 10.0 * degradation;
             if dimension_impact > impact {
                 impact = dimension_impact;
             }
@@ -204,7 +205,10 @@ impl RiskState {
         let mut groups_of: HashMap<String, Vec<u32>> = HashMap::new();
         for (g, asset) in engine.assets.iter().enumerate() {
             for member in &asset.members {
-                groups_of.entry(member.0.clone()).or_default().push(g as u32);
+                groups_of
+                    .entry(member.0.clone())
+                    .or_default()
+                    .push(g as u32);
             }
         }
         let values: Vec<Values> = (0..n_assets).map(|a| engine.reach_values(a)).collect();
@@ -222,12 +226,15 @@ impl RiskState {
         let mut profiles = Vec::with_capacity(pairs.capacity());
         let mut threat_pairs: Vec<Vec<u32>> =
             per_threat.iter().map(|n| Vec::with_capacity(*n)).collect();
-        let mut asset_pairs: Vec<Vec<u32>> =
-            (0..n_assets).map(|a| Vec::with_capacity(threats_of(a).len())).collect();
+        let mut asset_pairs: Vec<Vec<u32>> = (0..n_assets)
+            .map(|a| Vec::with_capacity(threats_of(a).len()))
+            .collect();
         let mut type_assets = vec![Vec::new(); index.types.len()];
         let mut by_level = vec![0; index.risk_bands.len()];
         for a in 0..n_assets {
-            let Some(t) = engine.asset_types[a] else { continue };
+            let Some(t) = engine.asset_types[a] else {
+                continue;
+            };
             type_assets[t as usize].push(a as u32);
             for type_threat in &index.types[t as usize].threats {
                 let (mut pair, profile) = engine.new_pair(a as u32, t, *type_threat);
@@ -277,10 +284,8 @@ impl RiskState {
             groups_of,
             dirty: Dirty::new(n_assets),
         };
-        state.residual_by_threat = Tree::new(
-            Op::Sum,
-            (0..n_threats).map(|t| state.threat_residual(t)),
-        );
+        state.residual_by_threat =
+            Tree::new(Op::Sum, (0..n_threats).map(|t| state.threat_residual(t)));
         state.max_by_threat = Tree::new(Op::Max, (0..n_threats).map(|t| state.threat_max(t)));
         state
     }
@@ -388,7 +393,9 @@ impl Engine {
         let mut stack = vec![a as u32];
         while let Some(n) = stack.pop() {
             for member in &self.assets[n as usize].members {
-                let Some(&m) = self.asset_index.get(member.as_str()) else { continue };
+                let Some(&m) = self.asset_index.get(member.as_str()) else {
+                    continue;
+                };
                 if seen.contains(&m) {
                     continue;
                 }
@@ -416,7 +423,10 @@ impl Engine {
             residual: 0.0,
             level: 0,
         };
-        (pair, self.profile(type_threat.row, asset_type, type_threat.threat))
+        (
+            pair,
+            self.profile(type_threat.row, asset_type, type_threat.threat),
+        )
     }
 
     /// The TAD row `row` with the accepted changes for (asset type, threat) applied.
@@ -546,7 +556,11 @@ impl Engine {
                 risk.dirty.pending_max[a]
             };
             if new.to_bits() != risk.asset_risk[a].to_bits() {
-                log.record(Key::AssetRisk(a as u32), Some(risk.asset_risk[a]), Some(new));
+                log.record(
+                    Key::AssetRisk(a as u32),
+                    Some(risk.asset_risk[a]),
+                    Some(new),
+                );
                 risk.asset_risk[a] = new;
                 risk.asset_risk_sum.set_lazily(a, new);
                 slots.push(a);
@@ -584,7 +598,8 @@ impl Engine {
                 if self.assets[a as usize] == asset {
                     return Ok(());
                 }
-                let old = std::mem::replace(&mut Arc::make_mut(&mut self.assets)[a as usize], asset);
+                let old =
+                    std::mem::replace(&mut Arc::make_mut(&mut self.assets)[a as usize], asset);
                 if old.members != self.assets[a as usize].members {
                     for member in &old.members {
                         if let Some(list) = self.risk.groups_of.get_mut(member.as_str()) {
@@ -708,8 +723,16 @@ impl Engine {
                 }
                 Err(_) => (None, None),
             };
-            log.record(Key::Potential { asset: a, threat }, before.0, Some(potential));
-            log.record(Key::Residual { asset: a, threat }, before.1, Some(pair.residual));
+            log.record(
+                Key::Potential { asset: a, threat },
+                before.0,
+                Some(potential),
+            );
+            log.record(
+                Key::Residual { asset: a, threat },
+                before.1,
+                Some(pair.residual),
+            );
             self.risk.asset_pairs[a as usize].push(self.risk.pairs.len() as u32);
             self.risk.pairs.push(pair);
             self.risk.profiles.push(profile);
@@ -740,14 +763,17 @@ impl Engine {
             for (slot, p) in list.iter().enumerate() {
                 risk.pairs[*p as usize].slot = slot as u32;
             }
-            risk.potential_sum[t] =
-                Tree::new(Op::Sum, list.iter().map(|p| risk.pairs[*p as usize].potential));
-            risk.potential_max[t] =
-                Tree::new(Op::Max, list.iter().map(|p| risk.pairs[*p as usize].potential));
+            risk.potential_sum[t] = Tree::new(
+                Op::Sum,
+                list.iter().map(|p| risk.pairs[*p as usize].potential),
+            );
+            risk.potential_max[t] = Tree::new(
+                Op::Max,
+                list.iter().map(|p| risk.pairs[*p as usize].potential),
+            );
             risk.threat_pairs[t] = list;
             risk.refresh_threat(t);
         }
         self.risk.mark_dirty(a);
     }
 }
-

@@ -228,8 +228,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
     for _ in n_controls..params.subcontrols.max(n_controls) {
         per_control[rng.below(n_controls)] += 1;
     }
-    #[allow(clippy::needless_range_loop)] // `c` numbers the control too
-    for c in 0..n_controls {
+    for (c, n_subcontrols) in per_control.iter().copied().enumerate() {
         let d = c % schema.domains.len();
         let domain = schema.domains[d].id.clone();
         let number = c / schema.domains.len() + 1;
@@ -240,7 +239,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
                 rng.below(params.objectives_per_domain) + 1
             ))
         });
-        let subcontrols = (0..per_control[c])
+        let subcontrols = (0..n_subcontrols)
             .map(|k| {
                 let roll = rng.unit();
                 SubControl {

@@ -19,18 +19,25 @@ fn maturity_example() -> (Arc<Schema>, Inputs) {
     let level1 = ["yes"; 8].iter().chain(&["partial", "no"]).copied();
     for (i, answer) in level1.enumerate() {
         subcontrols.push(sub(&format!("1.{}", i + 1), 1, i < 2));
-        answers.insert(SubControlId::new(format!("1.{}", i + 1)), Answer::parse(answer).unwrap());
+        answers.insert(
+            SubControlId::new(format!("1.{}", i + 1)),
+            Answer::parse(answer).unwrap(),
+        );
     }
     let level2 = ["yes", "yes", "yes", "yes", "partial", "partial", "no", "no"];
     for (i, answer) in level2.iter().enumerate() {
         subcontrols.push(sub(&format!("2.{}", i + 1), 2, false));
-        answers.insert(SubControlId::new(format!("2.{}", i + 1)), Answer::parse(answer).unwrap());
+        answers.insert(
+            SubControlId::new(format!("2.{}", i + 1)),
+            Answer::parse(answer).unwrap(),
+        );
     }
     for i in 0..6 {
         subcontrols.push(sub(&format!("3.{}", i + 1), 3, false));
         answers.insert(SubControlId::new(format!("3.{}", i + 1)), Answer::Yes);
     }
-    let mut schema = (*schema("schema: { id: m, name: Maturity }\ndomains: [{ id: '5', name: D }]")).clone();
+    let mut schema =
+        (*schema("schema: { id: m, name: Maturity }\ndomains: [{ id: '5', name: D }]")).clone();
     schema.controls.push(Control {
         id: ControlId::new("5.1"),
         domain: DomainId::new("5"),
@@ -65,7 +72,9 @@ fn maturity_worked_example_of_design_4_2() {
     assert_eq!(board.maturity.current, 1);
     let explanation = engine.explain(&Subject::Level(2)).unwrap();
     assert!(
-        explanation.formula.starts_with("C_2 = 5 / 8 = 0.625; R_2: 0.625 >= 0.8 is false"),
+        explanation
+            .formula
+            .starts_with("C_2 = 5 / 8 = 0.625; R_2: 0.625 >= 0.8 is false"),
         "{}",
         explanation.formula
     );
@@ -140,7 +149,10 @@ fn erp_server_worked_example_of_design_4_3_b() {
         "residual(erp, A.24) = 43.2 * 36 / 100 = 15.552 (level 2, medium)"
     );
     let vul = engine.explain(&"vul:A.24".parse().unwrap()).unwrap();
-    assert_eq!(vul.formula, "Vul(A.24) = 100 * (1 - 0.5*0.8) * (1 - 1*0.4) = 36");
+    assert_eq!(
+        vul.formula,
+        "Vul(A.24) = 100 * (1 - 0.5*0.8) * (1 - 1*0.4) = 36"
+    );
     let impact = engine.explain(&"impact:erp/A.24".parse().unwrap()).unwrap();
     assert_eq!(impact.formula, "impact(erp, A.24) = max(D: 8/10*90) = 72");
 
@@ -153,7 +165,10 @@ fn erp_server_worked_example_of_design_4_3_b() {
     close(plan[0].effort, 2.0);
     close(plan[0].risk_reduction, 10.368);
     let item = engine.explain(&"plan:c1@2".parse().unwrap()).unwrap();
-    assert_eq!(item.formula, "risk_reduction(c1@2) = 43.2 * (36 - 12) / 100 = 10.368");
+    assert_eq!(
+        item.formula,
+        "risk_reduction(c1@2) = 43.2 * (36 - 12) / 100 = 10.368"
+    );
 
     // With c1 fully met: M = 0.88, Vul = 12, R = 5.18 (low); the drop is the item's reduction.
     let before = engine.board().risk.total;
@@ -234,7 +249,10 @@ fn a_threat_without_control_has_vul_100() {
     close(value(&engine, "vul:A.24"), 100.0);
     close(value(&engine, "risk:erp/A.24"), 43.2);
     let explanation = engine.explain(&"vul:A.24".parse().unwrap()).unwrap();
-    assert_eq!(explanation.formula, "Vul(A.24) = 100: no applicable control");
+    assert_eq!(
+        explanation.formula,
+        "Vul(A.24) = 100: no applicable control"
+    );
 }
 
 #[test]
@@ -246,7 +264,10 @@ fn a_level_with_no_applicable_subcontrol_has_no_compliance_and_is_met() {
     let board = engine.board();
     assert_eq!(board.maturity.levels[1].compliance, None);
     assert!(board.maturity.levels[1].reached);
-    assert!(board.maturity.levels[2].reached, "level 3 has no subcontrol at all");
+    assert!(
+        board.maturity.levels[2].reached,
+        "level 3 has no subcontrol at all"
+    );
     assert_eq!(board.maturity.current, 3);
     let deltas = engine
         .apply(Change::Answer {
@@ -272,7 +293,10 @@ fn a_control_with_every_subcontrol_na_is_left_out_everywhere() {
     close(board.compliance.unwrap(), 0.0);
     // Left out of the product: only c2 (C 0) counts.
     close(value(&engine, "vul:A.24"), 100.0);
-    assert!(engine.plan().iter().all(|item| item.control.as_str() != "c1"));
+    assert!(engine
+        .plan()
+        .iter()
+        .all(|item| item.control.as_str() != "c1"));
     assert_eq!(engine.plan().len(), 1);
     let vul = engine.explain(&"vul:A.24".parse().unwrap()).unwrap();
     assert_eq!(vul.formula, "Vul(A.24) = 100 * (1 - 0*0.4) = 100");
@@ -428,17 +452,23 @@ assets:
 #[test]
 fn a_new_asset_or_a_new_type_rebuilds_only_that_assets_pairs() {
     let mut engine = Engine::new(schema(TREE_SCHEMA), inputs("assets: []"));
-    let mut asset: Asset = serde_json::from_str(
-        r#"{"id": "x", "name": "X", "type": "SW", "values": {"A": 10}}"#,
-    )
-    .unwrap();
-    let deltas = engine.apply(Change::AssetValue { asset: asset.clone() }).unwrap();
+    let mut asset: Asset =
+        serde_json::from_str(r#"{"id": "x", "name": "X", "type": "SW", "values": {"A": 10}}"#)
+            .unwrap();
+    let deltas = engine
+        .apply(Change::AssetValue {
+            asset: asset.clone(),
+        })
+        .unwrap();
     let added = deltas.get(&"risk:x/t4".parse().unwrap()).unwrap();
     assert_eq!(added.before, None);
     close(added.after.unwrap(), 24.0);
     asset.asset_type = AssetTypeId::new("HW");
     let deltas = engine.apply(Change::AssetValue { asset }).unwrap();
-    assert_eq!(deltas.get(&"risk:x/t4".parse().unwrap()).unwrap().after, None);
+    assert_eq!(
+        deltas.get(&"risk:x/t4".parse().unwrap()).unwrap().after,
+        None
+    );
     assert_eq!(engine.risks().len(), 2);
     let full = engine.recompute();
     assert_eq!(engine.board(), full.board());
@@ -459,7 +489,10 @@ fn unanswered_and_unknown_count_as_no_and_are_flagged() {
     assert_eq!(engine.board().flagged, 2);
     let flagged = deltas.get(&Subject::Flagged).unwrap();
     assert_eq!((flagged.before, flagged.after), (Some(3.0), Some(2.0)));
-    assert!(deltas.get(&"control:c1".parse().unwrap()).is_none(), "0 before and after");
+    assert!(
+        deltas.get(&"control:c1".parse().unwrap()).is_none(),
+        "0 before and after"
+    );
 }
 
 #[test]
@@ -595,7 +628,11 @@ business_checklist:
     engine.apply(Change::Turnover(Some(5e6))).unwrap();
     assert_eq!(engine.board().maturity.target, 2, "turnover over micro's");
     engine.apply(Change::Employees(Some(1000))).unwrap();
-    assert_eq!(engine.board().maturity.target, 3, "the largest size otherwise");
+    assert_eq!(
+        engine.board().maturity.target,
+        3,
+        "the largest size otherwise"
+    );
     engine.apply(Change::Employees(Some(5))).unwrap();
     engine.apply(Change::Turnover(None)).unwrap();
     let deltas = engine
@@ -657,7 +694,10 @@ assets: [{ id: x, name: X, type: HW, values: { D: 10 } }]
         .iter()
         .map(|item| format!("{}@{}", item.control, item.level))
         .collect();
-    assert_eq!(order, ["5.6@1", "5.3@1", "5.2@1", "5.10@1", "5.4@1", "5.5@2"]);
+    assert_eq!(
+        order,
+        ["5.6@1", "5.3@1", "5.2@1", "5.10@1", "5.4@1", "5.5@2"]
+    );
     let ranks: Vec<usize> = engine.plan().iter().map(|item| item.rank).collect();
     assert_eq!(ranks, [1, 2, 3, 4, 5, 6]);
     close(engine.plan()[0].risk_reduction, 50.0);
@@ -716,19 +756,33 @@ fn inputs_and_subjects_round_trip_through_json_and_text() {
     let back: Inputs = serde_json::from_str(&json).unwrap();
     assert_eq!(back, inputs);
     for text in [
-        "control:8.13", "objective:O1", "domain:8", "isms", "level:2", "maturity.current",
-        "maturity.target", "flagged", "subcontrol:8.13.1", "vul:A.24", "impact:erp/A.24",
-        "potential:erp/A.24", "risk:erp/A.24", "asset:erp", "risk.max", "risk.mean",
-        "risk.total", "risk.by_level:2", "plan:8.13@2",
+        "control:8.13",
+        "objective:O1",
+        "domain:8",
+        "isms",
+        "level:2",
+        "maturity.current",
+        "maturity.target",
+        "flagged",
+        "subcontrol:8.13.1",
+        "vul:A.24",
+        "impact:erp/A.24",
+        "potential:erp/A.24",
+        "risk:erp/A.24",
+        "asset:erp",
+        "risk.max",
+        "risk.mean",
+        "risk.total",
+        "risk.by_level:2",
+        "plan:8.13@2",
     ] {
         let subject: Subject = text.parse().unwrap();
         assert_eq!(subject.to_string(), text);
     }
     assert!("risk:erp".parse::<Subject>().is_err());
-    let change: Change = serde_json::from_str(
-        r#"{"kind": "answer", "subcontrol": "c1.2", "answer": "partial"}"#,
-    )
-    .unwrap();
+    let change: Change =
+        serde_json::from_str(r#"{"kind": "answer", "subcontrol": "c1.2", "answer": "partial"}"#)
+            .unwrap();
     assert!(!engine.apply(change).unwrap().is_empty());
 }
 
@@ -736,21 +790,53 @@ fn inputs_and_subjects_round_trip_through_json_and_text() {
 fn the_board_has_the_shape_of_design_5() {
     let engine = Engine::new(schema(ERP_SCHEMA), inputs(ERP_INPUTS));
     let board = serde_json::to_value(engine.board()).unwrap();
-    for field in ["isms", "schema", "compliance", "maturity", "domains", "controls", "risk"] {
+    for field in [
+        "isms",
+        "schema",
+        "compliance",
+        "maturity",
+        "domains",
+        "controls",
+        "risk",
+    ] {
         assert!(board.get(field).is_some(), "{field}");
     }
-    assert_eq!(board["schema"], serde_json::json!({ "id": "erp", "version": 1 }));
+    assert_eq!(
+        board["schema"],
+        serde_json::json!({ "id": "erp", "version": 1 })
+    );
     assert_eq!(board["controls"][0]["status"], "amber");
     assert_eq!(board["maturity"]["levels"][0]["level"], 1);
     let risks = serde_json::to_value(engine.risks()).unwrap();
-    let mut keys: Vec<&str> = risks[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = risks[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["asset", "impact", "level", "potential", "probability", "residual", "threat", "vulnerability"]
+        [
+            "asset",
+            "impact",
+            "level",
+            "potential",
+            "probability",
+            "residual",
+            "threat",
+            "vulnerability"
+        ]
     );
     let plan = serde_json::to_value(engine.plan()).unwrap();
-    for field in ["rank", "control", "subcontrols", "level", "effort", "risk_reduction"] {
+    for field in [
+        "rank",
+        "control",
+        "subcontrols",
+        "level",
+        "effort",
+        "risk_reduction",
+    ] {
         assert!(plan[0].get(field).is_some(), "{field}");
     }
 }

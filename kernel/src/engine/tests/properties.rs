@@ -14,7 +14,16 @@ use super::*;
 type RawChange = (u8, u32, u32, u32, f64);
 
 fn raw_changes() -> impl Strategy<Value = Vec<RawChange>> {
-    prop::collection::vec((0u8..9, any::<u32>(), any::<u32>(), any::<u32>(), 0.0f64..=1.0), 0..24)
+    prop::collection::vec(
+        (
+            0u8..9,
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            0.0f64..=1.0,
+        ),
+        0..24,
+    )
 }
 
 fn nth<T>(items: &[T], i: u32) -> Option<&T> {
@@ -67,7 +76,9 @@ fn to_change(engine: &Engine, (kind, i, j, k, v): RawChange) -> Option<Change> {
                     asset.strategic_value = Some((v * 10.0).round());
                 }
                 2 => {
-                    asset.values.insert(Dimension::ALL[k as usize % 5], v * 10.0);
+                    asset
+                        .values
+                        .insert(Dimension::ALL[k as usize % 5], v * 10.0);
                 }
                 _ => {
                     asset.members = inputs
@@ -115,18 +126,38 @@ fn snapshot(engine: &Engine) -> BTreeMap<String, Option<f64>> {
     for level in &board.maturity.levels {
         values.insert(format!("level:{}", level.level), level.compliance);
     }
-    values.insert("maturity.current".into(), Some(f64::from(board.maturity.current)));
-    values.insert("maturity.target".into(), Some(f64::from(board.maturity.target)));
+    values.insert(
+        "maturity.current".into(),
+        Some(f64::from(board.maturity.current)),
+    );
+    values.insert(
+        "maturity.target".into(),
+        Some(f64::from(board.maturity.target)),
+    );
     values.insert("flagged".into(), Some(board.flagged as f64));
     for threat in &engine.schema().threats {
-        values.insert(format!("vul:{}", threat.id), engine.value(&Subject::Vulnerability(threat.id.clone())).unwrap());
+        values.insert(
+            format!("vul:{}", threat.id),
+            engine
+                .value(&Subject::Vulnerability(threat.id.clone()))
+                .unwrap(),
+        );
     }
     for row in engine.risks() {
-        values.insert(format!("potential:{}/{}", row.asset, row.threat), Some(row.potential));
-        values.insert(format!("risk:{}/{}", row.asset, row.threat), Some(row.residual));
+        values.insert(
+            format!("potential:{}/{}", row.asset, row.threat),
+            Some(row.potential),
+        );
+        values.insert(
+            format!("risk:{}/{}", row.asset, row.threat),
+            Some(row.residual),
+        );
     }
     for asset in engine.inputs().assets {
-        values.insert(format!("asset:{}", asset.id), engine.value(&Subject::AssetRisk(asset.id)).unwrap());
+        values.insert(
+            format!("asset:{}", asset.id),
+            engine.value(&Subject::AssetRisk(asset.id)).unwrap(),
+        );
     }
     values.insert("risk.max".into(), Some(board.risk.max));
     values.insert("risk.mean".into(), Some(board.risk.mean));
@@ -149,14 +180,26 @@ fn near(a: Option<f64>, b: Option<f64>) -> bool {
 fn assert_same_as_full(engine: &Engine) -> Result<(), TestCaseError> {
     let full = Engine::new(engine.schema().clone(), engine.inputs());
     let (ours, theirs) = (snapshot(engine), snapshot(&full));
-    prop_assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>());
+    prop_assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>()
+    );
     for (subject, value) in &ours {
-        prop_assert!(near(*value, theirs[subject]), "{}: {:?} vs full {:?}", subject, value, theirs[subject]);
+        prop_assert!(
+            near(*value, theirs[subject]),
+            "{}: {:?} vs full {:?}",
+            subject,
+            value,
+            theirs[subject]
+        );
     }
     let (plan, full_plan) = (engine.plan(), full.plan());
     prop_assert_eq!(plan.len(), full_plan.len());
     for (a, b) in plan.iter().zip(&full_plan) {
-        prop_assert_eq!((&a.control, a.level, &a.subcontrols, a.rank), (&b.control, b.level, &b.subcontrols, b.rank));
+        prop_assert_eq!(
+            (&a.control, a.level, &a.subcontrols, a.rank),
+            (&b.control, b.level, &b.subcontrols, b.rank)
+        );
         prop_assert!((a.risk_reduction - b.risk_reduction).abs() <= 1e-9);
     }
     prop_assert_eq!(engine.board(), full.board(), "bit for bit");
@@ -171,28 +214,47 @@ fn assert_matches_reference(engine: &Engine) -> Result<(), TestCaseError> {
     let board = engine.board();
     let percent = |x: Option<f64>| x.map(|x| x * 100.0);
     for (row, expected) in board.controls.iter().zip(&reference.controls) {
-        prop_assert!(near(row.compliance, percent(*expected)), "control {}", row.id);
+        prop_assert!(
+            near(row.compliance, percent(*expected)),
+            "control {}",
+            row.id
+        );
         prop_assert_eq!(row.status == Status::Na, expected.is_none());
     }
     for (row, expected) in board.objectives.iter().zip(&reference.objectives) {
-        prop_assert!(near(row.compliance, percent(*expected)), "objective {}", row.id);
+        prop_assert!(
+            near(row.compliance, percent(*expected)),
+            "objective {}",
+            row.id
+        );
     }
     for row in &board.domains {
-        prop_assert!(near(row.compliance, percent(reference.domains[row.id.as_str()])), "domain {}", row.id);
+        prop_assert!(
+            near(row.compliance, percent(reference.domains[row.id.as_str()])),
+            "domain {}",
+            row.id
+        );
     }
     prop_assert!(near(board.compliance, percent(reference.isms)));
     for (row, expected) in board.maturity.levels.iter().zip(&reference.levels) {
-        prop_assert!(near(row.compliance, percent(*expected)), "level {}", row.level);
+        prop_assert!(
+            near(row.compliance, percent(*expected)),
+            "level {}",
+            row.level
+        );
     }
     prop_assert_eq!(board.maturity.current, reference.current);
     for (threat, vul) in &reference.vul {
-        let ours = engine.value(&Subject::Vulnerability(ThreatId::new(threat.clone()))).unwrap();
+        let ours = engine
+            .value(&Subject::Vulnerability(ThreatId::new(threat.clone())))
+            .unwrap();
         prop_assert!(near(ours, Some(*vul)), "vul {}", threat);
     }
     let risks = engine.risks();
     prop_assert_eq!(risks.len(), reference.pairs.len());
     for row in risks {
-        let (impact, potential, residual) = reference.pairs[&(row.asset.0.clone(), row.threat.0.clone())];
+        let (impact, potential, residual) =
+            reference.pairs[&(row.asset.0.clone(), row.threat.0.clone())];
         prop_assert!(near(Some(row.impact), Some(impact)));
         prop_assert!(near(Some(row.potential), Some(potential)));
         prop_assert!(near(Some(row.residual), Some(residual)));
@@ -208,8 +270,11 @@ fn assert_plan_ordered(engine: &Engine) -> Result<(), TestCaseError> {
     let plan = engine.plan();
     let board = engine.board();
     let schema = engine.schema();
-    let compliance: BTreeMap<&str, Option<f64>> =
-        board.controls.iter().map(|c| (c.id.as_str(), c.compliance)).collect();
+    let compliance: BTreeMap<&str, Option<f64>> = board
+        .controls
+        .iter()
+        .map(|c| (c.id.as_str(), c.compliance))
+        .collect();
     let round = |x: f64| (x * 1e6).round() as i64;
     for pair in plan.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -224,15 +289,23 @@ fn assert_plan_ordered(engine: &Engine) -> Result<(), TestCaseError> {
         let (ka, kb) = (key(a), key(b));
         prop_assert!(ka <= kb, "{:?} before {:?}", a, b);
         if ka == kb {
-            prop_assert_eq!(natural_cmp(a.control.as_str(), b.control.as_str()), std::cmp::Ordering::Less);
+            prop_assert_eq!(
+                natural_cmp(a.control.as_str(), b.control.as_str()),
+                std::cmp::Ordering::Less
+            );
         }
     }
     let inputs = engine.inputs();
     for item in &plan {
-        prop_assert!(compliance[item.control.as_str()].is_some(), "n/a control {} in the plan", item.control);
+        prop_assert!(
+            compliance[item.control.as_str()].is_some(),
+            "n/a control {} in the plan",
+            item.control
+        );
         prop_assert!(item.level <= board.maturity.target);
         for id in &item.subcontrols {
-            let applicable = inputs.measured.contains_key(id) || inputs.answers.get(id) != Some(&Answer::Na);
+            let applicable =
+                inputs.measured.contains_key(id) || inputs.answers.get(id) != Some(&Answer::Na);
             prop_assert!(applicable, "n/a subcontrol {} in the plan", id);
             let (_, sub) = schema.subcontrols().find(|(_, s)| &s.id == id).unwrap();
             prop_assert_eq!(sub.level, item.level);

@@ -111,8 +111,17 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
     let mut vul = BTreeMap::new();
     for threat in &schema.threats {
         let mut product = 1.0;
-        for link in schema.matrices.threat_control.iter().filter(|l| l.threat == threat.id) {
-            let c = schema.controls.iter().position(|c| c.id == link.control).unwrap();
+        for link in schema
+            .matrices
+            .threat_control
+            .iter()
+            .filter(|l| l.threat == threat.id)
+        {
+            let c = schema
+                .controls
+                .iter()
+                .position(|c| c.id == link.control)
+                .unwrap();
             if let Some(c) = controls[c] {
                 product *= 1.0 - c * link.effect / 100.0;
             }
@@ -185,7 +194,11 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
                 continue;
             }
             let key = (asset.asset_type.clone(), threat.id.clone());
-            let probability = inputs.probability.get(&key).copied().unwrap_or(row.probability);
+            let probability = inputs
+                .probability
+                .get(&key)
+                .copied()
+                .unwrap_or(row.probability);
             let mut degradation = row.degradation.clone();
             for ((t, h, d), v) in &inputs.degradation {
                 if *t == key.0 && *h == key.1 {
@@ -194,11 +207,16 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
             }
             let impact = degradation
                 .iter()
-                .map(|(d, deg)| values[Dimension::ALL.iter().position(|x| x == d).unwrap()] / 10.0 * deg)
+                .map(|(d, deg)| {
+                    values[Dimension::ALL.iter().position(|x| x == d).unwrap()] / 10.0 * deg
+                })
                 .fold(0.0, f64::max);
             let potential = impact * probability / 100.0;
             let residual = potential * vul[threat.id.as_str()] / 100.0;
-            pairs.insert((asset.id.0.clone(), threat.id.0.clone()), (impact, potential, residual));
+            pairs.insert(
+                (asset.id.0.clone(), threat.id.0.clone()),
+                (impact, potential, residual),
+            );
         }
     }
     let max = pairs.values().map(|p| p.2).fold(0.0, f64::max);
