@@ -65,6 +65,7 @@ use crate::model::{
 };
 use compliance::Compliance;
 use delta::{really_changed, Key, RawDelta};
+
 use index::{dimension_slot, DIMENSIONS};
 use inputs::AssetIds;
 use maturity::MaturityState;
@@ -114,6 +115,18 @@ impl Log {
     /// Records `key` if it really changed (DESIGN.md: more than 1e-12, or a null change).
     pub(crate) fn record(&mut self, key: Key, before: Option<f64>, after: Option<f64>) {
         if really_changed(before, after) {
+            self.raw.push(RawDelta {
+                key,
+                before: delta::pack(before),
+                after: delta::pack(after),
+            });
+        }
+    }
+
+    /// Records a change between two numbers already known to differ in their bits.
+    #[inline(always)]
+    pub(crate) fn record_number(&mut self, key: Key, before: f64, after: f64) {
+        if (before - after).abs() > 1e-12 {
             self.raw.push(RawDelta { key, before, after });
         }
     }

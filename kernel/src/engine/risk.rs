@@ -98,7 +98,9 @@ pub(crate) struct RiskState {
     pub(crate) values: Vec<Values>,
     /// Per asset: max residual over its pairs (0 without pair).
     pub(crate) asset_risk: Vec<f64>,
-    asset_risk_sum: Tree,
+    /// The sum of `asset_risk`, in asset order (recomputed when an asset's risk changes:
+    /// one pass over the assets costs less than keeping a tree, and is exact by construction).
+    asset_risk_sum: f64,
     pub(crate) assets_with_pairs: usize,
     /// Per threat: sum of its residuals, as R0 sum * Vul / 100.
     residual_by_threat: Tree,
@@ -140,6 +142,7 @@ impl Dirty {
         self.rescan.push(false);
     }
 
+    #[inline(always)]
     fn enter(&mut self, a: usize, current_max: f64) {
         if !self.flag[a] {
             self.flag[a] = true;
@@ -157,6 +160,7 @@ impl Dirty {
 
     /// A residual of asset `a` went from `old` to `new`: keeps its max without a rescan
     /// unless the pair that held it decreased.
+    #[inline(always)]
     fn residual_moved(&mut self, a: usize, current_max: f64, old: f64, new: f64) {
         self.enter(a, current_max);
         if new >= self.pending_max[a] {
@@ -265,7 +269,7 @@ impl RiskState {
             .map(|list| max_residual(&pairs, list))
             .collect();
         let mut state = RiskState {
-            asset_risk_sum: Tree::new(Op::Sum, asset_risk.iter().copied()),
+            asset_risk_sum: asset_risk.iter().sum(),
             assets_with_pairs: asset_pairs.iter().filter(|l| !l.is_empty()).count(),
             residual_by_threat: Tree::default(),
             max_by_threat: Tree::default(),
@@ -324,7 +328,7 @@ impl RiskState {
         if self.assets_with_pairs == 0 {
             0.0
         } else {
-            self.asset_risk_sum.total() / self.assets_with_pairs as f64
+            self.asset_risk_sum / self.assets_with_pairs as f64
         }
     }
 
@@ -458,6 +462,12 @@ impl Engine {
     pub(crate) fn control_changed(&mut self, c: usize, log: &mut Log) {
         let index = self.index.clone();
         let compliance = self.compliance.control[c];
+        let reach: usize = index.controls[c]
+            .threats
+            .iter()
+            .map(|(t, _)| self.risk.threat_pairs[*t as usize].len())
+            .sum();
+        log.raw.reserve(2 * reach + 16);
         for &(t, slot) in &index.controls[c].threats {
             let link = index.threats[t as usize].links[slot as usize];
             let factors = &mut self.risk.factors[t as usize];
@@ -483,20 +493,22 @@ impl Engine {
             if new.to_bits() == old.to_bits() {
                 continue;
             }
-            log.record(
+            log.record_number(
                 Key::Residual {
                     asset: pair.asset,
                     threat: pair.threat,
                 },
-                Some(old),
-                Some(new),
+                old,
+                new,
             );
-            let level = bands.risk_level(new);
+            let level = bands.risk_level_from(new, Some(pair.level));
             let a = pair.asset as usize;
-            risk.by_level[pair.level as usize] -= 1;
-            risk.by_level[level as usize] += 1;
+            if level != pair.level {
+                risk.by_level[pair.level as usize] -= 1;
+                risk.by_level[level as usize] += 1;
+                pair.level = level;
+            }
             pair.residual = new;
-            pair.level = level;
             risk.dirty.residual_moved(a, risk.asset_risk[a], old, new);
         }
     }
@@ -520,7 +532,7 @@ impl Engine {
         pair.potential = potential;
         let new = residual(potential, self.risk.vul[t]);
         if new.to_bits() != pair.residual.to_bits() {
-            let level = self.index.risk_level(new);
+            let level = self.index.risk_level_from(new, Some(pair.level));
             log.record(
                 Key::Residual {
                     asset,
@@ -546,7 +558,7 @@ impl Engine {
         if risk.dirty.assets.is_empty() {
             return;
         }
-        let mut slots = Vec::with_capacity(risk.dirty.assets.len());
+        let mut changed = false;
         for &a in &risk.dirty.assets {
             let a = a as usize;
             risk.dirty.flag[a] = false;
@@ -562,12 +574,13 @@ impl Engine {
                     Some(new),
                 );
                 risk.asset_risk[a] = new;
-                risk.asset_risk_sum.set_lazily(a, new);
-                slots.push(a);
+                changed = true;
             }
         }
         risk.dirty.assets.clear();
-        risk.asset_risk_sum.refresh(&mut slots);
+        if changed {
+            risk.asset_risk_sum = risk.asset_risk.iter().sum();
+        }
     }
 
     /// An accepted probability or degradation change for (asset type, threat).
@@ -621,7 +634,6 @@ impl Engine {
                 risk.asset_pairs.push(Vec::new());
                 risk.asset_risk.push(0.0);
                 risk.dirty.push_asset();
-                risk.asset_risk_sum = Tree::new(Op::Sum, risk.asset_risk.iter().copied());
                 self.register_members(a);
                 (a, None)
             }
@@ -668,7 +680,7 @@ impl Engine {
             let key = Key::AssetRisk(a);
             let after = Some(self.risk.asset_risk[a as usize]);
             match log.raw.iter_mut().find(|d| d.key == key) {
-                Some(delta) => delta.before = None,
+                Some(delta) => delta.before = f64::NAN,
                 None => log.record(key, None, after),
             }
         }

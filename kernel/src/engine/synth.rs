@@ -354,6 +354,12 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
         }
     }
     let links = params.links.min(params.threats * n_controls);
+    // With many controls per threat, full effects would drive every product of
+    // (1 - C*E/100) to 0 (one fully met control with E = 100 is enough): scale the
+    // effects so that a threat's sum of C*E/100 stays near 2, as with the few controls
+    // per threat of the base schema.
+    let per_threat = links as f64 / params.threats.max(1) as f64;
+    let effect_scale = (5.0 / per_threat).min(1.0);
     let mut linked = HashSet::new();
     while linked.len() < links {
         let (t, c) = (rng.below(params.threats), rng.below(n_controls));
@@ -361,7 +367,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
             matrices.threat_control.push(ThreatControl {
                 threat: schema.threats[t].id.clone(),
                 control: schema.controls[c].id.clone(),
-                effect: rng.pick(&EFFECTS),
+                effect: rng.pick(&EFFECTS) * effect_scale,
             });
         }
     }

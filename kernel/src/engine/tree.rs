@@ -7,8 +7,6 @@
 //! scratch over the same leaves. That is what makes the incremental state equal
 //! to a full recompute exactly, not merely within a tolerance.
 
-use std::collections::BinaryHeap;
-
 /// How a tree combines its children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
@@ -94,53 +92,6 @@ impl Tree {
         }
     }
 
-    /// Sets leaf `index` without recomputing above it: call [`Tree::refresh`] after a batch.
-    pub(crate) fn set_lazily(&mut self, index: usize, value: f64) {
-        debug_assert!(index < self.len);
-        self.nodes[self.base + index] = value;
-    }
-
-    /// Recomputes the nodes above the leaves in `dirty` (leaf indices), each node once,
-    /// children before parents. Empties `dirty`.
-    pub(crate) fn refresh(&mut self, dirty: &mut Vec<usize>) {
-        let depth = usize::BITS - self.base.leading_zeros();
-        if dirty.len() * depth as usize >= self.base {
-            // Most of the tree is dirty: rebuilding every inner node is cheaper.
-            dirty.clear();
-            match self.op {
-                Op::Sum => build(&mut self.nodes, self.base, |a, b| a + b),
-                Op::Product => build(&mut self.nodes, self.base, |a, b| a * b),
-                Op::Max => build(&mut self.nodes, self.base, |a, b| if b > a { b } else { a }),
-            }
-            return;
-        }
-        if dirty.len() <= 4 {
-            for leaf in dirty.drain(..) {
-                let value = self.nodes[self.base + leaf];
-                self.set(leaf, value);
-            }
-            return;
-        }
-        let mut pending: BinaryHeap<usize> = dirty
-            .drain(..)
-            .map(|leaf| (self.base + leaf) / 2)
-            .filter(|node| *node >= 1)
-            .collect();
-        let mut last = 0;
-        while let Some(node) = pending.pop() {
-            if node == last {
-                continue;
-            }
-            last = node;
-            self.nodes[node] = self
-                .op
-                .combine(self.nodes[2 * node], self.nodes[2 * node + 1]);
-            if node > 1 {
-                pending.push(node / 2);
-            }
-        }
-    }
-
     /// The total the tree would have if leaf `index` held `value`, without changing it.
     pub(crate) fn total_with(&self, index: usize, value: f64) -> f64 {
         let mut node = self.base + index;
@@ -158,10 +109,21 @@ impl Tree {
     }
 }
 
-/// Fills the inner nodes, last first, so that children come before their parent.
+/// Fills the inner nodes `1..base`, children before parents: a run `lo..hi` of nodes
+/// whose children `2lo..2hi` are all done, from the leaves up (each node is still
+/// `combine(2k, 2k + 1)`, so the order changes no bit).
 fn build(nodes: &mut [f64], base: usize, combine: impl Fn(f64, f64) -> f64) {
-    for node in (1..base).rev() {
-        nodes[node] = combine(nodes[2 * node], nodes[2 * node + 1]);
+    let mut hi = base;
+    while hi > 1 {
+        let lo = hi.div_ceil(2);
+        let (parents, children) = nodes.split_at_mut(2 * lo);
+        for (parent, pair) in parents[lo..hi]
+            .iter_mut()
+            .zip(children[..2 * (hi - lo)].chunks_exact(2))
+        {
+            *parent = combine(pair[0], pair[1]);
+        }
+        hi = lo;
     }
 }
 
@@ -194,36 +156,6 @@ mod tests {
             let mut changed = tree.clone();
             changed.set(n / 2, 2.5);
             assert_eq!(with.to_bits(), changed.total().to_bits());
-            let mut lazy = tree.clone();
-            let mut dirty = vec![1, n - 1, 2];
-            for i in &dirty {
-                lazy.set_lazily(*i, 4.25);
-            }
-            lazy.refresh(&mut dirty);
-            let mut eager = tree.clone();
-            for i in [1, n - 1, 2] {
-                eager.set(i, 4.25);
-            }
-            assert_eq!(lazy, eager);
-        }
-    }
-
-    #[test]
-    fn every_refresh_path_equals_setting_leaf_by_leaf() {
-        for (n, dirty) in [(1000, 3), (1000, 6), (1000, 200), (7, 7)] {
-            for op in [Op::Sum, Op::Product, Op::Max] {
-                let leaves = (0..n).map(|i| 1.0 + (i % 17) as f64 * 0.01);
-                let mut lazy = Tree::new(op, leaves);
-                let mut eager = lazy.clone();
-                let mut touched: Vec<usize> = (0..dirty).map(|k| (k * 37) % n).collect();
-                for leaf in &touched {
-                    lazy.set_lazily(*leaf, 0.5);
-                    eager.set(*leaf, 0.5);
-                }
-                lazy.refresh(&mut touched);
-                assert!(touched.is_empty());
-                assert_eq!(lazy, eager, "n {n}, dirty {dirty}, {op:?}");
-            }
         }
     }
 
