@@ -62,9 +62,11 @@ pub(crate) fn evaluate(values: &Values, profile: &Profile) -> (f64, f64) {
     (impact, impact * profile.probability / 100.0)
 }
 
-/// R(a,t) = R0 * Vul / 100.
+/// R(a,t) = R0 * Vul / 100, computed as R0 * (Vul / 100) so that a threat's pairs share
+/// the division (the update path re-values dozens of pairs per threat).
+#[inline(always)]
 pub(crate) fn residual(potential: f64, vul: f64) -> f64 {
-    potential * vul / 100.0
+    potential * (vul / 100.0)
 }
 
 /// The aggregates the board shows, to compare before and after a change.
@@ -163,11 +165,11 @@ impl Dirty {
     #[inline(always)]
     fn residual_moved(&mut self, a: usize, current_max: f64, old: f64, new: f64) {
         self.enter(a, current_max);
-        if new >= self.pending_max[a] {
-            self.pending_max[a] = new;
-        } else if old.to_bits() == self.pending_max[a].to_bits() {
-            self.rescan[a] = true;
-        }
+        // Without branches: which way a residual moves is a coin toss for the predictor.
+        let pending = self.pending_max[a];
+        let rises = new >= pending;
+        self.rescan[a] |= !rises & (old.to_bits() == pending.to_bits());
+        self.pending_max[a] = if rises { new } else { pending };
     }
 }
 
@@ -235,23 +237,32 @@ impl RiskState {
             .collect();
         let mut type_assets = vec![Vec::new(); index.types.len()];
         let mut by_level = vec![0; index.risk_bands.len()];
+        // The pairs of a threat get consecutive ids (threat by threat, assets in order),
+        // so that re-valuing a threat's pairs, the update path, reads memory in order.
+        let mut exposed: Vec<Vec<(u32, u32, TypeThreat)>> =
+            per_threat.iter().map(|n| Vec::with_capacity(*n)).collect();
         for a in 0..n_assets {
             let Some(t) = engine.asset_types[a] else {
                 continue;
             };
             type_assets[t as usize].push(a as u32);
             for type_threat in &index.types[t as usize].threats {
-                let (mut pair, profile) = engine.new_pair(a as u32, t, *type_threat);
-                let (impact, potential) = evaluate(&values[a], &profile);
+                exposed[type_threat.threat as usize].push((a as u32, t, *type_threat));
+            }
+        }
+        for (threat, list) in exposed.into_iter().enumerate() {
+            for (a, t, type_threat) in list {
+                let (mut pair, profile) = engine.new_pair(a, t, type_threat);
+                let (impact, potential) = evaluate(&values[a as usize], &profile);
                 pair.impact = impact;
                 pair.potential = potential;
-                pair.residual = residual(potential, vul[type_threat.threat as usize]);
+                pair.residual = residual(potential, vul[threat]);
                 pair.level = index.risk_level(pair.residual);
                 by_level[pair.level as usize] += 1;
-                let list = &mut threat_pairs[type_threat.threat as usize];
+                let list = &mut threat_pairs[threat];
                 pair.slot = list.len() as u32;
                 list.push(pairs.len() as u32);
-                asset_pairs[a].push(pairs.len() as u32);
+                asset_pairs[a as usize].push(pairs.len() as u32);
                 pairs.push(pair);
                 profiles.push(profile);
             }
