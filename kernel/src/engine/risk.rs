@@ -120,52 +120,55 @@ pub(crate) struct RiskState {
 /// The assets whose pairs changed in the current update, with what flushing needs.
 #[derive(Debug, Clone, Default)]
 struct Dirty {
-    assets: Vec<u32>,
+    /// The dirty assets are `list[..len]`; `list` has one spare slot, so that marking
+    /// an asset can always write first and count it only if it was not dirty yet.
+    list: Vec<u32>,
+    len: usize,
     flag: Vec<bool>,
-    /// Per dirty asset: the max of its residuals so far, valid unless `rescan`.
+    /// Per asset: the max of its residuals so far, valid unless `rescan` (equal to its
+    /// risk outside an update).
     pending_max: Vec<f64>,
-    /// Per dirty asset: the pair holding the max decreased, so the max is recomputed.
+    /// Per asset: the pair holding the max decreased, so the max is recomputed.
     rescan: Vec<bool>,
 }
 
 impl Dirty {
-    fn new(n_assets: usize) -> Dirty {
+    fn new(asset_risk: &[f64]) -> Dirty {
         Dirty {
-            assets: Vec::new(),
-            flag: vec![false; n_assets],
-            pending_max: vec![0.0; n_assets],
-            rescan: vec![false; n_assets],
+            list: vec![0; asset_risk.len() + 1],
+            len: 0,
+            flag: vec![false; asset_risk.len()],
+            pending_max: asset_risk.to_vec(),
+            rescan: vec![false; asset_risk.len()],
         }
     }
 
     fn push_asset(&mut self) {
+        self.list.push(0);
         self.flag.push(false);
         self.pending_max.push(0.0);
         self.rescan.push(false);
     }
 
+    /// Marks asset `a` dirty, without a branch (whether it already is, is a coin toss).
     #[inline(always)]
-    fn enter(&mut self, a: usize, current_max: f64) {
-        if !self.flag[a] {
-            self.flag[a] = true;
-            self.assets.push(a as u32);
-            self.pending_max[a] = current_max;
-            self.rescan[a] = false;
-        }
+    fn touch(&mut self, a: usize) {
+        self.list[self.len] = a as u32;
+        self.len += usize::from(!self.flag[a]);
+        self.flag[a] = true;
     }
 
     /// The pairs of asset `a` changed in a way that needs its max recomputed.
-    fn rescan(&mut self, a: usize, current_max: f64) {
-        self.enter(a, current_max);
+    fn rescan(&mut self, a: usize) {
+        self.touch(a);
         self.rescan[a] = true;
     }
 
     /// A residual of asset `a` went from `old` to `new`: keeps its max without a rescan
     /// unless the pair that held it decreased.
     #[inline(always)]
-    fn residual_moved(&mut self, a: usize, current_max: f64, old: f64, new: f64) {
-        self.enter(a, current_max);
-        // Without branches: which way a residual moves is a coin toss for the predictor.
+    fn residual_moved(&mut self, a: usize, old: f64, new: f64) {
+        self.touch(a);
         let pending = self.pending_max[a];
         let rises = new >= pending;
         self.rescan[a] |= !rises & (old.to_bits() == pending.to_bits());
@@ -297,11 +300,12 @@ impl RiskState {
             by_level,
             type_assets,
             groups_of,
-            dirty: Dirty::new(n_assets),
+            dirty: Dirty::default(),
         };
         state.residual_by_threat =
             Tree::new(Op::Sum, (0..n_threats).map(|t| state.threat_residual(t)));
         state.max_by_threat = Tree::new(Op::Max, (0..n_threats).map(|t| state.threat_max(t)));
+        state.dirty = Dirty::new(&state.asset_risk);
         state
     }
 
@@ -386,7 +390,7 @@ impl RiskState {
 
     /// The pairs of asset `a` changed in a way that needs its max recomputed.
     fn mark_dirty(&mut self, a: u32) {
-        self.dirty.rescan(a as usize, self.asset_risk[a as usize]);
+        self.dirty.rescan(a as usize);
     }
 }
 
@@ -520,7 +524,7 @@ impl Engine {
                 pair.level = level;
             }
             pair.residual = new;
-            risk.dirty.residual_moved(a, risk.asset_risk[a], old, new);
+            risk.dirty.residual_moved(a, old, new);
         }
     }
 
@@ -566,18 +570,20 @@ impl Engine {
     /// Recomputes the risk of every asset whose pairs changed, and their mean.
     fn flush_assets(&mut self, log: &mut Log) {
         let risk = &mut self.risk;
-        if risk.dirty.assets.is_empty() {
+        if risk.dirty.len == 0 {
             return;
         }
         let mut changed = false;
-        for &a in &risk.dirty.assets {
-            let a = a as usize;
+        for i in 0..risk.dirty.len {
+            let a = risk.dirty.list[i] as usize;
             risk.dirty.flag[a] = false;
             let new = if risk.dirty.rescan[a] {
                 max_residual(&risk.pairs, &risk.asset_pairs[a])
             } else {
                 risk.dirty.pending_max[a]
             };
+            risk.dirty.rescan[a] = false;
+            risk.dirty.pending_max[a] = new;
             if new.to_bits() != risk.asset_risk[a].to_bits() {
                 log.record(
                     Key::AssetRisk(a as u32),
@@ -588,7 +594,7 @@ impl Engine {
                 changed = true;
             }
         }
-        risk.dirty.assets.clear();
+        risk.dirty.len = 0;
         if changed {
             risk.asset_risk_sum = risk.asset_risk.iter().sum();
         }
