@@ -237,7 +237,7 @@ impl Engine {
                     asset: self.asset_ids[pair.asset as usize].clone(),
                     threat: ThreatId::new(index.threats[pair.threat as usize].id.clone()),
                     impact: pair.impact,
-                    probability: pair.probability,
+                    probability: self.risk.profiles[*p as usize].probability,
                     potential: pair.potential,
                     vulnerability: self.risk.vul[pair.threat as usize],
                     residual: pair.residual,

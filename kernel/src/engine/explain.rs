@@ -303,7 +303,7 @@ impl Engine {
                     let control = &index.controls[link.control as usize];
                     let c = self.compliance.control[link.control as usize];
                     if let Some(c) = c {
-                        factors.push(format!("(1 - {}*{})", num(c), num(link.effect / 100.0)))
+                        factors.push(format!("(1 - {}*{})", num(c), num(link.effect / 100.0)));
                     }
                     inputs.push(input(
                         format!("control:{}", control.id),
@@ -326,22 +326,22 @@ impl Engine {
                 )
             }
             Subject::Impact { asset, threat } => {
-                let pair = self.pair(asset, threat)?;
+                let (pair, profile) = self.pair(asset, threat)?;
                 let values = &self.risk.values[pair.asset as usize];
                 let mut terms = Vec::new();
                 let mut inputs = Vec::new();
                 for (d, dimension) in Dimension::ALL.iter().enumerate() {
-                    if pair.listed[d] {
+                    if profile.listed[d] {
                         terms.push(format!(
                             "{}: {}/10*{}",
                             dimension.letter(),
                             num(values[d]),
-                            num(pair.degradation[d])
+                            num(profile.degradation[d])
                         ));
                         inputs.push(input(format!("V({asset}, {})", dimension.letter()), Some(values[d]), None));
                         inputs.push(input(
                             format!("Deg({threat}, {})", dimension.letter()),
-                            Some(pair.degradation[d]),
+                            Some(profile.degradation[d]),
                             None,
                         ));
                     }
@@ -353,9 +353,9 @@ impl Engine {
                 )
             }
             Subject::Potential { asset, threat } => {
-                let pair = self.pair(asset, threat)?;
-                let row = &index.tad_rows[pair.row as usize];
-                let source = if pair.probability.to_bits() == row.probability.to_bits() {
+                let (pair, profile) = self.pair(asset, threat)?;
+                let row = &index.tad_rows[profile.row as usize];
+                let source = if profile.probability.to_bits() == row.probability.to_bits() {
                     format!("TAD row of {}", index.types[row.asset_type as usize].id)
                 } else {
                     "accepted change".to_owned()
@@ -365,17 +365,17 @@ impl Engine {
                     format!(
                         "potential({asset}, {threat}) = {} * {} / 100 = {}",
                         num(pair.impact),
-                        num(pair.probability),
+                        num(profile.probability),
                         opt(value)
                     ),
                     vec![
                         input(format!("impact:{asset}/{threat}"), Some(pair.impact), None),
-                        input(format!("P({threat})"), Some(pair.probability), Some(source)),
+                        input(format!("P({threat})"), Some(profile.probability), Some(source)),
                     ],
                 )
             }
             Subject::Residual { asset, threat } => {
-                let pair = self.pair(asset, threat)?;
+                let (pair, _) = self.pair(asset, threat)?;
                 let vul = self.risk.vul[pair.threat as usize];
                 let band = &index.risk_bands[pair.level as usize];
                 (

@@ -141,6 +141,9 @@ pub struct SchemaIndex {
     pub(crate) types: Vec<TypeInfo>,
     pub(crate) tad_rows: Vec<TadRow>,
     pub(crate) risk_bands: Vec<Band>,
+    /// Whether the risk bands are in order and do not overlap (so a band holding a value
+    /// is the first that does).
+    pub(crate) disjoint_bands: bool,
     pub(crate) status_bands: StatusBands,
     pub(crate) sub_ids: HashMap<String, u32>,
     pub(crate) control_ids: HashMap<String, u32>,
@@ -479,7 +482,10 @@ impl SchemaIndex {
             problems.push("the risk criterion has no band: DESIGN.md 4.3's defaults used".into());
             risk_bands = crate::model::default_risk_bands();
         }
+        let disjoint_bands = risk_bands.windows(2).all(|w| w[0].to <= w[1].from)
+            && risk_bands.iter().all(|b| b.from <= b.to);
         SchemaIndex {
+            disjoint_bands,
             schema: schema_arc.clone(),
             subs,
             controls,
@@ -514,6 +520,23 @@ impl SchemaIndex {
     /// The index (0..bands) of the risk band holding `risk`: `from <= risk < to`, the last
     /// band also holding its upper bound; below every band is band 0, above every band the last.
     pub(crate) fn risk_level(&self, risk: f64) -> u8 {
+        self.risk_level_from(risk, None)
+    }
+
+    /// [`SchemaIndex::risk_level`], first trying `hint` (the band the value was in before):
+    /// most changes stay in their band.
+    #[inline]
+    pub(crate) fn risk_level_from(&self, risk: f64, hint: Option<u8>) -> u8 {
+        if let (Some(level), true) = (hint, self.disjoint_bands) {
+            let last = self.risk_bands.len() - 1;
+            if let Some(band) = self.risk_bands.get(level as usize) {
+                if band.from <= risk
+                    && (risk < band.to || (level as usize == last && risk <= band.to))
+                {
+                    return level;
+                }
+            }
+        }
         let bands = &self.risk_bands;
         let last = bands.len() - 1;
         for (index, band) in bands.iter().enumerate() {

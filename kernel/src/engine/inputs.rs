@@ -198,7 +198,7 @@ mod degradation_rows {
     use super::*;
     use serde::{Deserializer, Serializer};
 
-    type Degradations = BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>;
+    type Overrides = BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>;
 
     #[derive(Serialize, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -210,7 +210,7 @@ mod degradation_rows {
     }
 
     pub(super) fn serialize<S: Serializer>(
-        map: &BTreeMap<(AssetTypeId, ThreatId, Dimension), f64>,
+        map: &Overrides,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(
@@ -226,7 +226,7 @@ mod degradation_rows {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<Degradations, D::Error> {
+    ) -> Result<Overrides, D::Error> {
         let rows = Vec::<Row>::deserialize(deserializer)?;
         Ok(rows
             .into_iter()

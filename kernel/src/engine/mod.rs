@@ -65,6 +65,7 @@ use crate::model::{
 };
 use compliance::Compliance;
 use delta::{really_changed, Key, RawDelta};
+
 use index::{dimension_slot, DIMENSIONS};
 use inputs::AssetIds;
 use maturity::MaturityState;
@@ -76,9 +77,10 @@ pub struct Engine {
     index: Arc<SchemaIndex>,
     answers: Vec<Option<Answer>>,
     measured: Vec<Option<f64>>,
-    assets: Vec<Asset>,
+    /// Shared with clones and recomputes until an asset changes (copy on write).
+    assets: Arc<Vec<Asset>>,
     asset_ids: AssetIds,
-    asset_index: HashMap<String, u32>,
+    asset_index: Arc<HashMap<String, u32>>,
     /// Asset type of each asset, when the schema knows it.
     asset_types: Vec<Option<u32>>,
     probability: BTreeMap<(u32, u32), f64>,
@@ -106,13 +108,25 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 /// Where `apply` records what changed.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
-    raw: Vec<RawDelta>,
+    pub(crate) raw: Vec<RawDelta>,
 }
 
 impl Log {
     /// Records `key` if it really changed (DESIGN.md: more than 1e-12, or a null change).
     pub(crate) fn record(&mut self, key: Key, before: Option<f64>, after: Option<f64>) {
         if really_changed(before, after) {
+            self.raw.push(RawDelta {
+                key,
+                before: delta::pack(before),
+                after: delta::pack(after),
+            });
+        }
+    }
+
+    /// Records a change between two numbers already known to differ in their bits.
+    #[inline(always)]
+    pub(crate) fn record_number(&mut self, key: Key, before: f64, after: f64) {
+        if (before - after).abs() > 1e-12 {
             self.raw.push(RawDelta { key, before, after });
         }
     }
@@ -202,8 +216,8 @@ impl Engine {
             index,
             answers,
             measured,
-            assets,
-            asset_index,
+            assets: Arc::new(assets),
+            asset_index: Arc::new(asset_index),
             asset_types,
             probability,
             degradation,
@@ -223,7 +237,25 @@ impl Engine {
     /// Derives everything again from the inputs the engine holds: what
     /// [`Engine::apply`] must always agree with (DESIGN.md 4.6).
     pub fn recompute(&self) -> Engine {
-        let mut engine = self.clone();
+        let mut engine = Engine {
+            index: self.index.clone(),
+            answers: self.answers.clone(),
+            measured: self.measured.clone(),
+            assets: self.assets.clone(),
+            asset_ids: self.asset_ids.clone(),
+            asset_index: self.asset_index.clone(),
+            asset_types: self.asset_types.clone(),
+            probability: self.probability.clone(),
+            degradation: self.degradation.clone(),
+            target_explicit: self.target_explicit,
+            employees: self.employees,
+            turnover: self.turnover,
+            business: self.business.clone(),
+            problems: self.problems.clone(),
+            compliance: Compliance::default(),
+            maturity: MaturityState::default(),
+            risk: RiskState::default(),
+        };
         engine.compute_all();
         engine
     }
@@ -273,7 +305,7 @@ impl Engine {
                 .enumerate()
                 .filter_map(|(s, m)| m.map(|m| (sub_id(s), m)))
                 .collect(),
-            assets: self.assets.clone(),
+            assets: self.assets.to_vec(),
             probability: self
                 .probability
                 .iter()
@@ -295,7 +327,9 @@ impl Engine {
     /// every derived value that changed. Setting an input to the value it has
     /// changes nothing and returns no delta. On error nothing changed.
     pub fn apply(&mut self, change: Change) -> Result<Deltas, EngineError> {
-        let mut log = Log::default();
+        let mut log = Log {
+            raw: Vec::with_capacity(64),
+        };
         let risk_before = self.risk.summary();
         let maturity_before = (self.maturity.current, self.maturity.target);
         match change {
@@ -425,9 +459,9 @@ impl Engine {
             Subject::Vulnerability(id) => {
                 Some(self.risk.vul[self.lookup("threat", &self.index.threat_ids, id.as_str())?])
             }
-            Subject::Impact { asset, threat } => Some(self.pair(asset, threat)?.impact),
-            Subject::Potential { asset, threat } => Some(self.pair(asset, threat)?.potential),
-            Subject::Residual { asset, threat } => Some(self.pair(asset, threat)?.residual),
+            Subject::Impact { asset, threat } => Some(self.pair(asset, threat)?.0.impact),
+            Subject::Potential { asset, threat } => Some(self.pair(asset, threat)?.0.potential),
+            Subject::Residual { asset, threat } => Some(self.pair(asset, threat)?.0.residual),
             Subject::AssetRisk(id) => Some(self.risk.asset_risk[self.asset_position(id)?]),
             Subject::RiskMax => Some(self.risk.max()),
             Subject::RiskMean => Some(self.risk.mean()),
@@ -478,12 +512,21 @@ impl Engine {
             })
     }
 
-    fn pair(&self, asset: &AssetId, threat: &ThreatId) -> Result<&risk::Pair, EngineError> {
+    fn pair(
+        &self,
+        asset: &AssetId,
+        threat: &ThreatId,
+    ) -> Result<(&risk::Pair, &risk::Profile), EngineError> {
         let a = self.asset_position(asset)?;
         let t = self.lookup("threat", &self.index.threat_ids, threat.as_str())? as u32;
         self.risk
             .pair_of(a as u32, t)
-            .map(|p| &self.risk.pairs[p as usize])
+            .map(|p| {
+                (
+                    &self.risk.pairs[p as usize],
+                    &self.risk.profiles[p as usize],
+                )
+            })
             .ok_or_else(|| EngineError::NotAPair {
                 asset: asset.0.clone(),
                 threat: threat.0.clone(),

@@ -10,26 +10,32 @@ use super::tree::{Op, Tree};
 use super::{Engine, EngineError, Log, Values};
 use crate::model::{Asset, Dimension};
 
-/// One (asset, threat) pair of the risk analysis.
+/// One (asset, threat) pair of the risk analysis: what an update touches (small, so
+/// that many fit a cache line); its profile is kept apart in [`RiskState::profiles`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Pair {
     pub(crate) asset: u32,
     pub(crate) threat: u32,
-    /// The TAD row that wins for the asset's type.
-    pub(crate) row: u32,
     /// Position among the pairs of its threat.
     pub(crate) slot: u32,
     pub(crate) alive: bool,
+    pub(crate) impact: f64,
+    pub(crate) potential: f64,
+    pub(crate) residual: f64,
+    pub(crate) level: u8,
+}
+
+/// The TAD row of a pair with the accepted changes applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Profile {
+    /// The TAD row that wins for the asset's type.
+    pub(crate) row: u32,
     /// P, with the accepted change if any, 0..100.
     pub(crate) probability: f64,
     /// Deg per dimension, with accepted changes, 0..100.
     pub(crate) degradation: [f64; DIMENSIONS],
     /// The dimensions that count.
     pub(crate) listed: [bool; DIMENSIONS],
-    pub(crate) impact: f64,
-    pub(crate) potential: f64,
-    pub(crate) residual: f64,
-    pub(crate) level: u8,
 }
 
 /// The factor of a control in a threat's product: `1 - C(c) * E(c,t) / 100`, or 1 when the
@@ -42,22 +48,25 @@ pub(crate) fn factor(compliance: Option<f64>, effect: f64) -> f64 {
 }
 
 /// I(a,t) = max over the listed dimensions of V(a,d)/10 * Deg(d), and R0 = I * P / 100.
-pub(crate) fn evaluate(values: &Values, pair: &Pair) -> (f64, f64) {
+pub(crate) fn evaluate(values: &Values, profile: &Profile) -> (f64, f64) {
     let mut impact = 0.0;
-    for (d, &listed) in pair.listed.iter().enumerate().take(DIMENSIONS) {
+    for ((value, listed), degradation) in values.iter().zip(profile.listed).zip(profile.degradation)
+    {
         if listed {
-            let dimension_impact = values[d] / 10.0 * pair.degradation[d];
+            let dimension_impact = value / 10.0 * degradation;
             if dimension_impact > impact {
                 impact = dimension_impact;
             }
         }
     }
-    (impact, impact * pair.probability / 100.0)
+    (impact, impact * profile.probability / 100.0)
 }
 
-/// R(a,t) = R0 * Vul / 100.
+/// R(a,t) = R0 * Vul / 100, computed as R0 * (Vul / 100) so that a threat's pairs share
+/// the division (the update path re-values dozens of pairs per threat).
+#[inline(always)]
 pub(crate) fn residual(potential: f64, vul: f64) -> f64 {
-    potential * vul / 100.0
+    potential * (vul / 100.0)
 }
 
 /// The aggregates the board shows, to compare before and after a change.
@@ -77,6 +86,8 @@ pub(crate) struct RiskState {
     /// Vul(t), 0..100.
     pub(crate) vul: Vec<f64>,
     pub(crate) pairs: Vec<Pair>,
+    /// Per pair: its profile.
+    pub(crate) profiles: Vec<Profile>,
     /// Per threat: its live pairs, by asset.
     pub(crate) threat_pairs: Vec<Vec<u32>>,
     /// Per threat: the sum of R0 over its pairs.
@@ -89,7 +100,9 @@ pub(crate) struct RiskState {
     pub(crate) values: Vec<Values>,
     /// Per asset: max residual over its pairs (0 without pair).
     pub(crate) asset_risk: Vec<f64>,
-    asset_risk_sum: Tree,
+    /// The sum of `asset_risk`, in asset order (recomputed when an asset's risk changes:
+    /// one pass over the assets costs less than keeping a tree, and is exact by construction).
+    asset_risk_sum: f64,
     pub(crate) assets_with_pairs: usize,
     /// Per threat: sum of its residuals, as R0 sum * Vul / 100.
     residual_by_threat: Tree,
@@ -100,8 +113,67 @@ pub(crate) struct RiskState {
     type_assets: Vec<Vec<u32>>,
     /// Per member id: the groups that list it.
     groups_of: HashMap<String, Vec<u32>>,
-    dirty: Vec<u32>,
-    dirty_flag: Vec<bool>,
+    /// Assets whose pairs changed in this update.
+    dirty: Dirty,
+}
+
+/// The assets whose pairs changed in the current update, with what flushing needs.
+#[derive(Debug, Clone, Default)]
+struct Dirty {
+    /// The dirty assets are `list[..len]`; `list` has one spare slot, so that marking
+    /// an asset can always write first and count it only if it was not dirty yet.
+    list: Vec<u32>,
+    len: usize,
+    flag: Vec<bool>,
+    /// Per asset: the max of its residuals so far, valid unless `rescan` (equal to its
+    /// risk outside an update).
+    pending_max: Vec<f64>,
+    /// Per asset: the pair holding the max decreased, so the max is recomputed.
+    rescan: Vec<bool>,
+}
+
+impl Dirty {
+    fn new(asset_risk: &[f64]) -> Dirty {
+        Dirty {
+            list: vec![0; asset_risk.len() + 1],
+            len: 0,
+            flag: vec![false; asset_risk.len()],
+            pending_max: asset_risk.to_vec(),
+            rescan: vec![false; asset_risk.len()],
+        }
+    }
+
+    fn push_asset(&mut self) {
+        self.list.push(0);
+        self.flag.push(false);
+        self.pending_max.push(0.0);
+        self.rescan.push(false);
+    }
+
+    /// Marks asset `a` dirty, without a branch (whether it already is, is a coin toss).
+    #[inline(always)]
+    fn touch(&mut self, a: usize) {
+        self.list[self.len] = a as u32;
+        self.len += usize::from(!self.flag[a]);
+        self.flag[a] = true;
+    }
+
+    /// The pairs of asset `a` changed in a way that needs its max recomputed.
+    fn rescan(&mut self, a: usize) {
+        self.touch(a);
+        self.rescan[a] = true;
+    }
+
+    /// A residual of asset `a` went from `old` to `new`: keeps its max without a rescan
+    /// unless the pair that held it decreased.
+    #[inline(always)]
+    fn residual_moved(&mut self, a: usize, old: f64, new: f64) {
+        self.touch(a);
+        let pending = self.pending_max[a];
+        let rises = new >= pending;
+        self.rescan[a] |= !rises & (old.to_bits() == pending.to_bits());
+        self.pending_max[a] = if rises { new } else { pending };
+    }
 }
 
 /// An asset's own V(a,d) on 0..10 (NaN read as 0).
@@ -150,29 +222,52 @@ impl RiskState {
         }
         let values: Vec<Values> = (0..n_assets).map(|a| engine.reach_values(a)).collect();
 
-        let mut pairs = Vec::new();
-        let mut threat_pairs = vec![Vec::new(); n_threats];
-        let mut asset_pairs = vec![Vec::new(); n_assets];
+        let threats_of = |a: usize| {
+            engine.asset_types[a].map_or(&[][..], |t| &index.types[t as usize].threats[..])
+        };
+        let mut per_threat = vec![0usize; n_threats];
+        for a in 0..n_assets {
+            for type_threat in threats_of(a) {
+                per_threat[type_threat.threat as usize] += 1;
+            }
+        }
+        let mut pairs = Vec::with_capacity(per_threat.iter().sum());
+        let mut profiles = Vec::with_capacity(pairs.capacity());
+        let mut threat_pairs: Vec<Vec<u32>> =
+            per_threat.iter().map(|n| Vec::with_capacity(*n)).collect();
+        let mut asset_pairs: Vec<Vec<u32>> = (0..n_assets)
+            .map(|a| Vec::with_capacity(threats_of(a).len()))
+            .collect();
         let mut type_assets = vec![Vec::new(); index.types.len()];
         let mut by_level = vec![0; index.risk_bands.len()];
+        // The pairs of a threat get consecutive ids (threat by threat, assets in order),
+        // so that re-valuing a threat's pairs, the update path, reads memory in order.
+        let mut exposed: Vec<Vec<(u32, u32, TypeThreat)>> =
+            per_threat.iter().map(|n| Vec::with_capacity(*n)).collect();
         for a in 0..n_assets {
             let Some(t) = engine.asset_types[a] else {
                 continue;
             };
             type_assets[t as usize].push(a as u32);
             for type_threat in &index.types[t as usize].threats {
-                let mut pair = engine.new_pair(a as u32, t, *type_threat);
-                let (impact, potential) = evaluate(&values[a], &pair);
+                exposed[type_threat.threat as usize].push((a as u32, t, *type_threat));
+            }
+        }
+        for (threat, list) in exposed.into_iter().enumerate() {
+            for (a, t, type_threat) in list {
+                let (mut pair, profile) = engine.new_pair(a, t, type_threat);
+                let (impact, potential) = evaluate(&values[a as usize], &profile);
                 pair.impact = impact;
                 pair.potential = potential;
-                pair.residual = residual(potential, vul[type_threat.threat as usize]);
+                pair.residual = residual(potential, vul[threat]);
                 pair.level = index.risk_level(pair.residual);
                 by_level[pair.level as usize] += 1;
-                let list = &mut threat_pairs[type_threat.threat as usize];
+                let list = &mut threat_pairs[threat];
                 pair.slot = list.len() as u32;
                 list.push(pairs.len() as u32);
-                asset_pairs[a].push(pairs.len() as u32);
+                asset_pairs[a as usize].push(pairs.len() as u32);
                 pairs.push(pair);
+                profiles.push(profile);
             }
         }
         let potential_sum: Vec<Tree> = threat_pairs
@@ -188,13 +283,14 @@ impl RiskState {
             .map(|list| max_residual(&pairs, list))
             .collect();
         let mut state = RiskState {
-            asset_risk_sum: Tree::new(Op::Sum, asset_risk.iter().copied()),
+            asset_risk_sum: asset_risk.iter().sum(),
             assets_with_pairs: asset_pairs.iter().filter(|l| !l.is_empty()).count(),
             residual_by_threat: Tree::default(),
             max_by_threat: Tree::default(),
             factors,
             vul,
             pairs,
+            profiles,
             threat_pairs,
             potential_sum,
             potential_max,
@@ -204,12 +300,12 @@ impl RiskState {
             by_level,
             type_assets,
             groups_of,
-            dirty: Vec::new(),
-            dirty_flag: vec![false; n_assets],
+            dirty: Dirty::default(),
         };
         state.residual_by_threat =
             Tree::new(Op::Sum, (0..n_threats).map(|t| state.threat_residual(t)));
         state.max_by_threat = Tree::new(Op::Max, (0..n_threats).map(|t| state.threat_max(t)));
+        state.dirty = Dirty::new(&state.asset_risk);
         state
     }
 
@@ -247,7 +343,7 @@ impl RiskState {
         if self.assets_with_pairs == 0 {
             0.0
         } else {
-            self.asset_risk_sum.total() / self.assets_with_pairs as f64
+            self.asset_risk_sum / self.assets_with_pairs as f64
         }
     }
 
@@ -292,11 +388,9 @@ impl RiskState {
         }
     }
 
+    /// The pairs of asset `a` changed in a way that needs its max recomputed.
     fn mark_dirty(&mut self, a: u32) {
-        if !self.dirty_flag[a as usize] {
-            self.dirty_flag[a as usize] = true;
-            self.dirty.push(a);
-        }
+        self.dirty.rescan(a as usize);
     }
 }
 
@@ -337,47 +431,58 @@ impl Engine {
     }
 
     /// A pair with its profile (P and Deg, accepted changes applied), not yet evaluated.
-    fn new_pair(&self, a: u32, asset_type: u32, type_threat: TypeThreat) -> Pair {
-        let mut pair = Pair {
+    fn new_pair(&self, a: u32, asset_type: u32, type_threat: TypeThreat) -> (Pair, Profile) {
+        let pair = Pair {
             asset: a,
             threat: type_threat.threat,
-            row: type_threat.row,
             slot: 0,
             alive: true,
-            probability: 0.0,
-            degradation: [0.0; DIMENSIONS],
-            listed: [false; DIMENSIONS],
             impact: 0.0,
             potential: 0.0,
             residual: 0.0,
             level: 0,
         };
-        self.set_profile(&mut pair, asset_type);
-        pair
+        (
+            pair,
+            self.profile(type_threat.row, asset_type, type_threat.threat),
+        )
     }
 
-    fn set_profile(&self, pair: &mut Pair, asset_type: u32) {
-        let row = &self.index.tad_rows[pair.row as usize];
-        pair.probability = self
-            .probability
-            .get(&(asset_type, pair.threat))
-            .copied()
-            .unwrap_or(row.probability);
-        pair.degradation = row.degradation;
-        pair.listed = row.listed;
-        for ((_, _, d), value) in self
-            .degradation
-            .range((asset_type, pair.threat, 0)..=(asset_type, pair.threat, DIMENSIONS - 1))
-        {
-            pair.degradation[*d] = *value;
-            pair.listed[*d] = true;
+    /// The TAD row `row` with the accepted changes for (asset type, threat) applied.
+    fn profile(&self, row: u32, asset_type: u32, threat: u32) -> Profile {
+        let tad = &self.index.tad_rows[row as usize];
+        let mut profile = Profile {
+            row,
+            probability: self
+                .probability
+                .get(&(asset_type, threat))
+                .copied()
+                .unwrap_or(tad.probability),
+            degradation: tad.degradation,
+            listed: tad.listed,
+        };
+        if !self.degradation.is_empty() {
+            for ((_, _, d), value) in self
+                .degradation
+                .range((asset_type, threat, 0)..=(asset_type, threat, DIMENSIONS - 1))
+            {
+                profile.degradation[*d] = *value;
+                profile.listed[*d] = true;
+            }
         }
+        profile
     }
 
     /// C(c) changed: re-values the threats it mitigates, then their pairs.
     pub(crate) fn control_changed(&mut self, c: usize, log: &mut Log) {
         let index = self.index.clone();
         let compliance = self.compliance.control[c];
+        let reach: usize = index.controls[c]
+            .threats
+            .iter()
+            .map(|(t, _)| self.risk.threat_pairs[*t as usize].len())
+            .sum();
+        log.raw.reserve(2 * reach + 16);
         for &(t, slot) in &index.controls[c].threats {
             let link = index.threats[t as usize].links[slot as usize];
             let factors = &mut self.risk.factors[t as usize];
@@ -399,34 +504,35 @@ impl Engine {
         for &p in &risk.threat_pairs[t] {
             let pair = &mut risk.pairs[p as usize];
             let new = residual(pair.potential, vul);
-            if new.to_bits() == pair.residual.to_bits() {
+            let old = pair.residual;
+            if new.to_bits() == old.to_bits() {
                 continue;
             }
-            log.record(
+            log.record_number(
                 Key::Residual {
                     asset: pair.asset,
                     threat: pair.threat,
                 },
-                Some(pair.residual),
-                Some(new),
+                old,
+                new,
             );
-            let level = bands.risk_level(new);
-            risk.by_level[pair.level as usize] -= 1;
-            risk.by_level[level as usize] += 1;
-            pair.residual = new;
-            pair.level = level;
+            let level = bands.risk_level_from(new, Some(pair.level));
             let a = pair.asset as usize;
-            if !risk.dirty_flag[a] {
-                risk.dirty_flag[a] = true;
-                risk.dirty.push(a as u32);
+            if level != pair.level {
+                risk.by_level[pair.level as usize] -= 1;
+                risk.by_level[level as usize] += 1;
+                pair.level = level;
             }
+            pair.residual = new;
+            risk.dirty.residual_moved(a, old, new);
         }
     }
 
     /// Recomputes a pair's impact, potential and residual from its asset's values and its profile.
     fn reevaluate(&mut self, p: u32, log: &mut Log) {
         let pair = &self.risk.pairs[p as usize];
-        let (impact, potential) = evaluate(&self.risk.values[pair.asset as usize], pair);
+        let profile = &self.risk.profiles[p as usize];
+        let (impact, potential) = evaluate(&self.risk.values[pair.asset as usize], profile);
         let (t, asset, slot) = (pair.threat as usize, pair.asset, pair.slot as usize);
         let pair = &mut self.risk.pairs[p as usize];
         pair.impact = impact;
@@ -441,7 +547,7 @@ impl Engine {
         pair.potential = potential;
         let new = residual(potential, self.risk.vul[t]);
         if new.to_bits() != pair.residual.to_bits() {
-            let level = self.index.risk_level(new);
+            let level = self.index.risk_level_from(new, Some(pair.level));
             log.record(
                 Key::Residual {
                     asset,
@@ -464,14 +570,20 @@ impl Engine {
     /// Recomputes the risk of every asset whose pairs changed, and their mean.
     fn flush_assets(&mut self, log: &mut Log) {
         let risk = &mut self.risk;
-        if risk.dirty.is_empty() {
+        if risk.dirty.len == 0 {
             return;
         }
-        let mut slots = Vec::with_capacity(risk.dirty.len());
-        for &a in &risk.dirty {
-            let a = a as usize;
-            risk.dirty_flag[a] = false;
-            let new = max_residual(&risk.pairs, &risk.asset_pairs[a]);
+        let mut changed = false;
+        for i in 0..risk.dirty.len {
+            let a = risk.dirty.list[i] as usize;
+            risk.dirty.flag[a] = false;
+            let new = if risk.dirty.rescan[a] {
+                max_residual(&risk.pairs, &risk.asset_pairs[a])
+            } else {
+                risk.dirty.pending_max[a]
+            };
+            risk.dirty.rescan[a] = false;
+            risk.dirty.pending_max[a] = new;
             if new.to_bits() != risk.asset_risk[a].to_bits() {
                 log.record(
                     Key::AssetRisk(a as u32),
@@ -479,12 +591,13 @@ impl Engine {
                     Some(new),
                 );
                 risk.asset_risk[a] = new;
-                risk.asset_risk_sum.set_lazily(a, new);
-                slots.push(a);
+                changed = true;
             }
         }
-        risk.dirty.clear();
-        risk.asset_risk_sum.refresh(&mut slots);
+        risk.dirty.len = 0;
+        if changed {
+            risk.asset_risk_sum = risk.asset_risk.iter().sum();
+        }
     }
 
     /// An accepted probability or degradation change for (asset type, threat).
@@ -492,9 +605,8 @@ impl Engine {
         let assets = self.risk.type_assets[asset_type as usize].clone();
         for a in assets {
             if let Some(p) = self.risk.pair_of(a, threat) {
-                let mut pair = self.risk.pairs[p as usize].clone();
-                self.set_profile(&mut pair, asset_type);
-                self.risk.pairs[p as usize] = pair;
+                let row = self.risk.profiles[p as usize].row;
+                self.risk.profiles[p as usize] = self.profile(row, asset_type, threat);
                 self.reevaluate(p, log);
             }
         }
@@ -510,12 +622,14 @@ impl Engine {
                 id: asset.asset_type.0.clone(),
             });
         };
+        let is_new = !self.asset_index.contains_key(asset.id.as_str());
         let (a, old_type) = match self.asset_index.get(asset.id.as_str()) {
             Some(&a) => {
                 if self.assets[a as usize] == asset {
                     return Ok(());
                 }
-                let old = std::mem::replace(&mut self.assets[a as usize], asset);
+                let old =
+                    std::mem::replace(&mut Arc::make_mut(&mut self.assets)[a as usize], asset);
                 if old.members != self.assets[a as usize].members {
                     for member in &old.members {
                         if let Some(list) = self.risk.groups_of.get_mut(member.as_str()) {
@@ -528,16 +642,15 @@ impl Engine {
             }
             None => {
                 let a = self.assets.len() as u32;
-                self.asset_index.insert(asset.id.0.clone(), a);
+                Arc::make_mut(&mut self.asset_index).insert(asset.id.0.clone(), a);
                 Arc::make_mut(&mut self.asset_ids).push(asset.id.clone());
-                self.assets.push(asset);
+                Arc::make_mut(&mut self.assets).push(asset);
                 self.asset_types.push(None);
                 let risk = &mut self.risk;
                 risk.values.push([0.0; DIMENSIONS]);
                 risk.asset_pairs.push(Vec::new());
                 risk.asset_risk.push(0.0);
-                risk.dirty_flag.push(false);
-                risk.asset_risk_sum = Tree::new(Op::Sum, risk.asset_risk.iter().copied());
+                risk.dirty.push_asset();
                 self.register_members(a);
                 (a, None)
             }
@@ -579,6 +692,15 @@ impl Engine {
             }
         }
         self.flush_assets(log);
+        if is_new {
+            // A new asset had no risk before, rather than a risk of 0.
+            let key = Key::AssetRisk(a);
+            let after = Some(self.risk.asset_risk[a as usize]);
+            match log.raw.iter_mut().find(|d| d.key == key) {
+                Some(delta) => delta.before = f64::NAN,
+                None => log.record(key, None, after),
+            }
+        }
         Ok(())
     }
 
@@ -605,41 +727,49 @@ impl Engine {
         let mut touched = Vec::new();
         let old_pairs = std::mem::take(&mut self.risk.asset_pairs[a as usize]);
         let had_pairs = !old_pairs.is_empty();
+        // (threat, potential before, residual before), by threat.
+        let mut gone: Vec<(u32, f64, f64)> = Vec::with_capacity(old_pairs.len());
         for p in old_pairs {
             let pair = &mut self.risk.pairs[p as usize];
             pair.alive = false;
             self.risk.by_level[pair.level as usize] -= 1;
-            let threat = pair.threat;
-            log.record(
-                Key::Potential { asset: a, threat },
-                Some(pair.potential),
-                None,
-            );
-            log.record(
-                Key::Residual { asset: a, threat },
-                Some(pair.residual),
-                None,
-            );
-            touched.push(threat);
+            gone.push((pair.threat, pair.potential, pair.residual));
+            touched.push(pair.threat);
         }
         for type_threat in &index.types[asset_type as usize].threats {
-            let mut pair = self.new_pair(a, asset_type, *type_threat);
-            let (impact, potential) = evaluate(&self.risk.values[a as usize], &pair);
+            let (mut pair, profile) = self.new_pair(a, asset_type, *type_threat);
+            let (impact, potential) = evaluate(&self.risk.values[a as usize], &profile);
             pair.impact = impact;
             pair.potential = potential;
             pair.residual = residual(potential, self.risk.vul[pair.threat as usize]);
             pair.level = index.risk_level(pair.residual);
             self.risk.by_level[pair.level as usize] += 1;
             let threat = pair.threat;
-            log.record(Key::Potential { asset: a, threat }, None, Some(potential));
+            let before = match gone.binary_search_by_key(&threat, |g| g.0) {
+                Ok(i) => {
+                    let (_, potential, residual) = gone.remove(i);
+                    (Some(potential), Some(residual))
+                }
+                Err(_) => (None, None),
+            };
+            log.record(
+                Key::Potential { asset: a, threat },
+                before.0,
+                Some(potential),
+            );
             log.record(
                 Key::Residual { asset: a, threat },
-                None,
+                before.1,
                 Some(pair.residual),
             );
             self.risk.asset_pairs[a as usize].push(self.risk.pairs.len() as u32);
             self.risk.pairs.push(pair);
+            self.risk.profiles.push(profile);
             touched.push(threat);
+        }
+        for (threat, potential, residual) in gone {
+            log.record(Key::Potential { asset: a, threat }, Some(potential), None);
+            log.record(Key::Residual { asset: a, threat }, Some(residual), None);
         }
         let has_pairs = !self.risk.asset_pairs[a as usize].is_empty();
         self.risk.assets_with_pairs =

@@ -94,7 +94,7 @@ impl Params {
             subcontrols: 60_000,
             threats: 600,
             asset_types: 1_000,
-            threats_per_root_type: 120,
+            threats_per_root_type: 12,
             vulnerabilities: 600,
             links: 120_000,
             assets: 3_000,
@@ -228,8 +228,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
     for _ in n_controls..params.subcontrols.max(n_controls) {
         per_control[rng.below(n_controls)] += 1;
     }
-    #[allow(clippy::needless_range_loop)] // `c` numbers the control too
-    for c in 0..n_controls {
+    for (c, n_subcontrols) in per_control.iter().copied().enumerate() {
         let d = c % schema.domains.len();
         let domain = schema.domains[d].id.clone();
         let number = c / schema.domains.len() + 1;
@@ -240,7 +239,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
                 rng.below(params.objectives_per_domain) + 1
             ))
         });
-        let subcontrols = (0..per_control[c])
+        let subcontrols = (0..n_subcontrols)
             .map(|k| {
                 let roll = rng.unit();
                 SubControl {
@@ -355,6 +354,12 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
         }
     }
     let links = params.links.min(params.threats * n_controls);
+    // With many controls per threat, full effects would drive every product of
+    // (1 - C*E/100) to 0 (one fully met control with E = 100 is enough): scale the
+    // effects so that a threat's sum of C*E/100 stays near 2, as with the few controls
+    // per threat of the base schema.
+    let per_threat = links as f64 / params.threats.max(1) as f64;
+    let effect_scale = (5.0 / per_threat).min(1.0);
     let mut linked = HashSet::new();
     while linked.len() < links {
         let (t, c) = (rng.below(params.threats), rng.below(n_controls));
@@ -362,7 +367,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
             matrices.threat_control.push(ThreatControl {
                 threat: schema.threats[t].id.clone(),
                 control: schema.controls[c].id.clone(),
-                effect: rng.pick(&EFFECTS),
+                effect: rng.pick(&EFFECTS) * effect_scale,
             });
         }
     }

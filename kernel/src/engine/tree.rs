@@ -42,12 +42,13 @@ impl Op {
     }
 }
 
-/// A complete binary tree stored flat: node 1 is the root, leaves start at `capacity`.
+/// A binary tree stored flat, without padding: with `base = max(len, 1)`, leaf `i`
+/// is node `base + i`, node `k < base` combines nodes `2k` and `2k + 1`, node 1 is the root.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Tree {
     op: Op,
     len: usize,
-    capacity: usize,
+    base: usize,
     nodes: Vec<f64>,
 }
 
@@ -55,18 +56,20 @@ impl Tree {
     /// A tree over `leaves`.
     pub(crate) fn new(op: Op, leaves: impl ExactSizeIterator<Item = f64>) -> Tree {
         let len = leaves.len();
-        let capacity = len.max(1).next_power_of_two();
-        let mut nodes = vec![op.identity(); 2 * capacity];
-        for (slot, value) in nodes[capacity..].iter_mut().zip(leaves) {
-            *slot = value;
-        }
-        for node in (1..capacity).rev() {
-            nodes[node] = op.combine(nodes[2 * node], nodes[2 * node + 1]);
+        let base = len.max(1);
+        let mut nodes = Vec::with_capacity(2 * base);
+        nodes.resize(base, op.identity());
+        nodes.extend(leaves);
+        nodes.resize(2 * base, op.identity());
+        match op {
+            Op::Sum => build(&mut nodes, base, |a, b| a + b),
+            Op::Product => build(&mut nodes, base, |a, b| a * b),
+            Op::Max => build(&mut nodes, base, |a, b| if b > a { b } else { a }),
         }
         Tree {
             op,
             len,
-            capacity,
+            base,
             nodes,
         }
     }
@@ -79,7 +82,7 @@ impl Tree {
     /// Sets leaf `index` and recomputes the nodes above it.
     pub(crate) fn set(&mut self, index: usize, value: f64) {
         debug_assert!(index < self.len);
-        let mut node = self.capacity + index;
+        let mut node = self.base + index;
         self.nodes[node] = value;
         while node > 1 {
             node /= 2;
@@ -89,36 +92,9 @@ impl Tree {
         }
     }
 
-    /// Sets leaf `index` without recomputing above it: call [`Tree::refresh`] after a batch.
-    pub(crate) fn set_lazily(&mut self, index: usize, value: f64) {
-        debug_assert!(index < self.len);
-        self.nodes[self.capacity + index] = value;
-    }
-
-    /// Recomputes the nodes above the leaves in `dirty` (leaf indices), each node once.
-    /// Empties `dirty`.
-    pub(crate) fn refresh(&mut self, dirty: &mut Vec<usize>) {
-        for leaf in dirty.iter_mut() {
-            *leaf += self.capacity;
-        }
-        dirty.sort_unstable();
-        dirty.dedup();
-        while dirty.first().is_some_and(|node| *node > 1) {
-            for node in dirty.iter_mut() {
-                *node /= 2;
-                let parent = *node;
-                self.nodes[parent] = self
-                    .op
-                    .combine(self.nodes[2 * parent], self.nodes[2 * parent + 1]);
-            }
-            dirty.dedup();
-        }
-        dirty.clear();
-    }
-
     /// The total the tree would have if leaf `index` held `value`, without changing it.
     pub(crate) fn total_with(&self, index: usize, value: f64) -> f64 {
-        let mut node = self.capacity + index;
+        let mut node = self.base + index;
         let mut acc = value;
         while node > 1 {
             let sibling = self.nodes[node ^ 1];
@@ -130,6 +106,24 @@ impl Tree {
             node /= 2;
         }
         acc
+    }
+}
+
+/// Fills the inner nodes `1..base`, children before parents: a run `lo..hi` of nodes
+/// whose children `2lo..2hi` are all done, from the leaves up (each node is still
+/// `combine(2k, 2k + 1)`, so the order changes no bit).
+fn build(nodes: &mut [f64], base: usize, combine: impl Fn(f64, f64) -> f64) {
+    let mut hi = base;
+    while hi > 1 {
+        let lo = hi.div_ceil(2);
+        let (parents, children) = nodes.split_at_mut(2 * lo);
+        for (parent, pair) in parents[lo..hi]
+            .iter_mut()
+            .zip(children[..2 * (hi - lo)].chunks_exact(2))
+        {
+            *parent = combine(pair[0], pair[1]);
+        }
+        hi = lo;
     }
 }
 
@@ -145,31 +139,23 @@ mod tests {
 
     #[test]
     fn updated_tree_equals_rebuilt_tree_bit_for_bit() {
-        let mut leaves: Vec<f64> = (0..13).map(|i| 0.1 * i as f64 + 0.3).collect();
-        for op in [Op::Sum, Op::Product, Op::Max] {
+        for (op, n) in [Op::Sum, Op::Product, Op::Max]
+            .into_iter()
+            .flat_map(|op| [3, 13, 16].map(|n| (op, n)))
+        {
+            let mut leaves: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 + 0.3).collect();
             let mut tree = Tree::new(op, leaves.iter().copied());
-            for (i, step) in [(3, 0.7), (12, 1e-3), (0, 5.5), (7, 0.0)] {
+            for (i, step) in [(2, 0.7), (n - 1, 1e-3), (0, 5.5), (1, 0.0)] {
                 leaves[i] = step;
                 tree.set(i, step);
                 let rebuilt = Tree::new(op, leaves.iter().copied());
                 assert_eq!(tree.total().to_bits(), rebuilt.total().to_bits());
                 assert_eq!(tree, rebuilt);
             }
-            let with = tree.total_with(5, 2.5);
+            let with = tree.total_with(n / 2, 2.5);
             let mut changed = tree.clone();
-            changed.set(5, 2.5);
+            changed.set(n / 2, 2.5);
             assert_eq!(with.to_bits(), changed.total().to_bits());
-            let mut lazy = tree.clone();
-            let mut dirty = vec![1, 9, 2];
-            for i in &dirty {
-                lazy.set_lazily(*i, 4.25);
-            }
-            lazy.refresh(&mut dirty);
-            let mut eager = tree.clone();
-            for i in [1, 9, 2] {
-                eager.set(i, 4.25);
-            }
-            assert_eq!(lazy, eager);
         }
     }
 
