@@ -83,14 +83,18 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
             Err(e) => eprintln!("warning: the script watcher did not start: {e}"),
         }
         // The metric scheduler: every minute, the metrics that are due, for every ISMS.
-        tokio::spawn(mmsm_kernel::services::schedule_metrics(
-            kernel.clone(),
-            std::sync::Arc::clone(&registry),
-            mmsm_kernel::access::Principal::system(),
-            std::time::Duration::from_secs(60),
-            |run| crate::scripts_cmd::print_scheduled(false, &run),
-        ));
-        println!("metrics: due metrics run every minute for every ISMS");
+        if loaded > 0 {
+            tokio::spawn(mmsm_kernel::services::schedule_metrics(
+                kernel.clone(),
+                std::sync::Arc::clone(&registry),
+                mmsm_kernel::access::Principal::system(),
+                std::time::Duration::from_secs(60),
+                |run| crate::scripts_cmd::print_scheduled(false, &run),
+            ));
+            println!("metrics: due metrics run every minute for every ISMS");
+        } else {
+            println!("metrics: no script loaded, so no metric is scheduled (give --scripts DIR, e.g. the repository's scripts/)");
+        }
         println!("stop with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first");
         use std::io::Write;
         let _ = std::io::stdout().flush();
