@@ -89,7 +89,7 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
                 std::sync::Arc::clone(&registry),
                 mmsm_kernel::access::Principal::system(),
                 std::time::Duration::from_secs(60),
-                |run| crate::scripts_cmd::print_scheduled(false, &run),
+                quiet_repeats(),
             ));
             println!("metrics: due metrics run every minute for every ISMS");
         } else {
@@ -235,5 +235,28 @@ pub fn audit(global: &Global, command: &AuditCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+/// Prints each scheduled run, but a metric's failure only when it first
+/// appears or changes: a missing evidence file would otherwise repeat every minute.
+fn quiet_repeats() -> impl Fn(mmsm_kernel::services::ScheduledRun) + Send + Sync + 'static {
+    let reported = std::sync::Mutex::new(std::collections::HashMap::<String, String>::new());
+    move |mut run| {
+        if let mmsm_kernel::services::ScheduledRun::Ran(metrics) = &mut run {
+            let mut reported = reported.lock().unwrap_or_else(|p| p.into_inner());
+            let isms = metrics.isms.to_string();
+            metrics.metrics.retain(|m| {
+                let key = format!("{isms}/{}", m.metric);
+                match &m.error {
+                    Some(error) => reported.insert(key, error.clone()).as_ref() != Some(error),
+                    None => {
+                        reported.remove(&key);
+                        true
+                    }
+                }
+            });
+        }
+        crate::scripts_cmd::print_scheduled(false, &run);
     }
 }
