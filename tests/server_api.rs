@@ -396,7 +396,9 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
                 .replace("{id}", OWN)
                 .replace("{subcontrol}", "8.20.1")
                 .replace("{asset}", "erp")
-                .replace("{name}", "rs");
+                .replace("{name}", "rs")
+                .replace("{instance}", "incident-management-1")
+                .replace("{sid}", "s1");
             let r = server.request(&method.to_uppercase(), &concrete, &[], None);
             let expected = if path == "/api/v1/login" { 415 } else { 401 };
             assert_eq!(r.status, expected, "{method} {path}: {}", r.body);

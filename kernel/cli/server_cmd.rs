@@ -98,7 +98,7 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
         println!("stop with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first");
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        server::serve(kernel, listener, secure_cookies)
+        server::serve(kernel, listener, secure_cookies, Some(registry))
             .await
             .map_err(|e| Failure::from_error(format!("the server stopped: {e}")))?;
         println!("stopped; the store is flushed");

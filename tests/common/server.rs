@@ -59,7 +59,7 @@ pub fn prepared_store() -> Mmsm {
     m
 }
 
-fn user_add(m: &Mmsm, args: &[&str]) {
+pub fn user_add(m: &Mmsm, args: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mmsm"))
         .arg("--data")
         .arg(m.data())

@@ -85,14 +85,19 @@ pub fn first_start(kernel: &Kernel) -> Result<Option<FirstStart>> {
     }))
 }
 
-/// Serves `app` on `listener` until SIGINT or SIGTERM; in-flight requests
+/// Serves `app` (with the script `registry`, if any) on `listener` until SIGINT or SIGTERM; in-flight requests
 /// finish (every write is one store batch), then the store is flushed.
 pub async fn serve(
     kernel: Kernel,
     listener: tokio::net::TcpListener,
     secure_cookies: bool,
+    registry: Option<std::sync::Arc<crate::registry::Registry>>,
 ) -> std::io::Result<()> {
-    let app = app(AppState::new(kernel.clone(), secure_cookies));
+    let mut state = AppState::new(kernel.clone(), secure_cookies);
+    if let Some(registry) = registry {
+        state = state.with_registry(registry);
+    }
+    let app = app(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

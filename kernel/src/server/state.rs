@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::registry::Registry;
 use crate::services::Kernel;
 
 use super::error::AppError;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Whether session cookies carry `Secure` (off only for plain HTTP on loopback).
     pub secure_cookies: bool,
+    /// The script and plugin registry (metrics, `/api/v1/scripts`), when loaded.
+    pub registry: Option<Arc<Registry>>,
 }
 
 impl AppState {
@@ -26,7 +29,14 @@ impl AppState {
             kernel,
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(60))),
             secure_cookies,
+            registry: None,
         }
+    }
+
+    /// The state with the script and plugin `registry`.
+    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     /// Runs a (blocking) service call off the async workers.

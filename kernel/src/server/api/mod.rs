@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod isms;
+pub mod maintenance;
 pub mod schemas;
 pub mod session;
 
@@ -48,6 +49,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::soa))
         .routes(routes!(isms::soa_xlsx))
         .routes(routes!(isms::report))
+        .routes(routes!(
+            maintenance::list_procedures,
+            maintenance::start_procedure
+        ))
+        .routes(routes!(maintenance::show_procedure))
+        .routes(routes!(maintenance::advance_procedure))
+        .routes(routes!(maintenance::culture))
+        .routes(routes!(maintenance::suggestions))
+        .routes(routes!(maintenance::accept_suggestion))
+        .routes(routes!(maintenance::reject_suggestion))
+        .routes(routes!(maintenance::metrics))
+        .routes(routes!(maintenance::schema_stats))
+        .routes(routes!(maintenance::scripts))
         .routes(routes!(audit::isms_audit))
         .routes(routes!(audit::log))
         .routes(routes!(audit::verify))

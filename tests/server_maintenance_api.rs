@@ -1,0 +1,429 @@
+//! The maintenance-zone API against a real `mmsm serve` on 127.0.0.1 with a
+//! temp store: procedures started, moved and shown over HTTP by the
+//! enterprise's users, suggestions listed and decided, the culture status,
+//! metrics, schema statistics and the script registry, each with the access
+//! the services decide (a foreign ISMS is 404).
+
+mod common;
+
+use common::server::{user_add, Server};
+use common::Mmsm;
+use serde_json::{json, Value};
+
+const ISMS: &str = "taller-gil";
+const FOREIGN: &str = "otro-taller";
+const ALL_RIGHT: &str = r#"{ "sp-1": 1, "sp-2": 0, "sp-3": 1, "bk-1": 0, "bk-2": 1 }"#;
+
+/// The MSGS schema, its enterprise (users ana Cl/RS and luis Cl/US), a
+/// foreign enterprise, an account per user, an admin, and both users certified.
+fn store() -> Mmsm {
+    let m = Mmsm::new();
+    m.run(&["schema", "import", "tests/fixtures/msgs"]).ok();
+    m.run(&[
+        "isms",
+        "generate",
+        "tests/fixtures/msgs-profile.yaml",
+        "--schema",
+        "msgs",
+    ])
+    .ok();
+    let other = m.path("other.yaml");
+    std::fs::write(
+        &other,
+        "enterprise: { name: \"Otro Taller\", sector: retail, employees: 9 }\nusers:\n  - { id: eva, name: Eva, roles: [Cl/RS] }\nassets:\n  - { id: erp, name: ERP, type: HW, values: { D: 5 } }\n",
+    )
+    .unwrap();
+    m.run(&[
+        "isms",
+        "generate",
+        other.to_str().unwrap(),
+        "--schema",
+        "msgs",
+    ])
+    .ok();
+    user_add(
+        &m,
+        &[
+            "user",
+            "add",
+            "admin",
+            "--password-stdin",
+            "--role",
+            "AGS",
+            "--role",
+            "CoS",
+            "--admin",
+        ],
+    );
+    for (user, role) in [("ana", "Cl/RS"), ("luis", "Cl/US")] {
+        user_add(
+            &m,
+            &[
+                "user",
+                "add",
+                user,
+                "--password-stdin",
+                "--role",
+                role,
+                "--isms",
+                ISMS,
+            ],
+        );
+    }
+    std::fs::write(m.path("right.json"), ALL_RIGHT).unwrap();
+    let answers = m.path("right.json").display().to_string();
+    for user in ["ana", "luis"] {
+        m.run(&[
+            "culture",
+            "test",
+            ISMS,
+            user,
+            "--as",
+            user,
+            "--answers",
+            &answers,
+        ])
+        .ok();
+    }
+    m
+}
+
+fn url(rest: &str) -> String {
+    format!("/api/v1/isms/{ISMS}/{rest}")
+}
+
+/// Reports an incident as luis, assesses and closes it as ana; returns the instance.
+fn incident(server: &Server, luis: &str, ana: &str) -> Value {
+    let started = server.call(
+        "POST",
+        &url("procedures"),
+        Some(luis),
+        Some(&json!({
+            "procedure": "incident-management",
+            "fields": { "reported_on": "2027-01-10", "title": "ERP down all morning" }
+        })),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let instance = started.json()["instance"].clone();
+    let local = instance["id"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&format!("{ISMS}/"))
+        .unwrap()
+        .to_owned();
+    let assessed = server.call(
+        "POST",
+        &url(&format!("procedures/{local}/advance")),
+        Some(ana),
+        Some(&json!({
+            "phase": "assess",
+            "fields": { "threat": "A.24", "assets": ["erp"], "damage": { "D": 80 }, "severity": "high" }
+        })),
+    );
+    assert_eq!(assessed.status, 200, "{}", assessed.body);
+    let closed = server.call(
+        "POST",
+        &url(&format!("procedures/{local}/advance")),
+        Some(ana),
+        Some(&json!({ "phase": "close" })),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    closed.json()
+}
+
+#[test]
+fn procedures_are_started_moved_and_shown_over_http_with_the_procedure_rules() {
+    let m = store();
+    let mut server = Server::start(&m);
+    let luis = server.login("luis");
+    let ana = server.login("ana");
+    let started = server.call(
+        "POST",
+        &url("procedures"),
+        Some(&luis),
+        Some(&json!({
+            "procedure": "incident-management",
+            "fields": { "reported_on": "2027-01-10", "title": "Phishing mail" }
+        })),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.json()["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id, format!("{ISMS}/incident-management-1"));
+    // the show shape of `mmsm proc show --json`
+    let shown = server.call(
+        "GET",
+        &url("procedures/incident-management-1"),
+        Some(&luis),
+        None,
+    );
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    let shown = shown.json();
+    assert_eq!(shown["id"], id.as_str());
+    assert_eq!(shown["procedure"], "incident-management");
+    assert_eq!(shown["phase"], "report");
+    assert_eq!(shown["next"], json!(["assess"]));
+    assert_eq!(shown["roles"], json!(["Cl/US", "Cl/RS"]));
+    assert_eq!(shown["history"].as_array().unwrap().len(), 1);
+    // the whole id, percent-encoded, names the same instance
+    let encoded = server.call(
+        "GET",
+        &url(&format!("procedures/{}", id.replace('/', "%2F"))),
+        Some(&luis),
+        None,
+    );
+    assert_eq!(encoded.status, 200, "{}", encoded.body);
+    // the rules are the service's: a wrong path and a wrong role are refused
+    let wrong_path = server.call(
+        "POST",
+        &url("procedures/incident-management-1/advance"),
+        Some(&ana),
+        Some(&json!({ "phase": "close" })),
+    );
+    assert_eq!(wrong_path.status, 422, "{}", wrong_path.body);
+    assert!(
+        wrong_path.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot move from `report` to `close`"),
+        "{}",
+        wrong_path.body
+    );
+    let wrong_role = server.call(
+        "POST",
+        &url("procedures/incident-management-1/advance"),
+        Some(&luis),
+        Some(&json!({ "phase": "assess" })),
+    );
+    // a phase's roles are a rule of the procedure (422), like its paths
+    assert_eq!(wrong_role.status, 422, "{}", wrong_role.body);
+    assert!(
+        wrong_role.body.contains("needs one of the roles Cl/RS"),
+        "{}",
+        wrong_role.body
+    );
+    let moved = server.call(
+        "POST",
+        &url("procedures/incident-management-1/advance"),
+        Some(&ana),
+        Some(&json!({ "phase": "assess" })),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.json()["instance"]["phase"], "assess");
+    // the list, all and open only
+    let list = server
+        .call("GET", &url("procedures"), Some(&ana), None)
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["phase"], "assess");
+    let open = server
+        .call("GET", &url("procedures?open=true"), Some(&ana), None)
+        .json();
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    // nobody may see another enterprise's procedures
+    let foreign = server.call(
+        "GET",
+        &format!("/api/v1/isms/{FOREIGN}/procedures"),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+    let foreign = server.call(
+        "POST",
+        &format!("/api/v1/isms/{FOREIGN}/procedures"),
+        Some(&ana),
+        Some(&json!({ "procedure": "incident-management" })),
+    );
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+    let cross = server.call(
+        "GET",
+        &url(&format!(
+            "procedures/{}",
+            format!("{FOREIGN}/incident-management-1").replace('/', "%2F")
+        )),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(cross.status, 404, "{}", cross.body);
+    assert_eq!(
+        server.call("GET", &url("procedures"), None, None).status,
+        401
+    );
+    // the shape of `mmsm proc show --json` (the CLI needs the store: stop first)
+    let shown = server
+        .call(
+            "GET",
+            &url("procedures/incident-management-1"),
+            Some(&luis),
+            None,
+        )
+        .json();
+    server.stop();
+    let cli = m.run(&["proc", "show", &id, "--json"]).ok().json();
+    assert_eq!(shown, cli, "the API and `mmsm proc show --json` differ");
+}
+
+#[test]
+fn an_incident_raises_a_suggestion_that_only_the_officer_accepts_or_rejects() {
+    let m = store();
+    let mut server = Server::start(&m);
+    let luis = server.login("luis");
+    let ana = server.login("ana");
+    let closed = incident(&server, &luis, &ana);
+    assert_eq!(closed["instance"]["closed"], true);
+    assert_eq!(closed["suggestions"][0]["id"], "s1");
+    let list = server.call("GET", &url("suggestions"), Some(&luis), None);
+    assert_eq!(list.status, 200, "{}", list.body);
+    let list = list.json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], "s1");
+    assert_eq!(list[0]["status"], "open");
+    // rejected with a note: the inputs stay as they were
+    let refused = server.call("POST", &url("suggestions/s1/reject"), Some(&luis), None);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let rejected = server.call(
+        "POST",
+        &url("suggestions/s1/reject"),
+        Some(&ana),
+        Some(&json!({ "note": "a one-off" })),
+    );
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    assert_eq!(rejected.json()["note"], "a one-off");
+    // the same incident again suggests the same change, accepted this time
+    let closed = incident(&server, &luis, &ana);
+    assert_eq!(closed["suggestions"][0]["id"], "s2", "{closed}");
+    let refused = server.call("POST", &url("suggestions/s2/accept"), Some(&luis), None);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let accepted = server.call("POST", &url("suggestions/s2/accept"), Some(&ana), None);
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(accepted.json()["decided_by"], "ana");
+    let again = server.call("POST", &url("suggestions/s2/accept"), Some(&ana), None);
+    assert_eq!(again.status, 422, "{}", again.body);
+    let missing = server.call("POST", &url("suggestions/s9/accept"), Some(&ana), None);
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let list = server
+        .call("GET", &url("suggestions"), Some(&ana), None)
+        .json();
+    let statuses: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["status"])
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![&json!("rejected"), &json!("accepted")],
+        "{list}"
+    );
+    let foreign = server.call(
+        "GET",
+        &format!("/api/v1/isms/{FOREIGN}/suggestions"),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+    // the shape of `mmsm suggestion list --json` (the CLI needs the store: stop first)
+    server.stop();
+    assert_eq!(
+        list,
+        m.run(&["suggestion", "list", ISMS, "--json"]).ok().json()
+    );
+}
+
+#[test]
+fn culture_metrics_stats_and_scripts_have_the_cli_shapes() {
+    let m = store();
+    let server = Server::start(&m);
+    let ana = server.login("ana");
+    let admin = server.login("admin");
+    let culture = server.call("GET", &url("culture"), Some(&ana), None);
+    assert_eq!(culture.status, 200, "{}", culture.body);
+    let culture = culture.json();
+    let users = culture["users"].as_array().unwrap();
+    assert!(
+        users.iter().any(|u| u["user"] == "ana") && users.iter().any(|u| u["user"] == "luis"),
+        "{culture}"
+    );
+    assert_eq!(
+        server
+            .call(
+                "GET",
+                &format!("/api/v1/isms/{FOREIGN}/culture"),
+                Some(&ana),
+                None
+            )
+            .status,
+        404
+    );
+    let metrics = server.call("GET", &url("metrics"), Some(&ana), None);
+    assert_eq!(metrics.status, 200, "{}", metrics.body);
+    assert!(metrics.json()["metrics"].is_array(), "{}", metrics.body);
+    assert_eq!(
+        server
+            .call(
+                "GET",
+                &format!("/api/v1/isms/{FOREIGN}/metrics"),
+                Some(&ana),
+                None
+            )
+            .status,
+        404
+    );
+    let stats = server.call("GET", "/api/v1/schemas/msgs/stats", Some(&admin), None);
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    assert_eq!(
+        server
+            .call("GET", "/api/v1/schemas/msgs/stats", Some(&ana), None)
+            .status,
+        403
+    );
+    let scripts = server.call("GET", "/api/v1/scripts", Some(&ana), None);
+    assert_eq!(scripts.status, 200, "{}", scripts.body);
+    let ids = |v: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let cli = m.run(&["scripts", "--json"]).ok().json();
+    assert_eq!(ids(&scripts.json()), ids(&cli));
+    assert!(!ids(&cli).is_empty(), "the repository ships scripts");
+    assert_eq!(
+        server.call("GET", "/api/v1/scripts", None, None).status,
+        401
+    );
+}
+
+#[test]
+fn the_openapi_document_lists_the_maintenance_routes() {
+    let m = Mmsm::new();
+    let server = Server::start(&m);
+    let doc = server
+        .call("GET", "/api/v1/openapi.json", None, None)
+        .json();
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in [
+        ("get", "/api/v1/isms/{id}/procedures"),
+        ("post", "/api/v1/isms/{id}/procedures"),
+        ("get", "/api/v1/isms/{id}/procedures/{instance}"),
+        ("post", "/api/v1/isms/{id}/procedures/{instance}/advance"),
+        ("get", "/api/v1/isms/{id}/culture"),
+        ("get", "/api/v1/isms/{id}/suggestions"),
+        ("post", "/api/v1/isms/{id}/suggestions/{sid}/accept"),
+        ("post", "/api/v1/isms/{id}/suggestions/{sid}/reject"),
+        ("get", "/api/v1/isms/{id}/metrics"),
+        ("get", "/api/v1/schemas/{id}/stats"),
+        ("get", "/api/v1/scripts"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|ops| ops.get(method)).is_some(),
+            "{method} {path} is not in the OpenAPI document"
+        );
+    }
+}
