@@ -66,26 +66,23 @@ async fn board(
     let (view, history) = state
         .call(move |k| Ok((k.report(&who, &isms)?, k.isms_history(&who, &isms)?)))
         .await?;
-    let points: Vec<f64> = history
-        .iter()
-        .filter_map(|e| {
-            e.deltas
-                .iter()
-                .find(|d| d.subject.to_string() == "compliance")
-                .and_then(|d| d.after)
-        })
-        .collect();
-    let first = view.compliance.unwrap_or(0.0);
-    let mut series = vec![first];
-    series.extend(points);
-    let trend = if series.len() > 1 {
-        let n = series.len() as f64 - 1.0;
-        series
+    // Compliance after each change, starting from the value before the first one.
+    let mut series: Vec<f64> = Vec::new();
+    for e in &history {
+        let Some(d) = e
+            .deltas
             .iter()
-            .enumerate()
-            .map(|(i, v)| format!("{:.1},{:.1}", 40.0 + 540.0 * i as f64 / n, 110.0 - v))
-            .collect::<Vec<_>>()
-            .join(" ")
+            .find(|d| d.subject.to_string() == "compliance")
+        else {
+            continue;
+        };
+        if series.is_empty() {
+            series.extend(d.before);
+        }
+        series.extend(d.after);
+    }
+    let trend = if series.len() > 1 {
+        super::charts::line(&series, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)).points
     } else {
         String::new()
     };

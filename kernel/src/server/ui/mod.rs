@@ -1,9 +1,16 @@
 //! The web UI: server-rendered HTML (minijinja), one small CSS and one small
-//! script, forms with CSRF tokens. Pages per zone: [`isms`] (generation,
-//! maintenance, audit views of an enterprise), [`schemas`], [`audit`].
+//! script, forms with CSRF tokens. Pages per zone: [`isms`] (generation and
+//! the board), the maintenance zone ([`procedures`] with [`registers`] as
+//! forms, [`culture`], [`follow_up`]: plan, suggestions, metrics),
+//! [`schemas`], [`audit`].
 
 pub mod audit;
+pub mod charts;
+pub mod culture;
+pub mod follow_up;
 pub mod isms;
+pub mod procedures;
+pub mod registers;
 pub mod schemas;
 
 use std::sync::LazyLock;
@@ -81,6 +88,16 @@ impl Templates {
         template!(env, "schemas.html");
         template!(env, "schema.html");
         template!(env, "schema_import.html");
+        template!(env, "register_fields.html");
+        template!(env, "procedures.html");
+        template!(env, "procedure_start.html");
+        template!(env, "procedure.html");
+        template!(env, "culture.html");
+        template!(env, "culture_test.html");
+        template!(env, "culture_result.html");
+        template!(env, "plan.html");
+        template!(env, "suggestions.html");
+        template!(env, "metrics.html");
         Templates { env }
     }
 
@@ -187,6 +204,9 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .merge(isms::router())
+        .merge(procedures::router())
+        .merge(culture::router())
+        .merge(follow_up::router())
         .merge(schemas::router())
         .merge(audit::router())
 }

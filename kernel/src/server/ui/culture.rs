@@ -1,0 +1,195 @@
+//! The security-culture pages (A3.1): every user's certificate, the test as
+//! a form, and its result. The draw's seed is derived on the server from the
+//! session secret, the user and the attempts left, so a test cannot be
+//! re-drawn by editing the form, and each attempt draws anew.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::access::Principal;
+use crate::server::error::AppError;
+use crate::server::extract::Page;
+use crate::server::state::AppState;
+use crate::services::msgs::CultureTest;
+use crate::services::Kernel;
+
+use super::procedures::field;
+use super::{page, UiError};
+
+/// The routes of the culture pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/isms/{id}/culture", get(status))
+        .route("/isms/{id}/culture/test", get(test_form).post(take))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (status, name) = state
+        .call(move |k| {
+            let status = k.culture_status(&who, &isms)?;
+            Ok((status, k.isms(&who, &isms)?.enterprise.name))
+        })
+        .await?;
+    let me = &p.0.principal;
+    let for_others = me.is_consultancy()
+        || me
+            .roles
+            .iter()
+            .any(|r| r.as_str() == crate::services::msgs::SECURITY_OFFICER);
+    let rows: Vec<serde_json::Value> = status
+        .users
+        .iter()
+        .map(|u| {
+            let needs_test = !matches!(
+                u.status,
+                crate::services::msgs::CertStatus::Valid
+                    | crate::services::msgs::CertStatus::NotRequired
+            );
+            let may = u.user.as_str() == me.user || for_others;
+            json!({ "user": u.user, "name": u.name, "roles": u.roles, "status": u.status.as_str(),
+                    "expires_at": u.expires_at, "regulations": u.regulations,
+                    "can_test": may && u.status != crate::services::msgs::CertStatus::NotRequired,
+                    "needs_test": needs_test, "me": u.user.as_str() == me.user })
+        })
+        .collect();
+    page(
+        &p,
+        "culture.html",
+        json!({ "id": id, "name": name, "share": status.share, "rows": rows }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct TestQuery {
+    user: Option<String>,
+}
+
+/// The seed of the current attempt of `user`: fixed for a session and an
+/// attempt, unknown to the browser.
+fn seed(secret: &str, isms: &str, user: &str, attempts_left: usize) -> u64 {
+    let digest = Sha256::new()
+        .chain_update(b"mmsm culture test\0")
+        .chain_update(secret.as_bytes())
+        .chain_update([0])
+        .chain_update(isms.as_bytes())
+        .chain_update([0])
+        .chain_update(user.as_bytes())
+        .chain_update(attempts_left.to_le_bytes())
+        .finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// Draws the current attempt's test (a first draw learns the attempts left).
+fn current_test(
+    k: &Kernel,
+    who: &Principal,
+    secret: &str,
+    isms: &str,
+    user: &str,
+) -> crate::services::Result<CultureTest> {
+    let probe = k.draw_culture_test(who, isms, user, 0)?;
+    let seed = seed(secret, isms, user, probe.attempts_left);
+    k.draw_culture_test(who, isms, user, seed)
+}
+
+async fn test_form(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Query(q): Query<TestQuery>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let user = q.user.unwrap_or_else(|| who.user.clone());
+    let secret = p.0.token.clone();
+    let isms = id.clone();
+    let u = user.clone();
+    let (test, name) = state
+        .call(move |k| {
+            let test = current_test(k, &who, &secret, &isms, &u)?;
+            Ok((test, k.isms(&who, &isms)?.enterprise.name))
+        })
+        .await?;
+    let drawn: Vec<&str> = test.questions.iter().map(|q| q.id.as_str()).collect();
+    page(
+        &p,
+        "culture_test.html",
+        json!({ "id": id, "name": name, "user": user, "test": test, "drawn": drawn.join(",") }),
+    )
+}
+
+async fn take(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let user = field(&fields, "user");
+    let drawn = field(&fields, "drawn");
+    let mut answers = BTreeMap::new();
+    for (name, value) in &fields {
+        if let Some(q) = name.strip_prefix("q.") {
+            let index: usize = value.parse().map_err(|_| {
+                AppError::bad_request(format!("the answer to `{q}` is not an option number"))
+            })?;
+            answers.insert(q.to_owned(), index);
+        }
+    }
+    let who = p.0.principal.clone();
+    let secret = p.0.token.clone();
+    let isms = id.clone();
+    let u = user.clone();
+    let (result, test, name) = state
+        .call(move |k| {
+            let test = current_test(k, &who, &secret, &isms, &u)?;
+            let now: Vec<&str> = test.questions.iter().map(|q| q.id.as_str()).collect();
+            if now.join(",") != drawn {
+                return Err(crate::services::ServiceError::Refused(
+                    "this test is no longer the current one (another attempt was made, or the session changed): open the test again".into(),
+                ));
+            }
+            let result = k.take_culture_test(&who, &isms, &u, test.seed, &answers)?;
+            Ok((result, test, k.isms(&who, &isms)?.enterprise.name))
+        })
+        .await?;
+    let wrong: Vec<&str> = test
+        .questions
+        .iter()
+        .filter(|q| result.wrong.contains(&q.id))
+        .map(|q| q.text.as_str())
+        .collect();
+    page(
+        &p,
+        "culture_result.html",
+        json!({ "id": id, "name": name, "user": user, "r": result, "wrong": wrong }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seed;
+
+    #[test]
+    fn the_seed_changes_with_the_session_the_user_and_the_attempt() {
+        let a = seed("secret", "isms", "ana", 3);
+        assert_eq!(a, seed("secret", "isms", "ana", 3));
+        assert_ne!(a, seed("other", "isms", "ana", 3));
+        assert_ne!(a, seed("secret", "isms", "luis", 3));
+        assert_ne!(a, seed("secret", "isms", "ana", 2));
+    }
+}
