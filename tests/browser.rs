@@ -1,7 +1,9 @@
 //! End to end in headless Chromium, driven over WebDriver (chromedriver):
 //! log in, fill the generation form with the technical checklist and
 //! generate, answer a subcontrol with save-as-you-go and see the board
-//! change, read the SoA and the audit trail. Screenshots go to
+//! change, read the SoA and the audit trail; take the culture test, report
+//! an incident, move it to its close and accept the suggestion it raises.
+//! Screenshots go to
 //! `target/screenshots/`. Without chromedriver the test fails: `.ci/run`
 //! installs `chromium` and `chromium-driver`.
 
@@ -11,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::server::{prepared_store, Server, PASSWORD};
+use common::server::{msgs_store, prepared_store, Server, MSGS_ALL_RIGHT, PASSWORD};
 use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -198,6 +200,26 @@ impl Browser {
         }
     }
 
+    /// The current value of a form control (what the user sees in it).
+    fn value(&self, css: &str) -> String {
+        let id = self.find(css);
+        self.cmd("GET", &format!("/element/{id}/property/value"), json!({}))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Sets a form control's value by script: date inputs take typed text
+    /// in the browser's locale format, which a test should not depend on.
+    fn set_value(&self, css: &str, value: &str) {
+        self.find(css);
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({ "script": "document.querySelector(arguments[0]).value = arguments[1];", "args": [css, value] }),
+        );
+    }
+
     fn url(&self) -> String {
         self.cmd("GET", "/url", json!({}))
             .as_str()
@@ -346,4 +368,107 @@ fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_t
     b.go(&format!("{base}/schemas"));
     b.wait_text("h1", "Not allowed");
     b.screenshot("10-enterprise-user-refused");
+}
+
+fn log_in(b: &Browser, base: &str, user: &str) {
+    b.go(&format!("{base}/login"));
+    b.type_in("#user", user);
+    b.type_in("#password", PASSWORD);
+    b.click("#login");
+    b.wait_text("h1", "Enterprises");
+}
+
+/// Answers the drawn culture test right and hands it in.
+fn pass_culture_test(b: &Browser) {
+    let right: Value = serde_json::from_str(MSGS_ALL_RIGHT).unwrap();
+    let drawn = b.value("input[name=drawn]");
+    assert!(!drawn.is_empty(), "the test draws questions");
+    for q in drawn.split(',') {
+        let answer = right[q]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no right answer for {q}"));
+        b.click(&format!("#q-{q}-{answer}"));
+    }
+    b.click("#submit-test");
+    b.wait_text("h1", "passed");
+}
+
+fn risk_max(b: &Browser) -> f64 {
+    b.text("#risk-max").trim().parse().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() {
+    let m = msgs_store(&[]);
+    let server = Server::start(&m);
+    let b = Browser::start();
+    let base = &server.base;
+    let isms = format!("{base}/isms/taller-gil");
+
+    // Luis, a user of the enterprise, takes the culture test and is certified.
+    log_in(&b, base, "luis");
+    b.go(&format!("{isms}/culture"));
+    b.wait_text("#certificates", "none");
+    b.click("#test-luis");
+    b.wait_text("h1", "Security culture test for luis");
+    b.screenshot("11-culture-test");
+    pass_culture_test(&b);
+    b.wait_text("#result", "Certificate issued");
+    b.screenshot("12-culture-passed");
+    b.go(&format!("{isms}/culture"));
+    b.wait_text("#certificates", "valid");
+
+    // Luis reports an incident: the register of the first phase is a form.
+    b.go(&format!("{isms}/suggestions"));
+    b.click("#report-incident");
+    b.wait_text("h1", "Incident management");
+    b.set_value("#f-reg-incidents-reported_on", "2026-11-27");
+    b.type_in("#f-reg-incidents-title", "ERP server unreachable for a day");
+    b.click("#f-reg-incidents-threat option[value='A.24']");
+    b.click("#f-reg-incidents-assets-erp");
+    b.type_in("#f-reg-incidents-damage-D", "90");
+    b.screenshot("13-incident-report-form");
+    b.click("#start");
+    b.wait_text("#state", "Report received");
+    assert!(
+        b.url().contains("/procedures/incident-management-1"),
+        "{}",
+        b.url()
+    );
+
+    // Ana, the security officer, is refused until she holds a certificate.
+    log_in(&b, base, "ana");
+    b.go(&format!("{isms}/procedures/incident-management-1"));
+    b.click("#to-assess");
+    b.wait_text("#errors", "certificate");
+    b.screenshot("14-refused-without-certificate");
+    b.go(&format!("{isms}/culture/test"));
+    pass_culture_test(&b);
+
+    // She assesses and closes the incident; closing raises a suggestion.
+    b.go(&format!("{isms}"));
+    let before = risk_max(&b);
+    b.go(&format!("{isms}/procedures/incident-management-1"));
+    b.click("#to-assess");
+    b.wait_text("#state", "Assess");
+    b.click("#f-reg-incidents-severity option[value=high]");
+    b.click("#to-close");
+    b.wait_text("#state", "Closed");
+    b.wait_text("#raised", "s1");
+    b.screenshot("15-incident-closed-suggestion-raised");
+
+    // Accepting the suggestion re-values the risks on the board.
+    b.go(&format!("{isms}/suggestions"));
+    b.wait_text("#s1", "probability of A.24 on HW");
+    b.screenshot("16-suggestion-to-decide");
+    b.click("#accept-s1");
+    b.wait_text("#decided", "accepted");
+    b.go(&isms);
+    let after = risk_max(&b);
+    assert!(after > before, "highest risk {before} -> {after}");
+    b.screenshot("17-board-after-accepting");
+
+    // The history says why the board moved.
+    b.go(&format!("{isms}/history"));
+    b.wait_text("table", "suggestion");
 }

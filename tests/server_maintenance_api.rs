@@ -6,86 +6,16 @@
 
 mod common;
 
-use common::server::{user_add, Server};
+use common::server::{msgs_store, Server, MSGS_FOREIGN, MSGS_ISMS};
 use common::Mmsm;
 use serde_json::{json, Value};
 
-const ISMS: &str = "taller-gil";
-const FOREIGN: &str = "otro-taller";
-const ALL_RIGHT: &str = r#"{ "sp-1": 1, "sp-2": 0, "sp-3": 1, "bk-1": 0, "bk-2": 1 }"#;
+const ISMS: &str = MSGS_ISMS;
+const FOREIGN: &str = MSGS_FOREIGN;
 
-/// The MSGS schema, its enterprise (users ana Cl/RS and luis Cl/US), a
-/// foreign enterprise, an account per user, an admin, and both users certified.
+/// The MSGS store with both users certified.
 fn store() -> Mmsm {
-    let m = Mmsm::new();
-    m.run(&["schema", "import", "tests/fixtures/msgs"]).ok();
-    m.run(&[
-        "isms",
-        "generate",
-        "tests/fixtures/msgs-profile.yaml",
-        "--schema",
-        "msgs",
-    ])
-    .ok();
-    let other = m.path("other.yaml");
-    std::fs::write(
-        &other,
-        "enterprise: { name: \"Otro Taller\", sector: retail, employees: 9 }\nusers:\n  - { id: eva, name: Eva, roles: [Cl/RS] }\nassets:\n  - { id: erp, name: ERP, type: HW, values: { D: 5 } }\n",
-    )
-    .unwrap();
-    m.run(&[
-        "isms",
-        "generate",
-        other.to_str().unwrap(),
-        "--schema",
-        "msgs",
-    ])
-    .ok();
-    user_add(
-        &m,
-        &[
-            "user",
-            "add",
-            "admin",
-            "--password-stdin",
-            "--role",
-            "AGS",
-            "--role",
-            "CoS",
-            "--admin",
-        ],
-    );
-    for (user, role) in [("ana", "Cl/RS"), ("luis", "Cl/US")] {
-        user_add(
-            &m,
-            &[
-                "user",
-                "add",
-                user,
-                "--password-stdin",
-                "--role",
-                role,
-                "--isms",
-                ISMS,
-            ],
-        );
-    }
-    std::fs::write(m.path("right.json"), ALL_RIGHT).unwrap();
-    let answers = m.path("right.json").display().to_string();
-    for user in ["ana", "luis"] {
-        m.run(&[
-            "culture",
-            "test",
-            ISMS,
-            user,
-            "--as",
-            user,
-            "--answers",
-            &answers,
-        ])
-        .ok();
-    }
-    m
+    msgs_store(&["ana", "luis"])
 }
 
 fn url(rest: &str) -> String {

@@ -264,3 +264,85 @@ impl Drop for Server {
         }
     }
 }
+
+/// The enterprise of the MSGS fixture (users ana Cl/RS and luis Cl/US).
+pub const MSGS_ISMS: &str = "taller-gil";
+/// A second enterprise of the MSGS schema, foreign to ana and luis.
+pub const MSGS_FOREIGN: &str = "otro-taller";
+/// Every culture question of the MSGS schema answered right.
+pub const MSGS_ALL_RIGHT: &str = r#"{ "sp-1": 1, "sp-2": 0, "sp-3": 1, "bk-1": 0, "bk-2": 1 }"#;
+
+/// The MSGS schema, its enterprise, a foreign enterprise, an account per
+/// user of the enterprise (bound to it), an admin, and the `certified`
+/// users' culture certificates.
+pub fn msgs_store(certified: &[&str]) -> Mmsm {
+    let m = Mmsm::new();
+    m.run(&["schema", "import", "tests/fixtures/msgs"]).ok();
+    m.run(&[
+        "isms",
+        "generate",
+        "tests/fixtures/msgs-profile.yaml",
+        "--schema",
+        "msgs",
+    ])
+    .ok();
+    let other = m.path("other.yaml");
+    std::fs::write(
+        &other,
+        "enterprise: { name: \"Otro Taller\", sector: retail, employees: 9 }\nusers:\n  - { id: eva, name: Eva, roles: [Cl/RS] }\nassets:\n  - { id: erp, name: ERP, type: HW, values: { D: 5 } }\n",
+    )
+    .unwrap();
+    m.run(&[
+        "isms",
+        "generate",
+        other.to_str().unwrap(),
+        "--schema",
+        "msgs",
+    ])
+    .ok();
+    user_add(
+        &m,
+        &[
+            "user",
+            "add",
+            "admin",
+            "--password-stdin",
+            "--role",
+            "AGS",
+            "--role",
+            "CoS",
+            "--admin",
+        ],
+    );
+    for (user, role) in [("ana", "Cl/RS"), ("luis", "Cl/US")] {
+        user_add(
+            &m,
+            &[
+                "user",
+                "add",
+                user,
+                "--password-stdin",
+                "--role",
+                role,
+                "--isms",
+                MSGS_ISMS,
+            ],
+        );
+    }
+    std::fs::write(m.path("right.json"), MSGS_ALL_RIGHT).unwrap();
+    let answers = m.path("right.json").display().to_string();
+    for user in certified {
+        m.run(&[
+            "culture",
+            "test",
+            MSGS_ISMS,
+            user,
+            "--as",
+            user,
+            "--answers",
+            &answers,
+        ])
+        .ok();
+    }
+    m
+}
