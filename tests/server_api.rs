@@ -56,6 +56,34 @@ fn asset_body(_: usize) -> (String, &'static str) {
     )
 }
 
+fn schema_body(n: usize) -> (String, &'static str) {
+    let text =
+        std::fs::read_to_string(common::repo_root().join("tests/fixtures/worked/schema.yaml"))
+            .unwrap();
+    (
+        text.replacen("id: worked", &format!("id: imported-{n}"), 1),
+        "application/yaml",
+    )
+}
+
+fn account_body(n: usize) -> (String, &'static str) {
+    (
+        json!({ "name": format!("account-{n}"), "roles": ["Cl/US"], "isms": OWN, "password": PASSWORD }).to_string(),
+        "application/json",
+    )
+}
+
+fn assign_body(_: usize) -> (String, &'static str) {
+    (json!({ "isms": OWN }).to_string(), "application/json")
+}
+
+fn plan_body(_: usize) -> (String, &'static str) {
+    (
+        json!({ "done": true, "result": "done by the matrix" }).to_string(),
+        "application/json",
+    )
+}
+
 fn token_body(_: usize) -> (String, &'static str) {
     (json!({ "label": "matrix" }).to_string(), "application/json")
 }
@@ -67,6 +95,8 @@ const WRITE_OWN: [u16; 8] = [401, 200, 403, 403, 200, 403, 200, 200];
 const WRITE_FOREIGN: [u16; 8] = [401, 200, 403, 403, 404, 403, 404, 404];
 const AUDIT_OWN: [u16; 8] = [401, 200, 403, 403, 403, 200, 200, 200];
 const AUDIT_FOREIGN: [u16; 8] = [401, 200, 403, 403, 403, 404, 404, 404];
+const OFFICER_OWN: [u16; 8] = [401, 200, 404, 404, 200, 403, 200, 403];
+const SCHEMAS: [u16; 8] = [401, 200, 200, 200, 403, 403, 403, 403];
 
 fn routes() -> Vec<Route> {
     let isms = |method, path, own, foreign| Route {
@@ -93,6 +123,40 @@ fn routes() -> Vec<Route> {
         isms("GET", "/api/v1/isms/{id}/soa.xlsx", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/report", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/audit", AUDIT_OWN, AUDIT_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/procedures",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
+        isms("GET", "/api/v1/isms/{id}/culture", READ_OWN, READ_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/suggestions",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
+        isms("GET", "/api/v1/isms/{id}/metrics", READ_OWN, READ_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/metrics/backup-freshness/values",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/metrics/run",
+            body: None,
+            own: WRITE_OWN,
+            foreign: WRITE_FOREIGN,
+        },
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/plan/1",
+            body: Some(plan_body),
+            own: OFFICER_OWN,
+            foreign: READ_FOREIGN,
+        },
         Route {
             method: "PUT",
             path: "/api/v1/isms/{id}/answers/8.20.1",
@@ -143,6 +207,13 @@ fn routes() -> Vec<Route> {
             Some(clone_body),
             [401, 201, 201, 201, 403, 403, 403, 403],
         ),
+        global("GET", "/api/v1/schemas/worked/stats", None, SCHEMAS),
+        global(
+            "GET",
+            "/api/v1/scripts",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
         global(
             "GET",
             "/api/v1/audit",
@@ -154,6 +225,18 @@ fn routes() -> Vec<Route> {
             "/api/v1/audit/verify",
             None,
             [401, 200, 403, 403, 403, 200, 403, 403],
+        ),
+        global(
+            "POST",
+            "/api/v1/schemas",
+            Some(schema_body),
+            [401, 201, 201, 201, 403, 403, 403, 403],
+        ),
+        global(
+            "POST",
+            "/api/v1/accounts",
+            Some(account_body),
+            [401, 201, 403, 403, 403, 403, 403, 403],
         ),
         global(
             "GET",
@@ -172,6 +255,13 @@ fn routes() -> Vec<Route> {
             "/api/v1/tokens",
             Some(token_body),
             [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        // Last: once assigned, ags would see the own enterprise in later rows.
+        global(
+            "POST",
+            "/api/v1/accounts/ags/assign",
+            Some(assign_body),
+            [401, 204, 403, 403, 403, 403, 403, 403],
         ),
     ]
 }
@@ -378,6 +468,9 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
             .unwrap()
             .replace("/answers/8.20.1", "/answers/{subcontrol}")
             .replace("/assets/erp", "/assets/{asset}")
+            .replace("/metrics/backup-freshness/", "/metrics/{metric}/")
+            .replace("/plan/1", "/plan/{rank}")
+            .replace("/accounts/ags/", "/accounts/{name}/")
             .replace("/schemas/worked", "/schemas/{id}");
         let ops = paths
             .get(&template)

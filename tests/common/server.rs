@@ -54,6 +54,12 @@ pub fn prepared_store() -> Mmsm {
         }
         user_add(&m, &args);
     }
+    for (user, role) in [("rs", "Cl/RS"), ("us", "Cl/US")] {
+        m.run(&[
+            "isms", "user", "add", OWN, user, "--name", user, "--role", role,
+        ])
+        .ok();
+    }
     m.run(&["user", "assign", "cos", OWN]).ok();
     m.run(&["user", "assign", "aus", OWN]).ok();
     m

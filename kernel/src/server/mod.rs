@@ -11,6 +11,7 @@
 //! - [`api`]: the API handlers per zone; [`ui`]: the web pages.
 
 pub mod api;
+pub mod drawn;
 pub mod error;
 pub mod extract;
 pub mod routes;

@@ -292,6 +292,7 @@ impl Kernel {
         only: Option<&str>,
         now: SystemTime,
     ) -> Result<MetricsRun> {
+        require_write(principal)?;
         let (_, bindings) = self.metric_bindings(principal, isms, Some(registry))?;
         if let Some(id) = only {
             if !bindings.iter().any(|b| b.id.as_str() == id) {

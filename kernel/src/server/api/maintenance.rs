@@ -1,5 +1,6 @@
-//! The maintenance zone (MSGS) over HTTP: procedures, culture, suggestions,
-//! metrics, schema statistics and the script registry. Each handler makes one
+//! The maintenance zone (MSGS) over HTTP: procedures, culture (status, test),
+//! suggestions, plan follow-up, metrics (list, history, run), schema
+//! statistics and the script registry. Each handler makes one
 //! service call with the caller's principal; the services decide access (a
 //! foreign ISMS is 404, as everywhere). The shapes are those of the CLI's `--json`.
 
@@ -12,9 +13,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::server::drawn::current_test;
 use crate::server::error::AppError;
 use crate::server::extract::Auth;
 use crate::server::state::AppState;
+use crate::services::msgs::PlanSet;
 
 /// Query of the procedure list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -271,4 +274,170 @@ pub async fn scripts(State(state): State<AppState>, _auth: Auth) -> Result<Respo
         .map(|r| r.statuses())
         .unwrap_or_default();
     Ok(Json(statuses).into_response())
+}
+
+/// Query of a culture test.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CultureTestQuery {
+    /// The user tested (default: the caller).
+    pub user: Option<String>,
+}
+
+/// Draw the caller's current culture test (questions without their answers).
+/// The draw is fixed for the session and the attempt: the same call shows the same questions.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/culture/test", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id"), CultureTestQuery),
+    responses((status = 200, description = "isms, user, regulations, questions (id, regulation, text, options), attempts_left"),
+              (status = 403, description = "Not the user, nor the security officer"),
+              (status = 422, description = "No attempt left, or nothing to certify")))]
+pub async fn culture_test(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<CultureTestQuery>,
+) -> Result<Response, AppError> {
+    let user = q.user.unwrap_or_else(|| auth.principal.user.clone());
+    let test = state
+        .call(move |k| current_test(k, &auth.principal, &auth.token, &id, &user))
+        .await?;
+    Ok(Json(test).into_response())
+}
+
+/// The answers to a culture test.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TakeRequest {
+    /// The user tested (default: the caller).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Question id -> index of the chosen option (from 0), for the questions of the current draw.
+    pub answers: std::collections::BTreeMap<String, usize>,
+}
+
+/// Hand in the current culture test: scored, the attempt recorded, a certificate issued on a pass.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/culture/test", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id")),
+    request_body = TakeRequest,
+    responses((status = 200, description = "user, passed, score, pass_mark, per_regulation, wrong, certificate, attempts_left, board"),
+              (status = 403, description = "Not the user, nor the security officer"),
+              (status = 422, description = "No attempt left, an unknown question, or nothing to certify")))]
+pub async fn take_culture_test(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(body): Json<TakeRequest>,
+) -> Result<Response, AppError> {
+    let user = body.user.unwrap_or_else(|| auth.principal.user.clone());
+    let result = state
+        .call(move |k| {
+            let test = current_test(k, &auth.principal, &auth.token, &id, &user)?;
+            k.take_culture_test(&auth.principal, &id, &user, test.seed, &body.answers)
+        })
+        .await?;
+    Ok(Json(result).into_response())
+}
+
+/// Every stored value of one metric of an ISMS, oldest first (its history).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/metrics/{metric}/values", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id"), ("metric" = String, Path, description = "The metric id")),
+    responses((status = 200, description = "metric, source, version, value, score, subcontrols, at"),
+              (status = 404, description = "No such ISMS, or not yours")))]
+pub async fn metric_values(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, metric)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let values = state
+        .call(move |k| k.metric_values(&auth.principal, &id, &metric))
+        .await?;
+    Ok(Json(values).into_response())
+}
+
+/// The optional body of a metrics run.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct RunRequest {
+    /// Only this metric (default: every metric of the ISMS).
+    pub metric: Option<String>,
+}
+
+/// Collect the metrics of an ISMS now (as `mmsm metric run`): values stored, the board re-valued.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/metrics/run", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id")),
+    request_body(content = Option<RunRequest>, description = "Optional: { metric }", content_type = "application/json"),
+    responses((status = 200, description = "isms, at, metrics (outcome per metric), expired, deltas, board"),
+              (status = 403, description = "Not a maintenance or generation role"),
+              (status = 404, description = "No such ISMS or metric, or not yours"),
+              (status = 503, description = "The server has no scripts loaded")))]
+pub async fn run_metrics(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, AppError> {
+    let body: RunRequest = if body.trim().is_empty() {
+        RunRequest::default()
+    } else {
+        serde_json::from_str(&body)
+            .map_err(|e| AppError::bad_request(format!("the body is not {{\"metric\"}}: {e}")))?
+    };
+    let registry = state.registry.clone().ok_or_else(|| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no script is loaded in this server, so no metric can run: start `mmsm serve` with a scripts folder (--scripts)",
+        )
+    })?;
+    let run = state
+        .call(move |k| {
+            let now = SystemTime::from(k.now_utc());
+            k.run_metrics(&auth.principal, &registry, &id, body.metric.as_deref(), now)
+        })
+        .await?;
+    Ok(Json(run).into_response())
+}
+
+/// The follow-up of a plan item; what is left out stays as it is.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct PlanFollowUpRequest {
+    /// The user responsible (a user id of the ISMS).
+    pub owner: Option<String>,
+    /// The planned date, YYYY-MM-DD.
+    pub due: Option<String>,
+    /// What was done.
+    pub result: Option<String>,
+    /// Done (true) or not done again (false).
+    pub done: Option<bool>,
+}
+
+/// Follow up a plan item (security officer): owner, due date, result, done.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/plan/{rank}", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id"), ("rank" = usize, Path, description = "The rank of the item in the plan")),
+    request_body = PlanFollowUpRequest,
+    responses((status = 200, description = "item, follow_up, overdue"),
+              (status = 400, description = "A value is not valid (e.g. the date)"),
+              (status = 403, description = "Only the security officer follows up the plan"),
+              (status = 404, description = "No such ISMS, or not yours")))]
+pub async fn follow_up_plan(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, rank)): Path<(String, usize)>,
+    Json(body): Json<PlanFollowUpRequest>,
+) -> Result<Response, AppError> {
+    let mut sets = Vec::new();
+    for (key, value) in [
+        ("owner", &body.owner),
+        ("due", &body.due),
+        ("result", &body.result),
+    ] {
+        if let Some(v) = value {
+            sets.push(PlanSet::parse(&format!("{key}={v}")).map_err(AppError::bad_request)?);
+        }
+    }
+    match body.done {
+        Some(true) => sets.push(PlanSet::Done),
+        Some(false) => sets.push(PlanSet::Undone),
+        None => {}
+    }
+    let row = state
+        .call(move |k| k.set_plan(&auth.principal, &id, rank, &sets))
+        .await?;
+    Ok(Json(row).into_response())
 }

@@ -56,6 +56,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance::show_procedure))
         .routes(routes!(maintenance::advance_procedure))
         .routes(routes!(maintenance::culture))
+        .routes(routes!(
+            maintenance::culture_test,
+            maintenance::take_culture_test
+        ))
+        .routes(routes!(maintenance::metric_values))
+        .routes(routes!(maintenance::run_metrics))
+        .routes(routes!(maintenance::follow_up_plan))
         .routes(routes!(maintenance::suggestions))
         .routes(routes!(maintenance::accept_suggestion))
         .routes(routes!(maintenance::reject_suggestion))

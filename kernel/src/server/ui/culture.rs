@@ -1,7 +1,5 @@
 //! The security-culture pages (A3.1): every user's certificate, the test as
-//! a form, and its result. The draw's seed is derived on the server from the
-//! session secret, the user and the attempts left, so a test cannot be
-//! re-drawn by editing the form, and each attempt draws anew.
+//! a form ([`crate::server::drawn`] draws it), and its result.
 
 use std::collections::BTreeMap;
 
@@ -11,14 +9,11 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::access::Principal;
+use crate::server::drawn::{current_test, drawn_ids};
 use crate::server::error::AppError;
 use crate::server::extract::Page;
 use crate::server::state::AppState;
-use crate::services::msgs::CultureTest;
-use crate::services::Kernel;
 
 use super::procedures::field;
 use super::{page, UiError};
@@ -77,36 +72,6 @@ struct TestQuery {
     user: Option<String>,
 }
 
-/// The seed of the current attempt of `user`: fixed for a session and an
-/// attempt, unknown to the browser.
-fn seed(secret: &str, isms: &str, user: &str, attempts_left: usize) -> u64 {
-    let digest = Sha256::new()
-        .chain_update(b"mmsm culture test\0")
-        .chain_update(secret.as_bytes())
-        .chain_update([0])
-        .chain_update(isms.as_bytes())
-        .chain_update([0])
-        .chain_update(user.as_bytes())
-        .chain_update(attempts_left.to_le_bytes())
-        .finalize();
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(bytes)
-}
-
-/// Draws the current attempt's test (a first draw learns the attempts left).
-fn current_test(
-    k: &Kernel,
-    who: &Principal,
-    secret: &str,
-    isms: &str,
-    user: &str,
-) -> crate::services::Result<CultureTest> {
-    let probe = k.draw_culture_test(who, isms, user, 0)?;
-    let seed = seed(secret, isms, user, probe.attempts_left);
-    k.draw_culture_test(who, isms, user, seed)
-}
-
 async fn test_form(
     State(state): State<AppState>,
     p: Page,
@@ -124,11 +89,10 @@ async fn test_form(
             Ok((test, k.isms(&who, &isms)?.enterprise.name))
         })
         .await?;
-    let drawn: Vec<&str> = test.questions.iter().map(|q| q.id.as_str()).collect();
     page(
         &p,
         "culture_test.html",
-        json!({ "id": id, "name": name, "user": user, "test": test, "drawn": drawn.join(",") }),
+        json!({ "id": id, "name": name, "user": user, "drawn": drawn_ids(&test), "test": test }),
     )
 }
 
@@ -157,8 +121,7 @@ async fn take(
     let (result, test, name) = state
         .call(move |k| {
             let test = current_test(k, &who, &secret, &isms, &u)?;
-            let now: Vec<&str> = test.questions.iter().map(|q| q.id.as_str()).collect();
-            if now.join(",") != drawn {
+            if drawn_ids(&test) != drawn {
                 return Err(crate::services::ServiceError::Refused(
                     "this test is no longer the current one (another attempt was made, or the session changed): open the test again".into(),
                 ));
@@ -178,18 +141,4 @@ async fn take(
         "culture_result.html",
         json!({ "id": id, "name": name, "user": user, "r": result, "wrong": wrong }),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::seed;
-
-    #[test]
-    fn the_seed_changes_with_the_session_the_user_and_the_attempt() {
-        let a = seed("secret", "isms", "ana", 3);
-        assert_eq!(a, seed("secret", "isms", "ana", 3));
-        assert_ne!(a, seed("other", "isms", "ana", 3));
-        assert_ne!(a, seed("secret", "isms", "luis", 3));
-        assert_ne!(a, seed("secret", "isms", "ana", 2));
-    }
 }

@@ -134,7 +134,8 @@ impl Kernel {
     }
 
     /// Like [`Kernel::maintained`], and the principal must also be the security
-    /// officer (`Cl/RS`) or act for the consultancy.
+    /// officer (`Cl/RS`) or the consultant who runs the ISMS for the client
+    /// (generation zone, CoS). The auditor (AuS) only reads.
     pub(crate) fn officer(
         &self,
         principal: &Principal,
@@ -142,7 +143,7 @@ impl Kernel {
         action: &str,
     ) -> Result<IsmsRecord> {
         let record = self.maintained(principal, isms, action)?;
-        if is_consultancy(principal)
+        if principal.has_zone(Zone::Generation)
             || principal
                 .roles
                 .iter()
@@ -150,7 +151,11 @@ impl Kernel {
         {
             return Ok(record);
         }
-        Err(forbidden(principal, action, SECURITY_OFFICER))
+        Err(forbidden(
+            principal,
+            action,
+            &format!("{SECURITY_OFFICER}, or CoS for the consultancy"),
+        ))
     }
 
     /// Adds an event of daily use to the batch.
