@@ -357,3 +357,101 @@ fn the_openapi_document_lists_the_maintenance_routes() {
         );
     }
 }
+
+const MATRIX_ROLES: [&str; 6] = ["anon", "admin", "cos", "aus", "ana", "luis"];
+
+/// One row of the maintenance matrix: method, path (`{id}` is the ISMS),
+/// body, and the expected status per role for the own and the foreign ISMS.
+type MatrixRow = (
+    &'static str,
+    &'static str,
+    Option<Value>,
+    [u16; 6],
+    [u16; 6],
+);
+
+#[test]
+fn every_maintenance_write_as_every_role_for_its_own_and_a_foreign_enterprise() {
+    let m = store();
+    let server = Server::start(&m);
+    let tokens: Vec<Option<String>> = MATRIX_ROLES
+        .iter()
+        .map(|r| (*r != "anon").then(|| server.login(r)))
+        .collect();
+    // Rows run in order: ana's start creates the instance the next rows read and move.
+    //                 anon admin  cos  aus  ana luis
+    let rows: Vec<MatrixRow> = vec![
+        (
+            "GET",
+            "/api/v1/isms/{id}/culture/test?user={user}",
+            None,
+            [401, 200, 200, 403, 200, 200],
+            [401, 200, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/isms/{id}/procedures",
+            Some(json!({ "procedure": "incident-management" })),
+            [401, 422, 422, 422, 201, 201],
+            [401, 422, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/isms/{id}/procedures/incident-management-1",
+            None,
+            [401, 200, 200, 200, 200, 200],
+            [401, 404, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/isms/{id}/procedures/incident-management-1/advance",
+            Some(json!({ "phase": "assess" })),
+            [401, 422, 422, 422, 200, 422],
+            [401, 404, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/isms/{id}/suggestions/s9/accept",
+            None,
+            [401, 404, 404, 403, 404, 403],
+            [401, 404, 404, 404, 404, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/isms/{id}/suggestions/s9/reject",
+            None,
+            [401, 404, 404, 403, 404, 403],
+            [401, 404, 404, 404, 404, 404],
+        ),
+    ];
+    let mut table = format!("{:<72}", "route");
+    for r in MATRIX_ROLES {
+        table.push_str(&format!("{r:>7}"));
+    }
+    table.push('\n');
+    let mut failures = Vec::new();
+    for (method, path, body, own, foreign) in rows {
+        for (isms, user, expected) in [(ISMS, "luis", own), (FOREIGN, "eva", foreign)] {
+            let path = path.replace("{id}", isms).replace("{user}", user);
+            let label = format!("{method} {path}");
+            table.push_str(&format!("{label:<72}"));
+            for (i, role) in MATRIX_ROLES.iter().enumerate() {
+                let reply = server.call(method, &path, tokens[i].as_deref(), body.as_ref());
+                let ok = reply.status == expected[i];
+                table.push_str(&format!(
+                    "{:>7}",
+                    format!("{}{}", reply.status, if ok { "" } else { "!" })
+                ));
+                if !ok {
+                    failures.push(format!(
+                        "{label} as {role}: expected {}, got {} {}",
+                        expected[i], reply.status, reply.body
+                    ));
+                }
+            }
+            table.push('\n');
+        }
+    }
+    println!("maintenance access matrix (status per role; ! marks a mismatch):\n{table}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -279,8 +279,9 @@ pub const MSGS_FOREIGN: &str = "otro-taller";
 pub const MSGS_ALL_RIGHT: &str = r#"{ "sp-1": 1, "sp-2": 0, "sp-3": 1, "bk-1": 0, "bk-2": 1 }"#;
 
 /// The MSGS schema, its enterprise, a foreign enterprise, an account per
-/// user of the enterprise (bound to it), an admin, and the `certified`
-/// users' culture certificates.
+/// user of the enterprise (bound to it), an admin, a consultant (CoS) and an
+/// auditor (AuS) assigned to the enterprise, and the `certified` users'
+/// culture certificates.
 pub fn msgs_store(certified: &[&str]) -> Mmsm {
     let m = Mmsm::new();
     m.run(&["schema", "import", "tests/fixtures/msgs"]).ok();
@@ -320,6 +321,13 @@ pub fn msgs_store(certified: &[&str]) -> Mmsm {
             "--admin",
         ],
     );
+    for (user, role) in [("cos", "CoS"), ("aus", "AuS")] {
+        user_add(
+            &m,
+            &["user", "add", user, "--password-stdin", "--role", role],
+        );
+        m.run(&["user", "assign", user, MSGS_ISMS]).ok();
+    }
     for (user, role) in [("ana", "Cl/RS"), ("luis", "Cl/US")] {
         user_add(
             &m,

@@ -433,11 +433,11 @@ impl Kernel {
         {
             return Ok(record);
         }
-        Err(ServiceError::Refused(format!(
-            "`{}` may not take the culture test of `{user}`: users take their own test (--as {user}), or the security officer ({}) runs it",
-            principal.user,
-            super::SECURITY_OFFICER
-        )))
+        Err(super::forbidden(
+            principal,
+            &format!("take the culture test of `{user}` (users take their own test)"),
+            &format!("{user} themself, {}, or CoS", super::SECURITY_OFFICER),
+        ))
     }
 
     fn attempts(&self, isms: &IsmsId, user: &str) -> Result<Vec<Attempt>> {

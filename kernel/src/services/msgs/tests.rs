@@ -218,3 +218,40 @@ fn a_new_version_of_a_required_regulation_revokes_the_certificate() {
         CertStatus::Revoked
     );
 }
+
+#[test]
+fn the_auditor_reads_the_maintenance_zone_but_changes_nothing_in_it() {
+    let (kernel, isms) = kernel(false);
+    // An auditor who sees every ISMS (an administrator) still only reads here.
+    let auditor = Principal::new("aus", ["AuS"]).as_admin();
+    assert!(kernel.culture_status(&auditor, &isms).is_ok());
+    assert!(kernel.plan_rows(&auditor, &isms).is_ok());
+    assert!(kernel.suggestions(&auditor, &isms).is_ok());
+    let refused = [
+        kernel
+            .set_plan(&auditor, &isms, 1, &[PlanSet::Done])
+            .map(|_| ()),
+        kernel
+            .reject_suggestion(&auditor, &isms, "s1", None)
+            .map(|_| ()),
+        kernel
+            .draw_culture_test(&auditor, &isms, "luis", 1)
+            .map(|_| ()),
+    ];
+    for r in refused {
+        assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+    }
+    // Without an assignment an auditor does not even see the ISMS.
+    let unassigned = Principal::new("aus", ["AuS"]);
+    assert!(matches!(
+        kernel.culture_status(&unassigned, &isms),
+        Err(ServiceError::NotFound { .. })
+    ));
+    // The consultant (CoS) and the security officer may.
+    let consultant = Principal::new("cos", ["CoS"]).as_admin();
+    assert!(kernel
+        .set_plan(&consultant, &isms, 1, &[PlanSet::Done])
+        .is_ok());
+    let officer = kernel.principal_for(&isms, "ana").unwrap();
+    assert!(kernel.draw_culture_test(&officer, &isms, "luis", 1).is_ok());
+}
