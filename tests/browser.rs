@@ -472,3 +472,42 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.go(&format!("{isms}/history"));
     b.wait_text("table", "suggestion");
 }
+
+#[test]
+fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let b = Browser::start();
+    let base = &server.base;
+    log_in(&b, base, "cos");
+
+    b.go(&format!("{base}/isms/new?schema=worked"));
+    b.wait_text("#tech-progress-text", "0 of 3 answered");
+    b.type_in("#name", "Draft Vets");
+    b.click("details summary");
+    b.click("#sc-8\\.20\\.1 option[value=yes]");
+    b.wait_text("#tech-progress-text", "1 of 3 answered");
+    b.wait_text("#draft-status", "Draft saved at");
+    b.type_in("#asset-0-name", "Reception PC");
+    b.type_in("#asset-0-D", "4");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    b.wait_text("#draft-status", "Draft saved at");
+    b.screenshot("18-generation-draft-saved");
+
+    // A reload (or another day) finds the form as it was left.
+    b.go(&format!("{base}/isms/new"));
+    b.wait_text("#draft-status", "Draft saved at");
+    assert_eq!(b.value("#name"), "Draft Vets");
+    assert_eq!(b.value("#sc-8\\.20\\.1"), "yes");
+    assert_eq!(b.value("#asset-0-name"), "Reception PC");
+    assert_eq!(b.value("#asset-0-D"), "4");
+    b.wait_text("#tech-progress-text", "1 of 3 answered");
+
+    // Generating uses it and forgets the draft.
+    b.type_in("#employees", "7");
+    b.click("#generate");
+    b.wait_text("h1", "Draft Vets");
+    b.go(&format!("{base}/isms/new?schema=worked"));
+    b.wait_text("#draft-status", "saved as a draft as you go");
+    assert_eq!(b.value("#name"), "");
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod auditing;
 mod boards;
 mod documents;
+mod drafts;
 mod gegs;
 mod gsgs;
 mod importers;
@@ -33,6 +34,7 @@ pub use accounts::{
     Session, SESSION_SECONDS, TOKEN_DAYS,
 };
 pub use auditing::AuditLogEntry;
+pub use drafts::Draft;
 pub use gegs::{ImportOutcome, ImportStatus, SchemaCounts, SchemaDetails, SchemaListing};
 pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,

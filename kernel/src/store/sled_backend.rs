@@ -14,7 +14,8 @@ pub struct SledBackend {
 }
 
 impl SledBackend {
-    /// Opens (creating on first use) the database in `dir`.
+    /// Opens (creating on first use) the database in `dir`; a folder locked
+    /// by another handle is waited for up to [`LOCK_WAIT`].
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Backend(format!(
@@ -22,11 +23,21 @@ impl SledBackend {
                 dir.display()
             ))
         })?;
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|e| open_error(dir.to_path_buf(), e))?;
-        Self::over(db)
+        // A process that just closed the folder (a stopped server, a finished
+        // command) releases sled's lock from a background thread: wait a
+        // moment for it before calling the folder in use.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => return Self::over(db),
+                Err(e) => match open_error(dir.to_path_buf(), e) {
+                    StoreError::Locked { .. } if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(std::time::Duration::from_millis(25));
+                    }
+                    other => return Err(other),
+                },
+            }
+        }
     }
 
     /// A database that lives in memory (and a temp file) only.
@@ -59,6 +70,9 @@ fn index(repo: Repo) -> usize {
         Repo::Info => 2,
     }
 }
+
+/// How long opening waits for another handle to release the folder.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 fn open_error(path: PathBuf, e: sled::Error) -> StoreError {
     let text = e.to_string();

@@ -38,3 +38,40 @@ if (file) {
     });
   });
 }
+// Save-as-you-go for the generation form: every change is saved as the
+// account's draft (a short pause after typing), and the technical
+// checklist's progress follows the answers.
+var gen = document.getElementById("generate-form");
+if (gen) {
+  var draftStatus = document.getElementById("draft-status");
+  var timer = null;
+  var progress = function () {
+    var selects = gen.querySelectorAll("select[name^='sc.']");
+    var n = 0;
+    selects.forEach(function (s) { if (s.value) n++; });
+    var bar = document.getElementById("tech-progress");
+    if (bar) bar.value = n;
+    var text = document.getElementById("tech-progress-text");
+    if (text) text.textContent = n + " of " + selects.length + " answered";
+  };
+  var save = function () {
+    draftStatus.textContent = "saving the draft…";
+    fetch("/isms/new/draft", {
+      method: "POST",
+      headers: { "Accept": "application/json" },
+      body: new URLSearchParams(new FormData(gen)),
+      credentials: "same-origin",
+    }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+      .then(function (res) {
+        draftStatus.textContent = res[0]
+          ? "Draft saved at " + res[1].saved_time + ": it is kept until the ISMS is generated."
+          : "Draft not saved: " + (res[1].error || "the server refused it");
+      })
+      .catch(function () { draftStatus.textContent = "Draft not saved: check the connection"; });
+  };
+  var later = function (ms) { clearTimeout(timer); timer = setTimeout(save, ms); };
+  gen.addEventListener("change", function () { progress(); later(200); });
+  gen.addEventListener("input", function (e) {
+    if (e.target.tagName === "INPUT") later(800);
+  });
+}

@@ -1,5 +1,6 @@
-//! Pages of an enterprise: list, generation form, board, checklist with
-//! save-as-you-go answers, SoA (and its xlsx), report, history, audit trail.
+//! Pages of an enterprise: list, generation form (saved as a draft as it is
+//! filled), board, checklist with save-as-you-go answers, SoA (and its
+//! xlsx), report, history, audit trail.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/isms", get(list))
         .route("/isms/new", get(new_form).post(generate))
+        .route("/isms/new/draft", axum::routing::post(save_draft))
+        .route(
+            "/isms/new/draft/discard",
+            axum::routing::post(discard_draft),
+        )
         .route("/isms/{id}", get(board))
         .route("/isms/{id}/checklist", get(checklist))
         .route("/isms/{id}/answer", axum::routing::post(answer))
@@ -249,39 +255,110 @@ fn schema_form_view(schema: &crate::model::Schema) -> serde_json::Value {
     })
 }
 
+/// The generation form of `schema_id` (or the draft's, or the base schema),
+/// filled with `values` (field name -> value).
 async fn render_new_form(
     state: &AppState,
     p: &Page,
     schema_id: Option<String>,
-    form: serde_json::Value,
+    values: Vec<(String, String)>,
     errors: Vec<String>,
+    saved_at: Option<u64>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
+    let drafted = values
+        .iter()
+        .find(|(n, _)| n == "schema")
+        .map(|(_, v)| v.clone());
     let (schemas, schema) = state
         .call(move |k| {
             who.require(Zone::Generation, "create an enterprise")?;
             let schemas = k.list_schemas(&who)?;
-            let id = schema_id.unwrap_or_else(|| "base".into());
+            let id = schema_id.or(drafted).unwrap_or_else(|| "base".into());
             let schema = k.schema(&who, &id, None)?.schema;
             Ok((schemas, schema))
         })
         .await?;
+    let answered = values
+        .iter()
+        .filter(|(n, v)| n.starts_with("sc.") && !v.is_empty())
+        .count();
+    let asset_rows = values
+        .iter()
+        .filter_map(|(n, _)| {
+            n.strip_prefix("asset.")?
+                .split('.')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .map_or(3, |last| (last + 2).clamp(3, MAX_ASSET_ROWS));
+    let v: serde_json::Map<String, serde_json::Value> = values
+        .into_iter()
+        .map(|(n, v)| (n, serde_json::Value::String(v)))
+        .collect();
     page(
         p,
         "generate.html",
         json!({
-            "schemas": schemas, "schema": schema_form_view(&schema), "form": form,
-            "errors": errors, "asset_rows": 3, "options": OPTIONS,
+            "schemas": schemas, "schema": schema_form_view(&schema), "v": v,
+            "errors": errors, "asset_rows": asset_rows, "options": OPTIONS,
+            "answered": answered, "total": schema.subcontrols().count(), "saved_at": saved_at,
         }),
     )
 }
+
+/// Asset rows the generation form offers at most.
+const MAX_ASSET_ROWS: usize = 20;
 
 async fn new_form(
     State(state): State<AppState>,
     p: Page,
     Query(q): Query<SchemaPick>,
 ) -> Result<Response, UiError> {
-    render_new_form(&state, &p, q.schema, json!({}), Vec::new()).await
+    let who = p.0.principal.clone();
+    let draft = state.call(move |k| k.draft(&who)).await?;
+    let saved_at = draft.as_ref().map(|d| d.saved_at);
+    let values = draft.map(|d| d.fields).unwrap_or_default();
+    render_new_form(&state, &p, q.schema, values, Vec::new(), saved_at).await
+}
+
+/// Save-as-you-go of the generation form: the fields as they are now.
+async fn save_draft(
+    State(state): State<AppState>,
+    p: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, Response> {
+    let csrf = fields
+        .iter()
+        .find(|(n, _)| n == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    p.check_csrf(&csrf).map_err(IntoResponse::into_response)?;
+    let who = p.0.principal.clone();
+    let draft = state
+        .call(move |k| k.save_draft(&who, fields))
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let time = chrono::DateTime::from_timestamp(draft.saved_at as i64, 0)
+        .map(|d| d.format("%H:%M:%S").to_string())
+        .unwrap_or_default();
+    Ok(Json(
+        json!({ "saved_at": draft.saved_at, "saved_time": time, "fields": draft.fields.len() }),
+    )
+    .into_response())
+}
+
+async fn discard_draft(
+    State(state): State<AppState>,
+    p: Page,
+    Form(form): Form<super::CsrfOnly>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&form.csrf)?;
+    let who = p.0.principal.clone();
+    state.call(move |k| k.discard_draft(&who)).await?;
+    Ok(Redirect::to("/isms/new").into_response())
 }
 
 /// The profile (DESIGN.md 5) a generation form describes.
@@ -333,7 +410,7 @@ fn profile_of(
     }
     let mut assets = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
-    for n in 0..20 {
+    for n in 0..MAX_ASSET_ROWS {
         let name = get(&format!("asset.{n}.name"));
         if name.is_empty() {
             continue;
@@ -382,12 +459,9 @@ async fn generate(
     };
     p.check_csrf(&get("csrf"))?;
     let schema_id = get("schema");
-    let form_echo = json!({
-        "name": get("name"), "sector": get("sector"),
-        "employees": get("employees"), "turnover": get("turnover"),
-    });
     let who = p.0.principal.clone();
     let sid = schema_id.clone();
+    let submitted = fields.clone();
     let result = state
         .call(move |k| {
             let schema = k.schema(&who, &sid, None)?.schema;
@@ -412,9 +486,26 @@ async fn generate(
             }
         })
         .await?;
+    let who = p.0.principal.clone();
     match result {
-        Ok(generated) => Ok(Redirect::to(&format!("/isms/{}", generated.id)).into_response()),
-        Err(errors) => render_new_form(&state, &p, Some(schema_id), form_echo, errors).await,
+        Ok(generated) => {
+            state.call(move |k| k.discard_draft(&who)).await?;
+            Ok(Redirect::to(&format!("/isms/{}", generated.id)).into_response())
+        }
+        Err(errors) => {
+            // Keep what was typed, in the page and in the draft.
+            let keep = submitted.clone();
+            let draft = state.call(move |k| k.save_draft(&who, keep)).await?;
+            render_new_form(
+                &state,
+                &p,
+                Some(schema_id),
+                submitted,
+                errors,
+                Some(draft.saved_at),
+            )
+            .await
+        }
     }
 }
 
