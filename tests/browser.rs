@@ -328,6 +328,12 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     b.wait_text("table", "isms.answer");
     b.screenshot("07-audit-trail");
 
+    // The schemas zone learns from the enterprises: statistics without names.
+    b.go(&format!("{base}/schemas/worked/stats"));
+    b.wait_text("h1", "teach");
+    b.wait_text("#gaps", "8.20.2");
+    assert!(!b.text("main").contains("Browser Vets"), "no enterprise is named");
+
     // At phone width the board still reads.
     b.resize(390, 844);
     b.go(&format!("{base}/isms/browser-vets"));
@@ -468,6 +474,20 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     assert!(after > before, "highest risk {before} -> {after}");
     b.screenshot("17-board-after-accepting");
 
+    // The officer adds a user and an asset; the new asset is valued at once.
+    b.go(&format!("{isms}/users"));
+    b.type_in("#new-user", "pepe");
+    b.type_in("#new-name", "Pepe Gil");
+    b.click("#new-role-2");
+    b.click("#add-user");
+    b.wait_text("#users", "Pepe Gil (pepe)");
+    b.go(&format!("{isms}/assets"));
+    b.type_in("#new-name", "Backup NAS");
+    b.type_in("#new-D", "7");
+    b.click("#add-asset");
+    b.wait_text("#assets", "Backup NAS");
+    b.screenshot("18-assets");
+
     // The history says why the board moved.
     b.go(&format!("{isms}/history"));
     b.wait_text("table", "suggestion");
@@ -492,7 +512,7 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
     b.type_in("#asset-0-D", "4");
     std::thread::sleep(std::time::Duration::from_millis(1200));
     b.wait_text("#draft-status", "Draft saved at");
-    b.screenshot("18-generation-draft-saved");
+    b.screenshot("19-generation-draft-saved");
 
     // A reload (or another day) finds the form as it was left.
     b.go(&format!("{base}/isms/new"));

@@ -1,12 +1,13 @@
 //! The web UI: server-rendered HTML (minijinja), one small CSS and one small
 //! script, forms with CSRF tokens. Pages per zone: [`isms`] (generation and
-//! the board), the maintenance zone ([`procedures`] with [`registers`] as
+//! the board), its [`enterprise`] (assets, users), the maintenance zone ([`procedures`] with [`registers`] as
 //! forms, [`culture`], [`follow_up`]: plan, suggestions, metrics),
 //! [`schemas`], [`audit`].
 
 pub mod audit;
 pub mod charts;
 pub mod culture;
+pub mod enterprise;
 pub mod follow_up;
 pub mod isms;
 pub mod procedures;
@@ -89,6 +90,9 @@ impl Templates {
         template!(env, "schema.html");
         template!(env, "schema_import.html");
         template!(env, "register_fields.html");
+        template!(env, "schema_stats.html");
+        template!(env, "assets.html");
+        template!(env, "users.html");
         template!(env, "procedures.html");
         template!(env, "procedure_start.html");
         template!(env, "procedure.html");
@@ -204,6 +208,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .merge(isms::router())
+        .merge(enterprise::router())
         .merge(procedures::router())
         .merge(culture::router())
         .merge(follow_up::router())

@@ -1,5 +1,6 @@
 //! The schemas zone's pages: list, view (with versions and diff), clone,
-//! import with the validation errors shown in place.
+//! import with the validation errors shown in place, and the knowledge
+//! loop's statistics and suggested changes.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +23,27 @@ pub fn router() -> Router<AppState> {
         .route("/schemas/{id}", get(show))
         .route("/schemas/{id}/diff", get(diff))
         .route("/schemas/{id}/clone", post(clone))
+        .route("/schemas/{id}/stats", get(stats))
+}
+
+/// The knowledge loop (paper 3.6, DESIGN.md 6.4): how the enterprises of a
+/// schema answer, where they fail, what incidents say, and the schema
+/// changes that follow. Never an enterprise's name.
+async fn stats(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let stats = state.call(move |k| k.schema_stats(&who, &id, true)).await?;
+    let trend: Vec<f64> = stats.trends.iter().filter_map(|t| t.compliance).collect();
+    let chart = (trend.len() > 1)
+        .then(|| super::charts::line(&trend, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)));
+    page(
+        &p,
+        "schema_stats.html",
+        json!({ "s": stats, "chart": chart }),
+    )
 }
 
 async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
