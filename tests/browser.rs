@@ -332,7 +332,10 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     b.go(&format!("{base}/schemas/worked/stats"));
     b.wait_text("h1", "teach");
     b.wait_text("#gaps", "8.20.2");
-    assert!(!b.text("main").contains("Browser Vets"), "no enterprise is named");
+    assert!(
+        !b.text("main").contains("Browser Vets"),
+        "no enterprise is named"
+    );
 
     // At phone width the board still reads.
     b.resize(390, 844);
@@ -377,9 +380,13 @@ fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_t
 }
 
 fn log_in(b: &Browser, base: &str, user: &str) {
+    log_in_with(b, base, user, PASSWORD);
+}
+
+fn log_in_with(b: &Browser, base: &str, user: &str, password: &str) {
     b.go(&format!("{base}/login"));
     b.type_in("#user", user);
-    b.type_in("#password", PASSWORD);
+    b.type_in("#password", password);
     b.click("#login");
     b.wait_text("h1", "Enterprises");
 }
@@ -481,12 +488,28 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.click("#new-role-2");
     b.click("#add-user");
     b.wait_text("#users", "Pepe Gil (pepe)");
+    // The administrator gives pepe an account; pepe logs in to his enterprise.
+    log_in(&b, base, "admin");
+    b.go(&format!("{base}/accounts"));
+    b.type_in("#acc-name", "pepe");
+    b.click("#acc-isms option[value='taller-gil']");
+    b.click("#acc-role-7");
+    b.click("#create-account");
+    b.wait_text("#created", "one-time password");
+    let password = b.text("#new-password");
+    b.screenshot("18-account-created");
+    log_in_with(&b, base, "pepe", &password);
+    b.wait_text("table", "Taller Gil");
+    b.go(&format!("{isms}/culture"));
+    b.wait_text("#certificates", "Pepe Gil");
+    log_in(&b, base, "ana");
+
     b.go(&format!("{isms}/assets"));
     b.type_in("#new-name", "Backup NAS");
     b.type_in("#new-D", "7");
     b.click("#add-asset");
     b.wait_text("#assets", "Backup NAS");
-    b.screenshot("18-assets");
+    b.screenshot("19-assets");
 
     // The history says why the board moved.
     b.go(&format!("{isms}/history"));
@@ -512,7 +535,7 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
     b.type_in("#asset-0-D", "4");
     std::thread::sleep(std::time::Duration::from_millis(1200));
     b.wait_text("#draft-status", "Draft saved at");
-    b.screenshot("19-generation-draft-saved");
+    b.screenshot("20-generation-draft-saved");
 
     // A reload (or another day) finds the form as it was left.
     b.go(&format!("{base}/isms/new"));

@@ -2,8 +2,9 @@
 //! script, forms with CSRF tokens. Pages per zone: [`isms`] (generation and
 //! the board), its [`enterprise`] (assets, users), the maintenance zone ([`procedures`] with [`registers`] as
 //! forms, [`culture`], [`follow_up`]: plan, suggestions, metrics),
-//! [`schemas`], [`audit`].
+//! [`schemas`], [`audit`], and the administrator's [`accounts`].
 
+pub mod accounts;
 pub mod audit;
 pub mod charts;
 pub mod culture;
@@ -93,6 +94,7 @@ impl Templates {
         template!(env, "schema_stats.html");
         template!(env, "assets.html");
         template!(env, "users.html");
+        template!(env, "accounts.html");
         template!(env, "procedures.html");
         template!(env, "procedure_start.html");
         template!(env, "procedure.html");
@@ -208,6 +210,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .merge(isms::router())
+        .merge(accounts::router())
         .merge(enterprise::router())
         .merge(procedures::router())
         .merge(culture::router())
