@@ -220,6 +220,29 @@ impl Browser {
         );
     }
 
+    /// Checks the page for what keyboard and screen-reader users need:
+    /// every visible form control has a label, every button and link a
+    /// name, every chart a title, ids are unique, and the page has a
+    /// language and one h1. Panics with the page's problems.
+    fn assert_accessible(&self) {
+        let problems = self.a11y_problems();
+        assert!(
+            problems.is_empty(),
+            "{}: {}",
+            self.url(),
+            problems.join("; ")
+        );
+    }
+
+    fn a11y_problems(&self) -> Vec<String> {
+        let problems = self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({ "script": A11Y_CHECK, "args": [] }),
+        );
+        serde_json::from_value(problems).unwrap()
+    }
+
     fn url(&self) -> String {
         self.cmd("GET", "/url", json!({}))
             .as_str()
@@ -227,7 +250,10 @@ impl Browser {
             .to_owned()
     }
 
+    /// Saves a screenshot of the page (a test artefact) after checking that
+    /// the page is accessible.
     fn screenshot(&self, name: &str) {
+        self.assert_accessible();
         let b64 = self.cmd("GET", "/screenshot", json!({}));
         let png = decode_base64(b64.as_str().unwrap());
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
@@ -242,6 +268,34 @@ impl Browser {
         );
     }
 }
+
+/// The accessibility checks of [`Browser::assert_accessible`], run in the page.
+const A11Y_CHECK: &str = r#"
+var problems = [];
+var named = function (el) {
+  if (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")) return true;
+  if (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]')) return true;
+  return !!el.closest("label");
+};
+document.querySelectorAll("input, select, textarea").forEach(function (el) {
+  if (el.type === "hidden") return;
+  if (!named(el)) problems.push("unlabelled " + el.tagName.toLowerCase() + " " + (el.name || el.id));
+});
+document.querySelectorAll("button, a").forEach(function (el) {
+  if (!(el.textContent || "").trim() && !el.getAttribute("aria-label")) problems.push("unnamed " + el.tagName.toLowerCase());
+});
+document.querySelectorAll("svg").forEach(function (el) {
+  if (!el.querySelector("title") && el.getAttribute("aria-hidden") !== "true") problems.push("svg without a title");
+});
+var seen = {};
+document.querySelectorAll("[id]").forEach(function (el) {
+  if (seen[el.id]) problems.push("duplicate id " + el.id);
+  seen[el.id] = true;
+});
+if (!document.documentElement.lang) problems.push("no lang on html");
+if (document.querySelectorAll("h1").length !== 1) problems.push(document.querySelectorAll("h1").length + " h1 elements");
+return problems;
+"#;
 
 fn decode_base64(text: &str) -> Vec<u8> {
     let value = |c: u8| -> u32 {
@@ -277,6 +331,15 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     let server = Server::start(&m);
     let b = Browser::start();
     let base = &server.base;
+
+    // The accessibility check finds what it looks for.
+    b.go(&format!("{base}/login"));
+    b.cmd(
+        "POST",
+        "/execute/sync",
+        json!({ "script": "document.body.appendChild(document.createElement('input'));", "args": [] }),
+    );
+    assert_eq!(b.a11y_problems(), vec!["unlabelled input "]);
 
     // Log in.
     b.go(&format!("{base}/login"));
@@ -510,6 +573,26 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.click("#add-asset");
     b.wait_text("#assets", "Backup NAS");
     b.screenshot("19-assets");
+
+    // Every page of the enterprise is accessible (labels, names, titles).
+    for page in [
+        "",
+        "/checklist",
+        "/assets",
+        "/users",
+        "/plan",
+        "/procedures",
+        "/culture",
+        "/suggestions",
+        "/metrics",
+        "/soa",
+        "/history",
+        "/audit",
+    ] {
+        b.go(&format!("{isms}{page}"));
+        b.find("h1");
+        b.assert_accessible();
+    }
 
     // The history says why the board moved.
     b.go(&format!("{isms}/history"));
