@@ -522,7 +522,7 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     pass_culture_test(&b);
 
     // She assesses and closes the incident; closing raises a suggestion.
-    b.go(&format!("{isms}"));
+    b.go(&isms);
     let before = risk_max(&b);
     b.go(&format!("{isms}/procedures/incident-management-1"));
     b.click("#to-assess");
