@@ -597,6 +597,17 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     // The history says why the board moved.
     b.go(&format!("{isms}/history"));
     b.wait_text("table", "suggestion");
+
+    // At phone width a run of a procedure and the test still read.
+    b.resize(390, 844);
+    b.go(&format!("{isms}/procedures/incident-management-1"));
+    b.wait_text("#state", "Closed");
+    b.screenshot("21-procedure-phone");
+    b.go(&format!(
+        "{isms}/procedures/new?procedure=incident-management"
+    ));
+    b.wait_text("h1", "Incident management");
+    b.screenshot("22-incident-form-phone");
 }
 
 #[test]
