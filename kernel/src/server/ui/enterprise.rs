@@ -36,13 +36,7 @@ async fn assets(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (record, schema) = state
-        .call(move |k| {
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
-            Ok((record, schema))
-        })
-        .await?;
+    let (record, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
     let rows: Vec<Value> = record
         .inputs
         .assets
@@ -165,8 +159,7 @@ async fn users(
     let isms = id.clone();
     let (record, schema, culture) = state
         .call(move |k| {
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
             let culture = k.culture_status(&who, &isms)?;
             Ok((record, schema, culture))
         })

@@ -40,8 +40,7 @@ async fn plan(
     let (rows, record, schema) = state
         .call(move |k| {
             let rows = k.plan_rows(&who, &isms)?;
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
             Ok((rows, record, schema))
         })
         .await?;
@@ -102,8 +101,7 @@ async fn suggestions(
     let (list, record, schema) = state
         .call(move |k| {
             let list = k.suggestions(&who, &isms)?;
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
             Ok((list, record, schema))
         })
         .await?;

@@ -57,8 +57,7 @@ async fn list(
     let (record, schema, instances, figures) = state
         .call(move |k| {
             let instances = k.procedure_instances(&who, &isms, false)?;
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
             let figures = k.maintenance_figures(&who, &isms)?;
             Ok((record, schema, instances, figures))
         })
@@ -127,13 +126,7 @@ async fn render_start(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (record, schema) = state
-        .call(move |k| {
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
-            Ok((record, schema))
-        })
-        .await?;
+    let (record, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
     let proc = procedure(&schema, &procedure_id)?;
     let phase = proc
         .phases
@@ -184,13 +177,7 @@ async fn registers_of(
 ) -> Result<(Schema, IsmsRecord, Vec<crate::model::Artefact>), UiError> {
     let who = p.0.principal.clone();
     let isms = id.to_owned();
-    let (record, schema) = state
-        .call(move |k| {
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
-            Ok((record, schema))
-        })
-        .await?;
+    let (record, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
     let proc = procedure(&schema, procedure_id)?;
     let phase_id = phase_id.unwrap_or(proc.start.as_str());
     let registers = proc
@@ -325,8 +312,7 @@ async fn render_instance(
     let (record, schema, view, suggestions) = state
         .call(move |k| {
             let view = k.procedure_instance(&who, &full)?;
-            let record = k.isms(&who, &isms)?;
-            let schema = k.isms_schema(&record)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
             let suggestions = k.suggestions(&who, &isms)?;
             Ok((record, schema, view, suggestions))
         })

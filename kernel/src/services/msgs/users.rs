@@ -232,6 +232,17 @@ impl Kernel {
             )?
             .schema)
     }
+
+    /// An ISMS the principal sees, with the schema version it was generated from.
+    pub fn isms_with_schema(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(IsmsRecord, crate::model::Schema)> {
+        let record = self.isms(principal, id)?;
+        let schema = self.isms_schema(&record)?;
+        Ok((record, schema))
+    }
 }
 
 fn check_department(record: &IsmsRecord, department: Option<&DepartmentId>) -> Result<()> {
