@@ -721,3 +721,40 @@ fn the_first_start_of_an_empty_store_prints_a_one_time_admin_password_that_logs_
         .iter()
         .any(|s| s["id"] == "base"));
 }
+
+#[test]
+fn the_report_downloads_as_an_html_or_markdown_file_from_the_web_ui() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let token = server.login("aus");
+    let auth = common::server::headers(Some(&token));
+    for (format, kind) in [("html", "text/html"), ("md", "text/markdown")] {
+        let r = server.request(
+            "GET",
+            &format!("/isms/{OWN}/report?download={format}"),
+            &auth,
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.header("content-type").unwrap().starts_with(kind));
+        assert_eq!(
+            r.header("content-disposition"),
+            Some(format!("attachment; filename=\"{OWN}-report.{format}\"").as_str())
+        );
+        assert!(r.body.contains("Worked Example"), "{}", r.body);
+    }
+    let wrong = server.request(
+        "GET",
+        &format!("/isms/{OWN}/report?download=pdf"),
+        &auth,
+        None,
+    );
+    assert_eq!(wrong.status, 400);
+    let foreign = server.request(
+        "GET",
+        &format!("/isms/{FOREIGN}/report?download=md"),
+        &auth,
+        None,
+    );
+    assert_eq!(foreign.status, 404);
+}

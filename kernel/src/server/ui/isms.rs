@@ -540,20 +540,60 @@ async fn soa_xlsx(
     Ok(xlsx_response(bytes, &format!("{id}-soa.xlsx")))
 }
 
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    /// `html` or `md`: send the report as a file to keep.
+    download: Option<String>,
+}
+
 async fn report(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
-    let view = state.call(move |k| k.report(&who, &id)).await?;
-    let html = reports::render_html(&view).map_err(|e| {
+    let isms = id.clone();
+    let view = state.call(move |k| k.report(&who, &isms)).await?;
+    let failed = |e: minijinja::Error| {
         crate::server::error::AppError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             format!("the report cannot be rendered: {e}"),
         )
-    })?;
-    Ok(Html(html).into_response())
+    };
+    let (body, kind, extension) = match q.download.as_deref() {
+        None => {
+            let html = reports::render_html(&view).map_err(failed)?;
+            return Ok(Html(html).into_response());
+        }
+        Some("html") => (
+            reports::render_html(&view).map_err(failed)?,
+            "text/html; charset=utf-8",
+            "html",
+        ),
+        Some("md") => (
+            reports::render_markdown(&view).map_err(failed)?,
+            "text/markdown; charset=utf-8",
+            "md",
+        ),
+        Some(other) => {
+            return Err(crate::server::error::AppError::bad_request(format!(
+                "`{other}` is not a report format: html or md"
+            ))
+            .into())
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-report.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn history(
