@@ -430,6 +430,26 @@ fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_t
     assert!(errors.contains("broken.yaml"), "{errors}");
     b.screenshot("09-schema-import-errors");
 
+    // The architect edits a schema into its next version in the browser.
+    b.go(&format!("{base}/schemas/worked"));
+    b.click("#edit-next");
+    b.wait_text("h1", "next version");
+    let document = b.value("#schema-text");
+    assert!(document.contains("id: worked"), "{document}");
+    let revised = document.replacen(
+        "name: Worked example of the risk model",
+        "name: Worked example, revised",
+        1,
+    );
+    assert_ne!(revised, document, "the header's name is in the document");
+    b.set_value("#schema-text", &revised);
+    b.click("#import");
+    b.wait_text("h1", "Worked example, revised");
+    b.wait_text("h1", "version 2");
+    b.go(&format!("{base}/schemas/worked/diff?v1=1&v2=2"));
+    b.wait_text("#diff", "schema worked: changed");
+    assert!(b.text("#diff").contains("name"), "{}", b.text("#diff"));
+
     // An enterprise user logs in and sees its own enterprise, not the schemas.
     b.go(&format!("{base}/login"));
     b.type_in("#user", "rs");

@@ -139,6 +139,12 @@ pub fn export_to_files(schema: &Schema) -> Vec<(String, String)> {
     files
 }
 
+/// The whole schema as one YAML document (every section in one file): what
+/// the web UI hands the architect to edit and import as the next version.
+pub fn export_to_text(schema: &Schema) -> String {
+    serde_saphyr::to_string(schema).expect("schema documents serialise to YAML")
+}
+
 /// Writes the documents of [`export_to_files`] into `dir` (created if needed).
 /// Returns the paths written.
 pub fn export_to_dir(schema: &Schema, dir: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -298,6 +298,10 @@ culture: { pass_mark: 0.75, questions: [] }
     export_to_dir(&loaded.schema, dir.path()).unwrap();
     let again = load_path(dir.path()).unwrap();
     assert_eq!(again.schema, loaded.schema);
+    // and as one document
+    let text = export_to_text(&loaded.schema);
+    let single = load(&[("all.yaml", text.as_str())]).unwrap();
+    assert_eq!(single.schema, loaded.schema);
 }
 
 #[test]

@@ -338,6 +338,19 @@ impl Kernel {
         })
     }
 
+    /// A schema version as one YAML document, to download or to edit into the next version.
+    pub fn schema_document(
+        &self,
+        principal: &Principal,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<(StoredSchema, String)> {
+        require_reader(principal, "read a schema document")?;
+        let stored = self.schema(principal, id, version)?;
+        let text = schema_docs::export_to_text(&stored.schema);
+        Ok((stored, text))
+    }
+
     /// The elements added, removed and changed from version `v1` to `v2` of `id`.
     pub fn diff_schema(
         &self,

@@ -3,6 +3,7 @@
 //! loop's statistics and suggested changes.
 
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/schemas/{id}/diff", get(diff))
         .route("/schemas/{id}/clone", post(clone))
         .route("/schemas/{id}/stats", get(stats))
+        .route("/schemas/{id}/document.yaml", get(document))
 }
 
 /// The knowledge loop (paper 3.6, DESIGN.md 6.4): how the enterprises of a
@@ -149,8 +151,61 @@ async fn clone(
     Ok(Redirect::to(&format!("/schemas/{}", outcome.id)).into_response())
 }
 
-async fn import_form(p: Page) -> Result<Response, UiError> {
-    page(&p, "schema_import.html", json!({}))
+#[derive(Debug, Deserialize)]
+struct FromQuery {
+    /// Start from this schema's document (to make its next version).
+    from: Option<String>,
+    version: Option<u32>,
+}
+
+async fn import_form(
+    State(state): State<AppState>,
+    p: Page,
+    Query(q): Query<FromQuery>,
+) -> Result<Response, UiError> {
+    let Some(id) = q.from else {
+        return page(&p, "schema_import.html", json!({}));
+    };
+    let who = p.0.principal.clone();
+    let (stored, text) = state
+        .call(move |k| k.schema_document(&who, &id, q.version))
+        .await?;
+    page(
+        &p,
+        "schema_import.html",
+        json!({ "name": format!("{}.yaml", stored.schema.schema.id), "text": text,
+                "from": stored.schema.schema.id, "from_version": stored.schema.schema.version }),
+    )
+}
+
+/// A schema version as one YAML file.
+async fn document(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let (stored, text) = state
+        .call(move |k| k.schema_document(&who, &id, q.version))
+        .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/yaml; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-v{}.yaml\"",
+                    stored.schema.schema.id, stored.schema.schema.version
+                ),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
