@@ -665,3 +665,17 @@ fn metrics_bind_shipped_scripts_to_subcontrols_in_both_schemas() {
     }
     assert_eq!(base().metrics, load("health-small").metrics);
 }
+
+#[test]
+fn the_base_schema_as_one_document_loads_back_equal() {
+    let text = mmsm_kernel::schema_docs::export_to_text(base());
+    let loaded = mmsm_kernel::schema_docs::load_files(vec![mmsm_kernel::schema_docs::SourceFile {
+        path: PathBuf::from("base.yaml"),
+        text,
+    }])
+    .unwrap_or_else(|p| panic!("{p}"));
+    assert!(
+        loaded.schema == *base(),
+        "the one-document export of EB loads back equal"
+    );
+}
