@@ -379,6 +379,7 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     b.go(&format!("{base}/isms/browser-vets"));
     let after = compliance(&b);
     assert!(after > first, "compliance {first} -> {after}");
+    b.find("#trend-title"); // the trend chart has two points now
     b.screenshot("06-board-after-answer");
 
     // The SoA, the history and the audit trail show the change.
@@ -386,6 +387,7 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     b.wait_text("h1", "Statement of Applicability");
     b.go(&format!("{base}/isms/browser-vets/history"));
     b.wait_text("table", "answer 8.20.2: yes");
+    b.wait_text("table", &format!("{first:.1} → {after:.1}"));
     b.go(&format!("{base}/audit"));
     b.wait_text("#chain", "intact");
     b.wait_text("table", "isms.answer");

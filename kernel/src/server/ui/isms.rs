@@ -69,24 +69,11 @@ async fn board(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (view, history) = state
-        .call(move |k| Ok((k.report(&who, &isms)?, k.isms_history(&who, &isms)?)))
+    let (view, trend) = state
+        .call(move |k| Ok((k.report(&who, &isms)?, k.board_trend(&who, &isms)?)))
         .await?;
-    // Compliance after each change, starting from the value before the first one.
-    let mut series: Vec<f64> = Vec::new();
-    for e in &history {
-        let Some(d) = e
-            .deltas
-            .iter()
-            .find(|d| d.subject.to_string() == "compliance")
-        else {
-            continue;
-        };
-        if series.is_empty() {
-            series.extend(d.before);
-        }
-        series.extend(d.after);
-    }
+    // Compliance as recorded after each change, oldest first.
+    let series: Vec<f64> = trend.iter().filter_map(|(_, b)| b.compliance).collect();
     let trend = if series.len() > 1 {
         super::charts::line(&series, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)).points
     } else {
@@ -613,7 +600,7 @@ async fn history(
             let compliance = e
                 .deltas
                 .iter()
-                .find(|d| d.subject.to_string() == "compliance")
+                .find(|d| d.subject == crate::engine::Subject::Isms)
                 .map(|d| {
                     format!(
                         "{} → {}",
