@@ -452,6 +452,19 @@ fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_t
     b.wait_text("#diff", "schema worked: changed");
     assert!(b.text("#diff").contains("name"), "{}", b.text("#diff"));
 
+    // The consultant moves an enterprise to the new version from its board.
+    log_in(&b, base, "cos");
+    b.go(&format!("{base}/isms/worked-example"));
+    b.wait_text("#newer-schema", "newer version, 2");
+    b.click("#rebase");
+    b.wait_text("table", "re-based from worked@1 to worked@2");
+    b.go(&format!("{base}/isms/worked-example"));
+    b.wait_text(".muted", "schema worked (version 2)");
+    assert!(
+        b.try_text("#newer-schema").is_none(),
+        "no newer version now"
+    );
+
     // An enterprise user logs in and sees its own enterprise, not the schemas.
     b.go(&format!("{base}/login"));
     b.type_in("#user", "rs");

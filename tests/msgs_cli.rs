@@ -1130,3 +1130,46 @@ fn the_shipped_lua_action_dates_an_incident_reported_without_a_date() {
     let list = m.run(&["proc", "list", ISMS, "--json"]).ok().json();
     assert_eq!(list["instances"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn isms_rebase_moves_to_the_new_schema_version_drops_what_it_lacks_and_revokes_changed_regulations()
+{
+    let m = setup();
+    certify(&m, DAY1, "luis");
+    assert_eq!(status_of(&m, DAY1, "luis")["status"], "valid");
+    // Version 2 of the schema: the security policy's rule is reworded, 8.13.2 is gone.
+    let fixture = std::fs::read_to_string(repo_root().join(SCHEMA).join("schema.yaml")).unwrap();
+    let v2 = fixture
+        .replacen(
+            "Everyone follows the security rules.",
+            "Everyone follows the security rules and reports incidents.",
+            1,
+        )
+        .replacen(
+            "      - { id: \"8.13.2\", text: Do you test a restore every month?, level: 1 }\n",
+            "",
+            1,
+        );
+    assert_ne!(v2, fixture);
+    let dir = m.path("v2");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("schema.yaml"), v2).unwrap();
+    m.run(&["schema", "import", dir.to_str().unwrap()]).ok();
+
+    let out = at(&m, DAY1, &["isms", "rebase", ISMS, "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (out["from"].as_u64(), out["to"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(out["dropped"], serde_json::json!(["answer 8.13.2: no"]));
+    let shown = m.run(&["isms", "show", ISMS, "--json"]).ok().json();
+    assert_eq!(shown["schema"]["version"], 2);
+    let luis = status_of(&m, DAY1, "luis");
+    assert_eq!(luis["status"], "revoked", "{luis}");
+
+    // Nothing newer: a clear refusal that changes nothing.
+    let again = at(&m, DAY1, &["isms", "rebase", ISMS]).fails();
+    assert!(again.stderr.contains("already there"), "{}", again.stderr);
+}

@@ -152,6 +152,14 @@ fn routes() -> Vec<Route> {
         },
         Route {
             method: "POST",
+            path: "/api/v1/isms/{id}/rebase",
+            body: None,
+            // allowed callers are told the ISMS is already on the newest version
+            own: [401, 422, 403, 403, 422, 403, 403, 403],
+            foreign: [401, 422, 403, 403, 404, 403, 403, 403],
+        },
+        Route {
+            method: "POST",
             path: "/api/v1/isms/{id}/plan/1",
             body: Some(plan_body),
             own: OFFICER_OWN,

@@ -284,6 +284,16 @@ pub enum IsmsCommand {
         /// yes, partial, no, na or unknown.
         answer: String,
     },
+    /// Move an ISMS to a newer version of its schema (the newest by default):
+    /// inputs carry over, what the version no longer has is dropped and listed,
+    /// the board is computed anew and certificates of changed regulations are revoked.
+    Rebase {
+        /// The ISMS id.
+        id: String,
+        /// The schema version to move to (default: the newest).
+        #[arg(long)]
+        version: Option<u32>,
+    },
     /// Revalue an asset; prints what changed.
     Asset {
         /// The ISMS id.

@@ -347,6 +347,34 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 .map_err(service_failure)?;
             print_update(global, &updated.changed, &updated)
         }
+        IsmsCommand::Rebase { id, version } => {
+            let rebased = kernel
+                .rebase_isms(&who, id, *version)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&rebased);
+            }
+            println!(
+                "{} re-based from {schema}@{} to {schema}@{}",
+                rebased.isms,
+                rebased.from,
+                rebased.to,
+                schema = rebased.schema
+            );
+            for d in &rebased.changed {
+                println!("  {} {} -> {}", d.subject, opt(d.before), opt(d.after));
+            }
+            for line in &rebased.instantiated {
+                println!("  {line}");
+            }
+            if !rebased.dropped.is_empty() {
+                println!("dropped (the new version has no place for them):");
+                for line in &rebased.dropped {
+                    println!("  {line}");
+                }
+            }
+            Ok(())
+        }
         IsmsCommand::Asset { id, asset, value } => {
             let values = parse_values(value).map_err(Failure::from_error)?;
             let record = kernel.isms(&who, id).map_err(service_failure)?;

@@ -12,6 +12,7 @@ mod gsgs;
 mod importers;
 mod metrics;
 pub mod msgs;
+mod rebase;
 mod scheduler;
 mod shipped;
 mod uploads;
@@ -48,6 +49,7 @@ pub use metrics::{
     DEFAULT_SCHEDULE,
 };
 pub use msgs::PhaseActions;
+pub use rebase::Rebased;
 pub use scheduler::{schedule_metrics, ScheduledRun};
 pub use shipped::shipped_schema_files;
 

@@ -163,6 +163,40 @@ pub async fn answer(
     Ok(Json(updated).into_response())
 }
 
+/// The optional body of a re-base.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct RebaseRequest {
+    /// The schema version to move to (default: the newest).
+    pub version: Option<u32>,
+}
+
+/// Move an ISMS to a newer version of its schema (the consultancy, CoS): inputs carry over,
+/// what the version lacks is dropped and listed, certificates of changed regulations are revoked.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/rebase", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    request_body(content = Option<RebaseRequest>, description = "Optional: { version }", content_type = "application/json"),
+    responses((status = 200, description = "isms, schema, from, to, dropped, instantiated, changed, board"),
+              (status = 403, description = "Not a generation-zone role"),
+              (status = 404, description = "No such ISMS or version, or not yours"),
+              (status = 422, description = "Already on that version, or an asset's type is gone")))]
+pub async fn rebase(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, AppError> {
+    let body: RebaseRequest = if body.trim().is_empty() {
+        RebaseRequest::default()
+    } else {
+        serde_json::from_str(&body)
+            .map_err(|e| AppError::bad_request(format!("the body is not {{\"version\"}}: {e}")))?
+    };
+    let rebased = state
+        .call(move |k| k.rebase_isms(&auth.principal, &id, body.version))
+        .await?;
+    Ok(Json(rebased).into_response())
+}
+
 /// Add or revalue an asset; returns what changed and the new board.
 #[utoipa::path(put, path = "/api/v1/isms/{id}/assets/{asset}", tag = "isms",
     params(("id" = String, Path, description = "The ISMS id"), ("asset" = String, Path, description = "The asset id")),

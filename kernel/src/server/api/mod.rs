@@ -46,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::history))
         .routes(routes!(isms::answer))
         .routes(routes!(isms::asset))
+        .routes(routes!(isms::rebase))
         .routes(routes!(isms::soa))
         .routes(routes!(isms::soa_xlsx))
         .routes(routes!(isms::report))

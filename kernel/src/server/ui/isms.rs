@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}", get(board))
         .route("/isms/{id}/checklist", get(checklist))
         .route("/isms/{id}/answer", axum::routing::post(answer))
+        .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
         .route("/isms/{id}/report", get(report))
@@ -69,8 +70,17 @@ async fn board(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (view, trend) = state
-        .call(move |k| Ok((k.report(&who, &isms)?, k.board_trend(&who, &isms)?)))
+    let (view, trend, newer) = state
+        .call(move |k| {
+            let record = k.isms(&who, &isms)?;
+            let latest = k
+                .schema(&who, record.schema.id.as_str(), None)?
+                .schema
+                .schema
+                .version;
+            let newer = (latest > record.schema.version).then_some(latest);
+            Ok((k.report(&who, &isms)?, k.board_trend(&who, &isms)?, newer))
+        })
         .await?;
     // Compliance as recorded after each change, oldest first.
     let series: Vec<f64> = trend.iter().filter_map(|(_, b)| b.compliance).collect();
@@ -82,7 +92,8 @@ async fn board(
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "trend": trend }),
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "trend": trend, "newer": newer,
+                "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }
 
@@ -203,6 +214,27 @@ async fn answer(
         );
     }
     Ok(Redirect::to(&format!("/isms/{id}/checklist#sc-{}", form.subcontrol)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct RebaseForm {
+    csrf: String,
+    version: u32,
+}
+
+async fn rebase(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(form): Form<RebaseForm>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&form.csrf)?;
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    state
+        .call(move |k| k.rebase_isms(&who, &isms, Some(form.version)))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}/history")).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -596,7 +628,12 @@ async fn history(
     let events: Vec<serde_json::Value> = events
         .iter()
         .map(|e| {
-            let change_text = e.change.as_ref().map(describe).unwrap_or_default();
+            let change_text = e
+                .change
+                .as_ref()
+                .map(describe)
+                .or_else(|| e.note.clone())
+                .unwrap_or_default();
             let compliance = e
                 .deltas
                 .iter()

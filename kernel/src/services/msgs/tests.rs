@@ -183,29 +183,45 @@ fn without_a_scripting_host_a_phase_with_an_action_cannot_be_entered() {
 }
 
 #[test]
-fn a_new_version_of_a_required_regulation_revokes_the_certificate() {
+fn a_rebase_on_a_new_version_of_a_required_regulation_revokes_the_certificate() {
     let (kernel, isms) = kernel(false);
     let local = Principal::local_operator();
-    let mut record = kernel.isms(&local, &isms).unwrap();
+    let record = kernel.isms(&local, &isms).unwrap();
     let schema = kernel.isms_schema(&record).unwrap();
     assert_eq!(
         kernel.certificate_of(&record, &schema, "luis").unwrap().0,
         CertStatus::Valid
     );
+    let share_before = kernel.culture_status(&local, &isms).unwrap().share;
+    assert_eq!(share_before, Some(1.0));
+    // Version 2: the security policy says more, and 8.13.2 is gone.
     let mut changed = schema.clone();
     changed.regulations[0].rules[0].text =
         "Everyone follows the rules, and reports incidents.".into();
+    let backup = changed
+        .controls
+        .iter_mut()
+        .find(|c| c.id.as_str() == "8.13")
+        .unwrap();
+    backup.subcontrols.retain(|s| s.id.as_str() != "8.13.2");
     let outcome = kernel.import_schema(&local, changed).unwrap();
     assert_eq!(outcome.version, 2);
-    // re-base the ISMS on the new version (what an explicit rebase does)
-    record.schema.version = 2;
-    kernel
-        .store()
-        .write(|_, batch| {
-            batch.put(crate::store::Repo::Isms, format!("isms/{isms}"), &record);
-            Ok::<_, ServiceError>(())
-        })
-        .unwrap();
+
+    // Only the consultancy's generation zone re-bases.
+    let officer = kernel.principal_for(&isms, "ana").unwrap();
+    assert!(matches!(
+        kernel.rebase_isms(&officer, &isms, None),
+        Err(ServiceError::Forbidden(_))
+    ));
+    let consultant = Principal::new("cos", ["CoS"]).as_admin();
+    let rebased = kernel.rebase_isms(&consultant, &isms, None).unwrap();
+    assert_eq!((rebased.from, rebased.to), (1, 2));
+    assert_eq!(rebased.dropped, vec!["answer 8.13.2: no".to_owned()]);
+    assert_eq!(rebased.board.schema.version, 2);
+
+    let record = kernel.isms(&local, &isms).unwrap();
+    assert_eq!(record.schema.version, 2);
+    assert!(!record.inputs.answers.keys().any(|k| k.as_str() == "8.13.2"));
     let schema = kernel.isms_schema(&record).unwrap();
     let (status, reason) = kernel.certificate_of(&record, &schema, "luis").unwrap();
     assert_eq!(status, CertStatus::Revoked);
@@ -217,6 +233,52 @@ fn a_new_version_of_a_required_regulation_revokes_the_certificate() {
         kernel.certificate_of(&record, &schema, "ana").unwrap().0,
         CertStatus::Revoked
     );
+    // The culture share followed in the same transaction, and the history says why.
+    assert_eq!(
+        kernel.culture_status(&local, &isms).unwrap().share,
+        Some(0.0)
+    );
+    let history = kernel.isms_history(&local, &isms).unwrap();
+    assert!(history.iter().any(|e| e.cause == "rebase"
+        && e.note
+            .as_deref()
+            .is_some_and(|n| n.contains("msgs@1 to msgs@2"))));
+    assert!(kernel
+        .audit_log(&local, Some(&isms))
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "isms.rebase"));
+
+    // Already there: nothing to do, and it says so.
+    let again = kernel.rebase_isms(&consultant, &isms, None).unwrap_err();
+    assert!(again.to_string().contains("already there"), "{again}");
+}
+
+#[test]
+fn a_rebase_refuses_an_asset_whose_type_the_new_version_lacks_and_changes_nothing() {
+    let (kernel, isms) = kernel(false);
+    let local = Principal::local_operator();
+    let before = kernel.isms(&local, &isms).unwrap();
+    let mut changed = kernel.isms_schema(&before).unwrap();
+    let used = before.inputs.assets[0].asset_type.clone();
+    changed.asset_types.retain(|t| t.id != used);
+    changed
+        .matrices
+        .asset_type_threat
+        .retain(|r| r.asset_type != used);
+    changed
+        .matrices
+        .asset_type_vulnerability
+        .retain(|r| r.asset_type != used);
+    kernel.import_schema(&local, changed).unwrap();
+    let refused = kernel.rebase_isms(&local, &isms, None).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains(before.inputs.assets[0].id.as_str()),
+        "{refused}"
+    );
+    assert_eq!(kernel.isms(&local, &isms).unwrap(), before);
 }
 
 #[test]
