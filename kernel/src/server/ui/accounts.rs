@@ -14,8 +14,7 @@ use crate::server::extract::Page;
 use crate::server::state::AppState;
 use crate::services::{random_password, NewAccount};
 
-use super::procedures::field;
-use super::{page, UiError};
+use super::{field, page, UiError};
 
 /// The routes of the account pages.
 pub fn router() -> Router<AppState> {

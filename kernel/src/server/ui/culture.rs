@@ -15,8 +15,7 @@ use crate::server::error::AppError;
 use crate::server::extract::Page;
 use crate::server::state::AppState;
 
-use super::procedures::field;
-use super::{page, UiError};
+use super::{field, page, UiError};
 
 /// The routes of the culture pages.
 pub fn router() -> Router<AppState> {

@@ -17,9 +17,8 @@ use crate::server::error::AppError;
 use crate::server::extract::Page;
 use crate::server::state::AppState;
 
-use super::procedures::field;
-use super::registers::DAMAGE_DIMENSIONS;
-use super::{page, UiError};
+use super::registers::DIMENSIONS;
+use super::{field, page, UiError};
 
 /// The routes of the asset and user pages.
 pub fn router() -> Router<AppState> {
@@ -42,7 +41,7 @@ async fn assets(
         .assets
         .iter()
         .map(|a| {
-            let values: BTreeMap<&str, String> = DAMAGE_DIMENSIONS
+            let values: BTreeMap<&str, String> = DIMENSIONS
                 .iter()
                 .filter_map(|(d, _)| {
                     let dim = Dimension::parse(d)?;
@@ -66,7 +65,7 @@ async fn assets(
         &p,
         "assets.html",
         json!({ "id": id, "name": record.enterprise.name, "rows": rows,
-                "asset_types": schema.asset_types, "dims": DAMAGE_DIMENSIONS, "can_edit": can_edit }),
+                "asset_types": schema.asset_types, "dims": DIMENSIONS, "can_edit": can_edit }),
     )
 }
 
@@ -105,7 +104,7 @@ async fn save_asset(
         .into());
     }
     let mut values = BTreeMap::new();
-    for (dim, label) in DAMAGE_DIMENSIONS {
+    for (dim, label) in DIMENSIONS {
         let text = field(&fields, dim);
         if text.is_empty() {
             continue;

@@ -16,8 +16,7 @@ use crate::server::state::AppState;
 use crate::services::msgs::{PlanSet, SuggestionStatus};
 
 use super::charts::line;
-use super::procedures::field;
-use super::{page, UiError};
+use super::{field, page, UiError};
 
 /// The routes of the follow-up pages.
 pub fn router() -> Router<AppState> {

@@ -323,6 +323,15 @@ async fn logout(
         .into_response())
 }
 
+/// The field `name` of a submitted form, trimmed, or empty.
+pub fn field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// Wraps a serialisable value for a template.
 pub fn serde<T: Serialize>(v: &T) -> Value {
     Value::from(Serde(v))

@@ -19,8 +19,8 @@ use crate::server::state::AppState;
 use crate::services::msgs::registers::phase_registers;
 use crate::services::IsmsRecord;
 
-use super::registers::{form_view, read_form, DAMAGE_DIMENSIONS};
-use super::{page, UiError};
+use super::registers::{form_view, read_form, DIMENSIONS};
+use super::{field, page, UiError};
 
 /// The routes of the procedure pages.
 pub fn router() -> Router<AppState> {
@@ -28,15 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/procedures", get(list))
         .route("/isms/{id}/procedures/new", get(start_form).post(start))
         .route("/isms/{id}/procedures/{instance}", get(show).post(advance))
-}
-
-/// The field of a form, trimmed, or empty.
-pub(super) fn field(fields: &[(String, String)], name: &str) -> String {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
 }
 
 /// Whether a kernel refusal should be shown on the form rather than as an error page.
@@ -271,7 +262,7 @@ fn read_lenient(
                         .collect::<Vec<_>>(),
                 ),
                 FieldKind::Damage => Value::Object(
-                    DAMAGE_DIMENSIONS
+                    DIMENSIONS
                         .iter()
                         .map(|(d, _)| {
                             (

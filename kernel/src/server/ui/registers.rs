@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use crate::model::{Artefact, FieldKind, Schema};
 use crate::services::IsmsRecord;
 
-/// The dimensions a damage field asks for, with their names.
-pub const DAMAGE_DIMENSIONS: [(&str, &str); 5] = [
+/// The dimensions of the risk model (damage fields, asset values), with their names.
+pub const DIMENSIONS: [(&str, &str); 5] = [
     ("D", "availability"),
     ("I", "integrity"),
     ("C", "confidentiality"),
@@ -69,7 +69,7 @@ pub fn form_view(
                             .iter()
                             .map(|a| json!({ "id": a.id, "name": a.name }))
                             .collect(),
-                        FieldKind::Damage => DAMAGE_DIMENSIONS
+                        FieldKind::Damage => DIMENSIONS
                             .iter()
                             .map(|(d, n)| json!({ "id": d, "name": format!("{d} {n}") }))
                             .collect(),
@@ -130,7 +130,7 @@ pub fn read_form(
                 }
                 FieldKind::Damage => {
                     let mut map = Map::new();
-                    for (dim, _) in DAMAGE_DIMENSIONS {
+                    for (dim, _) in DIMENSIONS {
                         if let Some(text) = values(&format!("{name}.{dim}")).first() {
                             if let Some(x) = number(text, "give the damage from 0 to 100") {
                                 map.insert(dim.to_owned(), x);
