@@ -38,7 +38,8 @@ async fn status(
         })
         .await?;
     let me = &p.0.principal;
-    let for_others = me.is_consultancy()
+    // Mirrors the kernel's rule (the user, Cl/RS or CoS), to show only buttons that work.
+    let for_others = me.has_zone(crate::model::Zone::Generation)
         || me
             .roles
             .iter()
