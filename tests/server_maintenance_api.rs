@@ -455,3 +455,38 @@ fn every_maintenance_write_as_every_role_for_its_own_and_a_foreign_enterprise() 
     println!("maintenance access matrix (status per role; ! marks a mismatch):\n{table}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn the_pages_show_the_officer_forms_only_to_those_the_kernel_lets_use_them() {
+    let m = store();
+    let server = Server::start(&m);
+    let page = |who: &str, path: &str| {
+        let token = server.login(who);
+        let r = server.request(
+            "GET",
+            &format!("/isms/{ISMS}/{path}"),
+            &common::server::headers(Some(&token)),
+            None,
+        );
+        assert_eq!(r.status, 200, "{who} {path}: {}", r.body);
+        r.body
+    };
+    for (path, form) in [("users", "id=\"add-user\""), ("plan", "id=\"save-1\"")] {
+        assert!(
+            page("ana", path).contains(form),
+            "ana sees {form} on {path}"
+        );
+        assert!(
+            page("cos", path).contains(form),
+            "cos sees {form} on {path}"
+        );
+        assert!(
+            !page("luis", path).contains(form),
+            "luis does not see {form} on {path}"
+        );
+        assert!(
+            !page("aus", path).contains(form),
+            "aus does not see {form} on {path}"
+        );
+    }
+}

@@ -59,7 +59,8 @@ async fn plan(
     page(
         &p,
         "plan.html",
-        json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done }),
+        json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done,
+                "can_manage": super::manages(&p.0.principal) }),
     )
 }
 
@@ -122,7 +123,7 @@ async fn suggestions(
         &p,
         "suggestions.html",
         json!({ "id": id, "name": record.enterprise.name, "open": open, "decided": decided,
-                "incident_procedure": incident_procedure }),
+                "incident_procedure": incident_procedure, "can_manage": super::manages(&p.0.principal) }),
     )
 }
 
