@@ -579,6 +579,16 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     assert!(after > before, "highest risk {before} -> {after}");
     b.screenshot("17-board-after-accepting");
 
+    // The architect turns what the incident taught into the schema's next version.
+    log_in(&b, base, "admin");
+    b.go(&format!("{base}/schemas/msgs/stats"));
+    b.wait_text("#suggestions", "raise probability");
+    b.screenshot("18-knowledge-loop");
+    b.click("#pick-0");
+    b.click("#apply-suggestions");
+    b.wait_text("h1", "version 2");
+    log_in(&b, base, "ana");
+
     // The officer adds a user and an asset; the new asset is valued at once.
     b.go(&format!("{isms}/users"));
     b.type_in("#new-user", "pepe");
@@ -595,7 +605,7 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.click("#create-account");
     b.wait_text("#created", "one-time password");
     let password = b.text("#new-password");
-    b.screenshot("18-account-created");
+    b.screenshot("19-account-created");
     log_in_with(&b, base, "pepe", &password);
     b.wait_text("table", "Taller Gil");
     b.go(&format!("{isms}/culture"));
@@ -607,7 +617,7 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.type_in("#new-D", "7");
     b.click("#add-asset");
     b.wait_text("#assets", "Backup NAS");
-    b.screenshot("19-assets");
+    b.screenshot("20-assets");
 
     // Every page of the enterprise is accessible (labels, names, titles).
     for page in [
@@ -637,12 +647,12 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.resize(390, 844);
     b.go(&format!("{isms}/procedures/incident-management-1"));
     b.wait_text("#state", "Closed");
-    b.screenshot("21-procedure-phone");
+    b.screenshot("22-procedure-phone");
     b.go(&format!(
         "{isms}/procedures/new?procedure=incident-management"
     ));
     b.wait_text("h1", "Incident management");
-    b.screenshot("22-incident-form-phone");
+    b.screenshot("23-incident-form-phone");
 }
 
 #[test]
@@ -664,7 +674,7 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
     b.type_in("#asset-0-D", "4");
     std::thread::sleep(std::time::Duration::from_millis(1200));
     b.wait_text("#draft-status", "Draft saved at");
-    b.screenshot("20-generation-draft-saved");
+    b.screenshot("21-generation-draft-saved");
 
     // A reload (or another day) finds the form as it was left.
     b.go(&format!("{base}/isms/new"));

@@ -490,3 +490,80 @@ fn the_pages_show_the_officer_forms_only_to_those_the_kernel_lets_use_them() {
         );
     }
 }
+
+#[test]
+fn an_incident_s_lesson_becomes_the_next_schema_version_from_its_statistics() {
+    let m = store();
+    let server = Server::start(&m);
+    let (admin, luis, ana) = (
+        server.login("admin"),
+        server.login("luis"),
+        server.login("ana"),
+    );
+    incident(&server, &luis, &ana);
+    let stats = server.call(
+        "GET",
+        "/api/v1/schemas/msgs/stats?suggest=true",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    let suggestions = stats.json()["suggestions"].as_array().unwrap().clone();
+    let n = suggestions
+        .iter()
+        .position(|s| s["kind"] == "raise-probability" && s["asset_type"] == "HW")
+        .unwrap_or_else(|| panic!("a raised probability for HW: {suggestions:?}"));
+    let proposed = suggestions[n]["proposed"].as_f64().unwrap();
+
+    // Only the schemas zone makes schema versions.
+    let refused = server.call(
+        "POST",
+        "/api/v1/schemas/msgs/stats/apply",
+        Some(&ana),
+        Some(&json!({ "picked": [n] })),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let wrong = server.call(
+        "POST",
+        "/api/v1/schemas/msgs/stats/apply",
+        Some(&admin),
+        Some(&json!({ "picked": [99] })),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+
+    let applied = server.call(
+        "POST",
+        "/api/v1/schemas/msgs/stats/apply",
+        Some(&admin),
+        Some(&json!({ "picked": [n] })),
+    );
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    let applied = applied.json();
+    assert_eq!(applied["outcome"]["version"], 2, "{applied}");
+    // The statistics read the newest version: the schema now agrees with what
+    // the incidents showed, so the change is no longer suggested.
+    let after = server
+        .call(
+            "GET",
+            "/api/v1/schemas/msgs/stats?suggest=true",
+            Some(&admin),
+            None,
+        )
+        .json();
+    let hw = after["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["asset_type"] == "HW" && i["threat"] == "A.24")
+        .cloned()
+        .unwrap();
+    assert_eq!(hw["schema_probability"].as_f64(), Some(proposed), "{hw}");
+    assert!(
+        !after["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "raise-probability" && s["asset_type"] == "HW"),
+        "{after}"
+    );
+}

@@ -264,6 +264,33 @@ pub async fn schema_stats(
     Ok(Json(stats).into_response())
 }
 
+/// The suggestions to make, by their number in the statistics.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ApplyRequest {
+    /// 0-based positions in `suggestions` of `GET /api/v1/schemas/{id}/stats?suggest=true`.
+    pub picked: Vec<usize>,
+}
+
+/// Make the next version of a schema with suggestions of its statistics (raise a probability,
+/// lower a level); the others are made by editing the document.
+#[utoipa::path(post, path = "/api/v1/schemas/{id}/stats/apply", tag = "schemas",
+    params(("id" = String, Path, description = "The schema id")),
+    request_body = ApplyRequest,
+    responses((status = 200, description = "outcome (id, version, status), applied"),
+              (status = 403, description = "Not a schemas-zone role"),
+              (status = 422, description = "A picked suggestion cannot be made by itself, or no longer exists")))]
+pub async fn apply_stats(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(body): Json<ApplyRequest>,
+) -> Result<Response, AppError> {
+    let applied = state
+        .call(move |k| k.apply_stats_suggestions(&auth.principal, &id, &body.picked))
+        .await?;
+    Ok(Json(applied).into_response())
+}
+
 /// The scripts and plugins of the server's registry, with their load state.
 #[utoipa::path(get, path = "/api/v1/scripts", tag = "scripts",
     responses((status = 200, description = "id, kind, runtime, source, version, state")))]

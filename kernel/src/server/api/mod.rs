@@ -69,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance::reject_suggestion))
         .routes(routes!(maintenance::metrics))
         .routes(routes!(maintenance::schema_stats))
+        .routes(routes!(maintenance::apply_stats))
         .routes(routes!(maintenance::scripts))
         .routes(routes!(audit::isms_audit))
         .routes(routes!(audit::log))

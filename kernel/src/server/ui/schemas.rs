@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/schemas/{id}", get(show))
         .route("/schemas/{id}/diff", get(diff))
         .route("/schemas/{id}/clone", post(clone))
-        .route("/schemas/{id}/stats", get(stats))
+        .route("/schemas/{id}/stats", get(stats).post(apply_stats))
         .route("/schemas/{id}/document.yaml", get(document))
 }
 
@@ -41,10 +41,11 @@ async fn stats(
     let trend: Vec<f64> = stats.trends.iter().filter_map(|t| t.compliance).collect();
     let chart = (trend.len() > 1)
         .then(|| super::charts::line(&trend, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)));
+    let applicable: Vec<bool> = stats.suggestions.iter().map(|s| s.applicable()).collect();
     page(
         &p,
         "schema_stats.html",
-        json!({ "s": stats, "chart": chart }),
+        json!({ "s": stats, "chart": chart, "applicable": applicable }),
     )
 }
 
@@ -176,6 +177,30 @@ async fn import_form(
         json!({ "name": format!("{}.yaml", stored.schema.schema.id), "text": text,
                 "from": stored.schema.schema.id, "from_version": stored.schema.schema.version }),
     )
+}
+
+/// Makes the next version with the ticked suggestions.
+async fn apply_stats(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let picked: Vec<usize> = fields
+        .iter()
+        .filter(|(n, _)| n == "pick")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let who = p.0.principal.clone();
+    let applied = state
+        .call(move |k| k.apply_stats_suggestions(&who, &id, &picked))
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/schemas/{}?version={}",
+        applied.outcome.id, applied.outcome.version
+    ))
+    .into_response())
 }
 
 /// A schema version as one YAML file.

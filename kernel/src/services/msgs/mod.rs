@@ -41,7 +41,7 @@ pub use culture::{
 pub use history::HistoryFilter;
 pub use plan::{PlanFollowUp, PlanRow, PlanSet};
 pub use procedures::{MaintenanceFigures, ProcedureInstance, ScheduleRow, Transition};
-pub use stats::{SchemaStats, StatsSuggestion};
+pub use stats::{AppliedSuggestions, SchemaStats, StatsSuggestion};
 pub use suggestions::{Suggestion, SuggestionStatus};
 
 /// The role of the responsible for security, who manages users, suggestions and the plan.

@@ -17,7 +17,7 @@ use crate::model::{
 use crate::store::Repo;
 
 use super::procedures::ProcedureInstance;
-use super::{IsmsRecord, Kernel, Result};
+use super::{IsmsRecord, Kernel, Result, ServiceError};
 
 /// A subcontrol met by more than this share of enterprises is a candidate for a lower level.
 pub const ALMOST_ALWAYS_MET: f64 = 0.95;
@@ -102,6 +102,23 @@ pub struct StatsSuggestion {
     pub proposed: Option<f64>,
     /// Why, in words.
     pub reason: String,
+    /// The asset type of a TAD-row change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_type: Option<AssetTypeId>,
+    /// The threat of a TAD-row change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat: Option<ThreatId>,
+    /// The subcontrol of a level change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcontrol: Option<SubControlId>,
+}
+
+impl StatsSuggestion {
+    /// Whether [`Kernel::apply_stats_suggestions`] can make this change by
+    /// itself (a new TAD row needs degradations only the architect can give).
+    pub fn applicable(&self) -> bool {
+        matches!(self.kind.as_str(), "raise-probability" | "lower-level") && self.proposed.is_some()
+    }
 }
 
 /// `schema stats`: never an enterprise's name or id.
@@ -127,27 +144,7 @@ pub struct SchemaStats {
 
 /// P(T,t) of the TAD row of `asset_type` or its nearest ancestor.
 fn schema_probability(schema: &Schema, asset_type: &AssetTypeId, threat: &ThreatId) -> Option<f64> {
-    let mut current = Some(asset_type.clone());
-    let mut seen = BTreeSet::new();
-    while let Some(t) = current {
-        if !seen.insert(t.clone()) {
-            return None;
-        }
-        if let Some(row) = schema
-            .matrices
-            .asset_type_threat
-            .iter()
-            .find(|r| r.asset_type == t && &r.threat == threat)
-        {
-            return Some(row.probability);
-        }
-        current = schema
-            .asset_types
-            .iter()
-            .find(|a| a.id == t)
-            .and_then(|a| a.parent.clone());
-    }
-    None
+    tad_row_in_lineage(schema, asset_type, threat).map(|r| r.probability)
 }
 
 fn month_of(nanos_key: &str) -> Option<String> {
@@ -160,7 +157,125 @@ fn month_of(nanos_key: &str) -> Option<String> {
     chrono::DateTime::from_timestamp(nanos, 0).map(|d| d.format("%Y-%m").to_string())
 }
 
+/// The TAD row of `asset_type` or its nearest ancestor, for `threat`.
+fn tad_row_in_lineage(
+    schema: &Schema,
+    asset_type: &AssetTypeId,
+    threat: &ThreatId,
+) -> Option<crate::model::AssetTypeThreat> {
+    let mut current = Some(asset_type.clone());
+    let mut seen = BTreeSet::new();
+    while let Some(t) = current {
+        if !seen.insert(t.clone()) {
+            return None;
+        }
+        if let Some(row) = schema
+            .matrices
+            .asset_type_threat
+            .iter()
+            .find(|r| r.asset_type == t && &r.threat == threat)
+        {
+            return Some(row.clone());
+        }
+        current = schema
+            .asset_types
+            .iter()
+            .find(|a| a.id == t)
+            .and_then(|a| a.parent.clone());
+    }
+    None
+}
+
+/// Makes one suggested change to `schema`; says what it did.
+fn apply_suggestion(
+    schema: &mut Schema,
+    s: &StatsSuggestion,
+) -> std::result::Result<String, String> {
+    let proposed = s.proposed.ok_or("it proposes no value")?;
+    match (s.kind.as_str(), &s.asset_type, &s.threat, &s.subcontrol) {
+        ("raise-probability", Some(t), Some(threat), _) => {
+            let own = schema
+                .matrices
+                .asset_type_threat
+                .iter_mut()
+                .find(|r| &r.asset_type == t && &r.threat == threat);
+            match own {
+                Some(row) => row.probability = proposed,
+                None => {
+                    // The probability came from an ancestor's row: give this type its own,
+                    // so the ancestor's other descendants keep theirs.
+                    let mut row = tad_row_in_lineage(schema, t, threat)
+                        .ok_or_else(|| format!("no TAD row exposes {t} to {threat}"))?;
+                    row.asset_type = t.clone();
+                    row.probability = proposed;
+                    schema.matrices.asset_type_threat.push(row);
+                }
+            }
+            Ok(format!("P({threat}, {t}) = {proposed}"))
+        }
+        ("lower-level", _, _, Some(id)) => {
+            let sub = schema
+                .controls
+                .iter_mut()
+                .flat_map(|c| c.subcontrols.iter_mut())
+                .find(|x| &x.id == id)
+                .ok_or_else(|| format!("subcontrol {id} is not in the schema"))?;
+            sub.level = proposed as u8;
+            Ok(format!("subcontrol {id} at level {}", sub.level))
+        }
+        _ => Err(format!(
+            "`{}` changes are made by editing the schema document",
+            s.kind
+        )),
+    }
+}
+
+/// What applying suggestions made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppliedSuggestions {
+    /// The new version (or the same when nothing changed).
+    pub outcome: super::super::ImportOutcome,
+    /// The changes made, in words.
+    pub applied: Vec<String>,
+}
+
 impl Kernel {
+    /// Makes the next version of schema `id` with the suggestions of
+    /// [`Kernel::schema_stats`] numbered `picked` (0-based, in its order).
+    /// The statistics are computed anew, so the numbers refer to what the
+    /// architect saw only while nothing changed; a suggestion that cannot be
+    /// made by itself refuses the whole change. For the schemas zone.
+    pub fn apply_stats_suggestions(
+        &self,
+        principal: &Principal,
+        id: &str,
+        picked: &[usize],
+    ) -> Result<AppliedSuggestions> {
+        let stats = self.schema_stats(principal, id, true)?;
+        if picked.is_empty() {
+            return Err(ServiceError::Refused(
+                "no suggestion was picked: tick the changes to make".into(),
+            ));
+        }
+        let mut schema = self.schema(principal, id, None)?.schema;
+        let mut applied = Vec::new();
+        for &n in picked {
+            let s = stats.suggestions.get(n).ok_or_else(|| {
+                ServiceError::Refused(format!(
+                    "schema {id} has {} suggestions now, not a number {}; reload the statistics",
+                    stats.suggestions.len(),
+                    n + 1
+                ))
+            })?;
+            let said = apply_suggestion(&mut schema, s).map_err(|why| {
+                ServiceError::Refused(format!("suggestion {} ({}): {why}", n + 1, s.target))
+            })?;
+            applied.push(said);
+        }
+        let outcome = self.import_schema(principal, schema)?;
+        Ok(AppliedSuggestions { outcome, applied })
+    }
+
     /// Statistics of schema `id` across its ISMSs; with `suggest`, the schema
     /// changes they support. For the schemas zone (AGS, GED).
     pub fn schema_stats(
@@ -385,6 +500,9 @@ fn schema_suggestions(
                     "{:.0} of every 100 enterprises with assets of type {} had an incident of {} in the last year, above the schema's P = {p}",
                     incident.observed, incident.asset_type, incident.threat
                 ),
+                asset_type: Some(incident.asset_type.clone()),
+                threat: Some(incident.threat.clone()),
+                subcontrol: None,
             }),
             None => suggestions.push(StatsSuggestion {
                 kind: "add-tad-row".into(),
@@ -395,6 +513,9 @@ fn schema_suggestions(
                     "{} incidents of {} hit assets of type {}, which the TAD matrix does not expose to it",
                     incident.incidents, incident.threat, incident.asset_type
                 ),
+                asset_type: Some(incident.asset_type.clone()),
+                threat: Some(incident.threat.clone()),
+                subcontrol: None,
             }),
             Some(_) => {}
         }
@@ -411,8 +532,90 @@ fn schema_suggestions(
                     "met by {:.0} % of the enterprises that answered it: a candidate for a lower level",
                     met * 100.0
                 ),
+                asset_type: None,
+                threat: None,
+                subcontrol: Some(a.subcontrol.clone()),
             });
         }
     }
     suggestions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/msgs");
+        crate::schema_docs::load_path(std::path::Path::new(path))
+            .unwrap()
+            .schema
+    }
+
+    fn raise(asset_type: &str, proposed: f64) -> StatsSuggestion {
+        StatsSuggestion {
+            kind: "raise-probability".into(),
+            target: format!("asset_type_threat({asset_type}, A.24).probability"),
+            current: Some(40.0),
+            proposed: Some(proposed),
+            reason: String::new(),
+            asset_type: Some(asset_type.into()),
+            threat: Some("A.24".into()),
+            subcontrol: None,
+        }
+    }
+
+    fn p(schema: &Schema, asset_type: &str) -> Option<f64> {
+        schema
+            .matrices
+            .asset_type_threat
+            .iter()
+            .find(|r| r.asset_type.as_str() == asset_type && r.threat.as_str() == "A.24")
+            .map(|r| r.probability)
+    }
+
+    #[test]
+    fn a_raised_probability_changes_the_own_row_or_gives_the_type_its_own() {
+        let mut s = schema();
+        apply_suggestion(&mut s, &raise("HW", 60.0)).unwrap();
+        assert_eq!(p(&s, "HW"), Some(60.0));
+
+        // A descendant that inherited the row gets its own; the ancestor keeps its value.
+        let mut s = schema();
+        s.asset_types.push(crate::model::AssetType {
+            parent: Some("HW".into()),
+            ..serde_saphyr::from_str("{ id: HW.srv, name: Servers }").unwrap()
+        });
+        let said = apply_suggestion(&mut s, &raise("HW.srv", 80.0)).unwrap();
+        assert_eq!(said, "P(A.24, HW.srv) = 80");
+        assert_eq!((p(&s, "HW"), p(&s, "HW.srv")), (Some(40.0), Some(80.0)));
+    }
+
+    #[test]
+    fn a_lower_level_moves_the_subcontrol_and_a_new_tad_row_is_left_to_the_architect() {
+        let mut s = schema();
+        let lower = StatsSuggestion {
+            kind: "lower-level".into(),
+            target: "subcontrol 8.13.2.level".into(),
+            current: Some(2.0),
+            proposed: Some(1.0),
+            reason: String::new(),
+            asset_type: None,
+            threat: None,
+            subcontrol: Some("8.13.2".into()),
+        };
+        assert!(lower.applicable());
+        apply_suggestion(&mut s, &lower).unwrap();
+        let level = s
+            .subcontrols()
+            .find(|(_, x)| x.id.as_str() == "8.13.2")
+            .map(|(_, x)| x.level);
+        assert_eq!(level, Some(1));
+        let new_row = StatsSuggestion {
+            kind: "add-tad-row".into(),
+            ..raise("D", 30.0)
+        };
+        assert!(!new_row.applicable());
+        assert!(apply_suggestion(&mut s, &new_row).is_err());
+    }
 }
