@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::server::{prepared_store, Server, FOREIGN, OWN, PASSWORD};
+use common::server::{prepared_store, Matrix, Server, FOREIGN, OWN, PASSWORD};
 use mmsm_kernel::store::{Batch, Repo, Store};
 use serde_json::{json, Value};
 
@@ -280,13 +280,7 @@ fn every_route_as_every_role_for_its_own_and_a_foreign_enterprise() {
     let server = Server::start(&m);
     let tokens: BTreeMap<&str, String> = ROLES[1..].iter().map(|r| (*r, server.login(r))).collect();
     let mut n = 0;
-    let mut failures = Vec::new();
-    let mut table = String::new();
-    table.push_str(&format!("{:<48}", "route"));
-    for r in ROLES {
-        table.push_str(&format!("{r:>7}"));
-    }
-    table.push('\n');
+    let mut matrix = Matrix::new(&ROLES, 48);
     for route in routes() {
         let targets: Vec<(&str, [u16; 8])> = if route.path.contains("{id}") {
             vec![(OWN, route.own), (FOREIGN, route.foreign)]
@@ -295,7 +289,7 @@ fn every_route_as_every_role_for_its_own_and_a_foreign_enterprise() {
         };
         for (isms, expected) in targets {
             let path = route.path.replace("{id}", isms);
-            let label = format!(
+            matrix.row(format!(
                 "{} {}{}",
                 route.method,
                 route.path,
@@ -304,8 +298,7 @@ fn every_route_as_every_role_for_its_own_and_a_foreign_enterprise() {
                     OWN => " (own)",
                     _ => " (foreign)",
                 }
-            );
-            table.push_str(&format!("{label:<48}"));
+            ));
             for (i, role) in ROLES.iter().enumerate() {
                 n += 1;
                 let mut headers = Vec::new();
@@ -317,23 +310,11 @@ fn every_route_as_every_role_for_its_own_and_a_foreign_enterprise() {
                     (kind, text)
                 });
                 let reply = server.request(route.method, &path, &headers, body);
-                let ok = reply.status == expected[i];
-                table.push_str(&format!(
-                    "{:>7}",
-                    format!("{}{}", reply.status, if ok { "" } else { "!" })
-                ));
-                if !ok {
-                    failures.push(format!(
-                        "{label} as {role}: expected {}, got {} {}",
-                        expected[i], reply.status, reply.body
-                    ));
-                }
+                matrix.cell(i, expected[i], &reply);
             }
-            table.push('\n');
         }
     }
-    println!("access matrix (status per role; ! marks a mismatch):\n{table}");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    matrix.finish("access matrix");
 }
 
 #[test]

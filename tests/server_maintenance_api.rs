@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::server::{msgs_store, Server, MSGS_FOREIGN, MSGS_ISMS};
+use common::server::{msgs_store, Matrix, Server, MSGS_FOREIGN, MSGS_ISMS};
 use common::Mmsm;
 use serde_json::{json, Value};
 
@@ -424,36 +424,18 @@ fn every_maintenance_write_as_every_role_for_its_own_and_a_foreign_enterprise() 
             [401, 404, 404, 404, 404, 404],
         ),
     ];
-    let mut table = format!("{:<72}", "route");
-    for r in MATRIX_ROLES {
-        table.push_str(&format!("{r:>7}"));
-    }
-    table.push('\n');
-    let mut failures = Vec::new();
+    let mut matrix = Matrix::new(&MATRIX_ROLES, 72);
     for (method, path, body, own, foreign) in rows {
         for (isms, user, expected) in [(ISMS, "luis", own), (FOREIGN, "eva", foreign)] {
             let path = path.replace("{id}", isms).replace("{user}", user);
-            let label = format!("{method} {path}");
-            table.push_str(&format!("{label:<72}"));
-            for (i, role) in MATRIX_ROLES.iter().enumerate() {
-                let reply = server.call(method, &path, tokens[i].as_deref(), body.as_ref());
-                let ok = reply.status == expected[i];
-                table.push_str(&format!(
-                    "{:>7}",
-                    format!("{}{}", reply.status, if ok { "" } else { "!" })
-                ));
-                if !ok {
-                    failures.push(format!(
-                        "{label} as {role}: expected {}, got {} {}",
-                        expected[i], reply.status, reply.body
-                    ));
-                }
+            matrix.row(format!("{method} {path}"));
+            for (i, token) in tokens.iter().enumerate() {
+                let reply = server.call(method, &path, token.as_deref(), body.as_ref());
+                matrix.cell(i, expected[i], &reply);
             }
-            table.push('\n');
         }
     }
-    println!("maintenance access matrix (status per role; ! marks a mismatch):\n{table}");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    matrix.finish("maintenance access matrix");
 }
 
 #[test]

@@ -360,3 +360,64 @@ pub fn msgs_store(certified: &[&str]) -> Mmsm {
     }
     m
 }
+
+/// An access matrix being filled: one row per route, one cell per role, the
+/// statuses printed as a table, mismatches marked `!` and collected.
+pub struct Matrix {
+    roles: Vec<&'static str>,
+    width: usize,
+    table: String,
+    failures: Vec<String>,
+    label: String,
+}
+
+impl Matrix {
+    /// A matrix of `roles` whose route column is `width` wide.
+    pub fn new(roles: &[&'static str], width: usize) -> Matrix {
+        let mut table = format!("{:<width$}", "route");
+        for r in roles {
+            table.push_str(&format!("{r:>7}"));
+        }
+        table.push('\n');
+        Matrix {
+            roles: roles.to_vec(),
+            width,
+            table,
+            failures: Vec::new(),
+            label: String::new(),
+        }
+    }
+
+    /// Starts the row of `label`.
+    pub fn row(&mut self, label: String) {
+        self.table.push_str(&format!("{label:<w$}", w = self.width));
+        self.label = label;
+    }
+
+    /// The cell of the `i`-th role: what it got against what was expected.
+    pub fn cell(&mut self, i: usize, expected: u16, reply: &Reply) {
+        let ok = reply.status == expected;
+        self.table.push_str(&format!(
+            "{:>7}",
+            format!("{}{}", reply.status, if ok { "" } else { "!" })
+        ));
+        if !ok {
+            self.failures.push(format!(
+                "{} as {}: expected {expected}, got {} {}",
+                self.label, self.roles[i], reply.status, reply.body
+            ));
+        }
+        if i + 1 == self.roles.len() {
+            self.table.push('\n');
+        }
+    }
+
+    /// Prints the matrix under `title` and fails on any mismatch.
+    pub fn finish(self, title: &str) {
+        println!(
+            "{title} (status per role; ! marks a mismatch):\n{}",
+            self.table
+        );
+        assert!(self.failures.is_empty(), "{}", self.failures.join("\n"));
+    }
+}
