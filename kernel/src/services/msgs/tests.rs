@@ -317,3 +317,22 @@ fn the_auditor_reads_the_maintenance_zone_but_changes_nothing_in_it() {
     let officer = kernel.principal_for(&isms, "ana").unwrap();
     assert!(kernel.draw_culture_test(&officer, &isms, "luis", 1).is_ok());
 }
+
+#[test]
+fn expiry_re_values_the_culture_share_in_the_kernel_s_name_not_the_reader_s() {
+    let (kernel, isms) = kernel(false);
+    let later = kernel.with_clock(
+        chrono::DateTime::parse_from_rfc3339("2028-02-01T09:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    let auditor = Principal::new("aus", ["AuS"]).as_admin();
+    let status = later.culture_status(&auditor, &isms).unwrap();
+    assert_eq!(status.share, Some(0.0), "both certificates expired");
+    let history = later.isms_history(&auditor, &isms).unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.cause.as_str(), last.user.as_str()),
+        ("certificate", "system")
+    );
+}
