@@ -27,7 +27,7 @@ pub fn seed(secret: &str, isms: &str, user: &str, attempts_left: usize) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// Draws the current attempt's test (a first draw learns the attempts left).
+/// Draws the current attempt's test.
 pub fn current_test(
     k: &Kernel,
     who: &Principal,
@@ -35,9 +35,9 @@ pub fn current_test(
     isms: &str,
     user: &str,
 ) -> crate::services::Result<CultureTest> {
-    let probe = k.draw_culture_test(who, isms, user, 0)?;
-    let seed = seed(secret, isms, user, probe.attempts_left);
-    k.draw_culture_test(who, isms, user, seed)
+    k.draw_culture_test_seeded(who, isms, user, |attempts_left| {
+        seed(secret, isms, user, attempts_left)
+    })
 }
 
 /// The question ids of a test, comma-separated: what a form sends back so

@@ -279,6 +279,24 @@ impl Kernel {
         Ok(values.into_iter().map(|(_, v)| v).collect())
     }
 
+    /// Every stored value of every metric of an ISMS, oldest first per metric
+    /// (one scan, for pages that chart them all).
+    pub fn metric_histories(
+        &self,
+        principal: &Principal,
+        isms: &str,
+    ) -> Result<BTreeMap<MetricId, Vec<MetricValue>>> {
+        let record = self.isms(principal, isms)?;
+        let values: Vec<(String, MetricValue)> = self
+            .store()
+            .scan(Repo::Info, &format!("metric/{}/", record.id))?;
+        let mut histories: BTreeMap<MetricId, Vec<MetricValue>> = BTreeMap::new();
+        for (_, v) in values {
+            histories.entry(v.metric.clone()).or_default().push(v);
+        }
+        Ok(histories)
+    }
+
     /// `metric run ISMS [METRIC]`: collects every metric of the ISMS (or only
     /// `only`) now, with the time of the run fixed at `now`; stores the values,
     /// sets the bound subcontrols' measured values and removes stale ones, in

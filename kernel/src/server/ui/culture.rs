@@ -39,7 +39,7 @@ async fn status(
         .await?;
     let me = &p.0.principal;
     // Mirrors the kernel's rule (the user, Cl/RS or CoS), to show only buttons that work.
-    let for_others = super::manages(me);
+    let for_others = crate::services::msgs::manages(me);
     let rows: Vec<serde_json::Value> = status
         .users
         .iter()

@@ -185,7 +185,7 @@ async fn users(
         &p,
         "users.html",
         json!({ "id": id, "name": record.enterprise.name, "rows": rows, "roles": roles,
-                "can_manage": super::manages(&p.0.principal),
+                "can_manage": crate::services::msgs::manages(&p.0.principal),
                 "departments": record.departments }),
     )
 }

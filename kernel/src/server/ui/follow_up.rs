@@ -60,7 +60,7 @@ async fn plan(
         &p,
         "plan.html",
         json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done,
-                "can_manage": super::manages(&p.0.principal) }),
+                "can_manage": crate::services::msgs::manages(&p.0.principal) }),
     )
 }
 
@@ -123,7 +123,7 @@ async fn suggestions(
         &p,
         "suggestions.html",
         json!({ "id": id, "name": record.enterprise.name, "open": open, "decided": decided,
-                "incident_procedure": incident_procedure, "can_manage": super::manages(&p.0.principal) }),
+                "incident_procedure": incident_procedure, "can_manage": crate::services::msgs::manages(&p.0.principal) }),
     )
 }
 
@@ -163,23 +163,23 @@ async fn metrics(
         .call(move |k| {
             let now = SystemTime::from(k.now_utc());
             let listing = k.list_metrics(&who, &isms, registry.as_deref(), now)?;
-            let mut histories = Vec::new();
-            for m in &listing.metrics {
-                histories.push(k.metric_values(&who, &isms, m.binding.id.as_str())?);
-            }
+            let histories = k.metric_histories(&who, &isms)?;
             Ok((listing, histories, k.isms(&who, &isms)?.enterprise.name))
         })
         .await?;
     let metrics: Vec<Value> = listing
         .metrics
         .iter()
-        .zip(&histories)
-        .map(|(m, values)| {
+        .map(|m| {
+            let values = histories
+                .get(&m.binding.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let scores: Vec<f64> = values.iter().filter_map(|v| v.score).collect();
             let chart = (!scores.is_empty()).then(|| line(&scores, 0.0, 1.0, (40.0, 10.0, 540.0, 80.0)));
             let recent: Vec<&crate::services::MetricValue> = values.iter().rev().take(10).collect();
             json!({ "m": m, "freshness": m.freshness.as_str(), "chart": chart, "count": values.len(),
-                    "first": values.first().map(|v| v.at), "recent": recent })
+                    "recent": recent })
         })
         .collect();
     page(

@@ -323,16 +323,6 @@ async fn logout(
         .into_response())
 }
 
-/// Whether the principal manages an enterprise's users, suggestions and plan
-/// (Cl/RS, or CoS for the consultancy). Presentation only, to show the forms
-/// that will work: the kernel decides.
-pub fn manages(p: &Principal) -> bool {
-    p.has_zone(Zone::Generation)
-        || p.roles
-            .iter()
-            .any(|r| r.as_str() == crate::services::msgs::SECURITY_OFFICER)
-}
-
 /// The field `name` of a submitted form, trimmed, or empty.
 pub fn field(fields: &[(String, String)], name: &str) -> String {
     fields

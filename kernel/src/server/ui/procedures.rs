@@ -17,7 +17,6 @@ use crate::server::error::AppError;
 use crate::server::extract::Page;
 use crate::server::state::AppState;
 use crate::services::msgs::registers::phase_registers;
-use crate::services::IsmsRecord;
 
 use super::registers::{form_view, read_form, DIMENSIONS};
 use super::{field, page, UiError};
@@ -158,20 +157,21 @@ async fn start_form(
     .await
 }
 
-/// The registers of `phase_id` of `procedure_id` in the ISMS's schema.
+/// The registers of `phase_id` (the start phase without one) of `procedure_id`
+/// in the ISMS's schema: what a submitted form is read against.
 async fn registers_of(
     state: &AppState,
     p: &Page,
     id: &str,
     procedure_id: &str,
     phase_id: Option<&str>,
-) -> Result<(Schema, IsmsRecord, Vec<crate::model::Artefact>), UiError> {
+) -> Result<Vec<crate::model::Artefact>, UiError> {
     let who = p.0.principal.clone();
     let isms = id.to_owned();
-    let (record, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
+    let (_, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
     let proc = procedure(&schema, procedure_id)?;
     let phase_id = phase_id.unwrap_or(proc.start.as_str());
-    let registers = proc
+    Ok(proc
         .phases
         .iter()
         .find(|ph| ph.id.as_str() == phase_id)
@@ -181,8 +181,7 @@ async fn registers_of(
                 .cloned()
                 .collect()
         })
-        .unwrap_or_default();
-    Ok((schema, record, registers))
+        .unwrap_or_default())
 }
 
 async fn start(
@@ -193,7 +192,7 @@ async fn start(
 ) -> Result<Response, UiError> {
     p.check_csrf(&field(&fields, "csrf"))?;
     let procedure_id = field(&fields, "procedure");
-    let (_, _, registers) = registers_of(&state, &p, &id, &procedure_id, None).await?;
+    let registers = registers_of(&state, &p, &id, &procedure_id, None).await?;
     let refs: Vec<&crate::model::Artefact> = registers.iter().collect();
     let data = match read_form(&refs, &fields) {
         Ok(d) => d,
@@ -423,7 +422,7 @@ async fn advance(
         .rsplit_once('-')
         .map_or(instance.as_str(), |(p, _)| p)
         .to_owned();
-    let (_, _, registers) = registers_of(&state, &p, &id, &procedure_id, Some(&phase)).await?;
+    let registers = registers_of(&state, &p, &id, &procedure_id, Some(&phase)).await?;
     let refs: Vec<&crate::model::Artefact> = registers.iter().collect();
     let data = match read_form(&refs, &fields) {
         Ok(d) => d,

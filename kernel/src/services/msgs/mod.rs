@@ -73,6 +73,17 @@ pub(crate) fn is_consultancy(principal: &Principal) -> bool {
         || principal.has_zone(Zone::Audit)
 }
 
+/// Whether the principal manages an enterprise's users, suggestions, plan and
+/// others' culture tests: the security officer (`Cl/RS`) or the consultant
+/// who runs the ISMS for the client (generation zone, CoS). The auditor only reads.
+pub fn manages(principal: &Principal) -> bool {
+    principal.has_zone(Zone::Generation)
+        || principal
+            .roles
+            .iter()
+            .any(|r| r.as_str() == SECURITY_OFFICER)
+}
+
 fn forbidden(principal: &Principal, action: &str, needs: &str) -> ServiceError {
     ServiceError::Forbidden(Forbidden {
         user: principal.user.clone(),
@@ -143,12 +154,7 @@ impl Kernel {
         action: &str,
     ) -> Result<IsmsRecord> {
         let record = self.maintained(principal, isms, action)?;
-        if principal.has_zone(Zone::Generation)
-            || principal
-                .roles
-                .iter()
-                .any(|r| r.as_str() == SECURITY_OFFICER)
-        {
+        if manages(principal) {
             return Ok(record);
         }
         Err(forbidden(
