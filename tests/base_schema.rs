@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use mmsm_kernel::model::*;
-use mmsm_kernel::schema_docs::load_path;
+use mmsm_model::*;
+use mmsm_schema::load_path;
 
 fn load(folder: &str) -> Schema {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -668,8 +668,8 @@ fn metrics_bind_shipped_scripts_to_subcontrols_in_both_schemas() {
 
 #[test]
 fn the_base_schema_as_one_document_loads_back_equal() {
-    let text = mmsm_kernel::schema_docs::export_to_text(base());
-    let loaded = mmsm_kernel::schema_docs::load_files(vec![mmsm_kernel::schema_docs::SourceFile {
+    let text = mmsm_schema::export_to_text(base());
+    let loaded = mmsm_schema::load_files(vec![mmsm_schema::SourceFile {
         path: PathBuf::from("base.yaml"),
         text,
     }])

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use common::{repo_root, Mmsm};
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::model::Schema;
 use mmsm_kernel::services::Kernel;
-use mmsm_kernel::store::Store;
+use mmsm_model::Schema;
+use mmsm_store::Store;
 use serde_json::Value;
 
 fn shared(path: &str) -> PathBuf {

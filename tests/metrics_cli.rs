@@ -11,10 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{repo_root, Mmsm};
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::profiles;
-use mmsm_kernel::registry::{Registry, RegistryConfig};
 use mmsm_kernel::services::{schedule_metrics, Kernel, ScheduledRun};
-use mmsm_kernel::store::Store;
+use mmsm_registry::{Registry, RegistryConfig};
+use mmsm_schema::profiles;
+use mmsm_store::Store;
 use serde_json::Value;
 
 const ISMS: &str = "clinica-dental-sonrisa";
@@ -250,7 +250,9 @@ fn one_metric_runs_alone_and_a_failing_one_names_its_script() {
 
 fn kernel_with_demo() -> (Kernel, Registry) {
     let kernel = Kernel::new(Store::temporary().unwrap());
-    kernel.ensure_shipped_schemas().unwrap();
+    kernel
+        .ensure_shipped_schemas(mmsm_shipped::schema_files())
+        .unwrap();
     let path = Path::new("schemas/examples/dental-clinic.yaml");
     let text = std::fs::read_to_string(repo_root().join(path)).unwrap();
     let profile = profiles::parse_profile(path, &text).unwrap();

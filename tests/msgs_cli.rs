@@ -957,7 +957,7 @@ fn an_incident_on_the_demo_isms_goes_from_report_to_an_accepted_suggestion() {
         .json();
     let isms = demo["isms"].as_str().unwrap().to_owned();
     // the right answers of the base schema's culture bank
-    let base = mmsm_kernel::schema_docs::load_path(&repo_root().join("schemas/base"))
+    let base = mmsm_schema::load_path(&repo_root().join("schemas/base"))
         .unwrap()
         .schema;
     let right: serde_json::Map<String, Value> = base

@@ -287,7 +287,7 @@ fn a_user_without_a_schemas_role_is_refused_and_nothing_is_written() {
 fn a_locked_store_gives_a_clear_message() {
     let m = Mmsm::new();
     m.run(&["schema", "list"]).ok();
-    let _held = mmsm_kernel::store::Store::open(&m.data()).unwrap();
+    let _held = mmsm_store::Store::open(&m.data()).unwrap();
     let run = m.run(&["schema", "list"]).fails();
     assert!(
         run.stderr.contains("is in use by another mmsm process"),

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::server::{prepared_store, Matrix, Server, FOREIGN, OWN, PASSWORD};
-use mmsm_kernel::store::{Batch, Repo, Store};
+use mmsm_store::{Batch, Repo, Store};
 use serde_json::{json, Value};
 
 const ROLES: [&str; 8] = ["anon", "admin", "ags", "ged", "cos", "aus", "rs", "us"];
@@ -606,7 +606,7 @@ fn info(store: &Store, key: &str) -> Value {
 }
 
 fn entry_key(seq: u64) -> String {
-    mmsm_kernel::store::chain::entry_key(seq)
+    mmsm_store::chain::entry_key(seq)
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mmsm_kernel::registry::{Registry, RegistryConfig};
 use mmsm_kernel::services::{ImportProgress, ImportStatus, ImportSummary, NoProgress};
+use mmsm_registry::{Registry, RegistryConfig};
 
 use crate::args::Global;
 use crate::output::{print_json, Failure, Table};

@@ -2,12 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+use mmsm_engine::{Board, Change, Delta, Engine, Subject};
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::engine::{Board, Change, Delta, Engine, Subject};
-use mmsm_kernel::model::{Answer, Dimension, SubControlId};
-use mmsm_kernel::profiles;
-use mmsm_kernel::reports;
 use mmsm_kernel::services::{Generated, Kernel};
+use mmsm_model::{Answer, Dimension, SubControlId};
+use mmsm_reports::{self as reports, Documents};
+use mmsm_schema::profiles;
+use mmsm_shipped::{DEMO_PROFILE, DEMO_PROFILE_PATH};
 
 use crate::args::{Global, IsmsCommand, ProfileCommand, ReportFormat, SoaFormat};
 use crate::output::{print_json, Failure, Table};
@@ -260,7 +261,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             let (_, engine) = kernel.isms_engine(&who, id).map_err(service_failure)?;
             let plan = engine.plan();
             let rows = kernel.plan_rows(&who, id).map_err(service_failure)?;
-            let explain_of = |p: &mmsm_kernel::engine::PlanItem| {
+            let explain_of = |p: &mmsm_engine::PlanItem| {
                 engine
                     .explain(&Subject::PlanItem {
                         control: p.control.clone(),
@@ -481,7 +482,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::History { id, control, since } => {
             let filter = mmsm_kernel::services::msgs::HistoryFilter {
-                control: control.as_deref().map(mmsm_kernel::model::ControlId::new),
+                control: control.as_deref().map(mmsm_model::ControlId::new),
                 since: since
                     .as_deref()
                     .map(|d| {
@@ -898,6 +899,3 @@ pub fn demo(global: &Global, out: &Path) -> Result<(), Failure> {
     println!("next: mmsm isms board {id} | mmsm isms plan {id} --explain | mmsm isms answer {id} SUBCONTROL yes");
     Ok(())
 }
-
-const DEMO_PROFILE_PATH: &str = "schemas/examples/dental-clinic.yaml";
-const DEMO_PROFILE: &str = include_str!("../../schemas/examples/dental-clinic.yaml");

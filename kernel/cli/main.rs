@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::Kernel;
-use mmsm_kernel::store::Store;
+use mmsm_store::Store;
 
 use args::{Cli, Command, Global};
 use output::Failure;
@@ -68,11 +68,11 @@ pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
     if let Some(now) = injected_clock()? {
         kernel = kernel.with_clock(now);
     }
-    kernel = kernel.with_actions(std::sync::Arc::new(
-        mmsm_kernel::registry::LazyRegistry::new(scripts_cmd::registry_config(global)),
-    ));
+    kernel = kernel.with_actions(std::sync::Arc::new(mmsm_registry::LazyRegistry::new(
+        scripts_cmd::registry_config(global),
+    )));
     let imported = kernel
-        .ensure_shipped_schemas()
+        .ensure_shipped_schemas(mmsm_shipped::schema_files())
         .map_err(Failure::from_error)?;
     if !imported.is_empty() && !global.json {
         let names: Vec<String> = imported

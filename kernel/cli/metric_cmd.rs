@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mmsm_kernel::registry::{format_utc, Registry};
 use mmsm_kernel::services::{MetricListing, MetricsRun};
+use mmsm_registry::{format_utc, Registry};
 
 use crate::args::{Global, MetricCommand};
 use crate::isms_cmd::pct;

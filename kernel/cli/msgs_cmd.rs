@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
+use mmsm_engine::Delta;
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::engine::Delta;
-use mmsm_kernel::model::{DepartmentId, RoleId, User, UserId};
 use mmsm_kernel::services::msgs::culture::CultureStatus;
 use mmsm_kernel::services::msgs::procedures::{InstanceView, Moved};
 use mmsm_kernel::services::msgs::{MaintenanceFigures, PlanSet, Suggestion, SuggestionStatus};
 use mmsm_kernel::services::Kernel;
+use mmsm_model::{DepartmentId, RoleId, User, UserId};
 
 use crate::args::{CultureCommand, Global, ProcCommand, SuggestionCommand, UserCommand};
 use crate::output::{print_json, Failure, Table};

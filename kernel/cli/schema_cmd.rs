@@ -1,7 +1,7 @@
 //! `mmsm schema ...`: the GEGS commands.
 
-use mmsm_kernel::schema_docs;
 use mmsm_kernel::services::{ImportOutcome, ImportStatus, ServiceError};
+use mmsm_schema as schema_docs;
 
 use crate::args::{Global, SchemaCommand};
 use crate::output::{print_json, Failure, Table};

@@ -8,8 +8,8 @@ use std::sync::mpsc::channel;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mmsm_kernel::registry::{LoadState, Registry, RegistryConfig, WatchEvent, Watcher};
 use mmsm_kernel::services::{schedule_metrics, ScheduledRun};
+use mmsm_registry::{LoadState, Registry, RegistryConfig, WatchEvent, Watcher};
 
 use crate::args::Global;
 use crate::output::{print_json, Failure, Table};

@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::net::SocketAddr;
 
-use mmsm_kernel::server;
 use mmsm_kernel::services::NewAccount;
+use mmsm_server as server;
 
 use crate::args::{AccountCommand, AuditCommand, Global};
 use crate::output::{print_json, Failure, Table};
@@ -37,13 +37,12 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
     };
     // The script and plugin registry with hot reload, for the server's lifetime.
     let (registry, first_load) =
-        mmsm_kernel::registry::Registry::load(crate::scripts_cmd::registry_config(global));
+        mmsm_registry::Registry::load(crate::scripts_cmd::registry_config(global));
     let registry = std::sync::Arc::new(registry);
     let loaded = first_load.len();
-    let watcher =
-        mmsm_kernel::registry::Watcher::start(std::sync::Arc::clone(&registry), |event| {
-            eprintln!("scripts: {event}");
-        });
+    let watcher = mmsm_registry::Watcher::start(std::sync::Arc::clone(&registry), |event| {
+        eprintln!("scripts: {event}");
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,7 +85,7 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
         if loaded > 0 {
             tokio::spawn(mmsm_kernel::services::schedule_metrics(
                 kernel.clone(),
-                std::sync::Arc::clone(&registry),
+                registry.clone(),
                 mmsm_kernel::access::Principal::system(),
                 std::time::Duration::from_secs(60),
                 quiet_repeats(),

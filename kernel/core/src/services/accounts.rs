@@ -1,0 +1,507 @@
+//! Accounts, sessions and API tokens (issue 8.4).
+//!
+//! An account has roles, may be an administrator, and is either a
+//! consultancy account or an enterprise user bound to one ISMS. Passwords are
+//! stored as argon2 hashes; sessions and API tokens are random 256-bit
+//! secrets of which the store keeps only the sha256. Every change is one
+//! atomic batch with its audit entry. The server authenticates with
+//! [`Kernel::authenticate`] and passes the resulting [`Principal`] to the
+//! services, which do the access checks.
+
+use std::collections::BTreeSet;
+
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::access::{zone_of, Principal, ROLE_ZONES};
+use mmsm_model::RoleId;
+use mmsm_store::{chain::hex, Repo};
+
+use super::{audit, Kernel, Result, ServiceError};
+
+/// How long a browser session lasts, in seconds (12 hours).
+pub const SESSION_SECONDS: u64 = 12 * 3600;
+/// How long an API token lasts unless told otherwise, in days.
+pub const TOKEN_DAYS: u64 = 90;
+
+/// An account as stored (`account/{name}` in the isms repository).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// The login name.
+    pub name: String,
+    /// The roles held.
+    pub roles: BTreeSet<RoleId>,
+    /// Administrators see every ISMS and manage accounts.
+    #[serde(default)]
+    pub admin: bool,
+    /// The ISMS of an enterprise user; `None` for a consultancy account.
+    #[serde(default)]
+    pub isms: Option<String>,
+    /// The argon2 hash of the password (PHC string).
+    pub password_hash: String,
+    /// When it was created (seconds since the Unix epoch).
+    pub created_at: u64,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// An account without its secret: what the API and `user list` show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The login name.
+    pub name: String,
+    /// The roles held.
+    pub roles: Vec<String>,
+    /// Whether it is an administrator.
+    pub admin: bool,
+    /// The ISMS of an enterprise user.
+    pub isms: Option<String>,
+}
+
+/// What an account is to be created with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewAccount {
+    /// The login name: letters, digits, `.`, `_` or `-`.
+    pub name: String,
+    /// The roles, e.g. `CoS` or `Cl/RS`.
+    pub roles: Vec<String>,
+    /// Whether it is an administrator.
+    #[serde(default)]
+    pub admin: bool,
+    /// The ISMS of an enterprise user.
+    #[serde(default)]
+    pub isms: Option<String>,
+    /// The password (at least 8 characters).
+    pub password: String,
+}
+
+/// A browser session or an API token, stored under the sha256 of its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The account.
+    pub user: String,
+    /// When it expires (seconds since the Unix epoch).
+    pub expires: u64,
+    /// The CSRF token of the session's forms.
+    pub csrf: String,
+    /// `session` (login) or `token` (API token).
+    pub kind: String,
+    /// What a token is for.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// What a successful login returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Login {
+    /// The secret: the session cookie's value, or `Authorization: Bearer`.
+    pub token: String,
+    /// The CSRF token to send back with every form.
+    pub csrf: String,
+    /// When it expires (seconds since the Unix epoch).
+    pub expires: u64,
+    /// The account.
+    pub account: AccountView,
+}
+
+/// An authenticated request: who, and its session's CSRF token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authenticated {
+    /// The principal to pass to the services.
+    pub principal: Principal,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+fn account_key(name: &str) -> String {
+    format!("account/{name}")
+}
+
+fn session_key(token: &str) -> String {
+    format!("session/{}", hex(&Sha256::digest(token.as_bytes())))
+}
+
+/// The key recording that consultancy user `user` is assigned to ISMS `isms`.
+pub(crate) fn assign_key(user: &str, isms: &str) -> String {
+    format!("assign/{user}/{isms}")
+}
+
+/// A random secret of 32 bytes, hex.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    hex(&bytes)
+}
+
+/// A random password of 16 letters and digits (for the first admin account).
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+impl Account {
+    /// The view without the hash.
+    pub fn view(&self) -> AccountView {
+        AccountView {
+            name: self.name.clone(),
+            roles: self.roles.iter().map(|r| r.to_string()).collect(),
+            admin: self.admin,
+            isms: self.isms.clone(),
+        }
+    }
+
+    /// The principal acting for this account.
+    pub fn principal(&self) -> Principal {
+        let mut p = Principal::new(self.name.clone(), self.roles.iter().cloned());
+        p.admin = self.admin;
+        p.enterprise = self.isms.clone();
+        p
+    }
+}
+
+impl Kernel {
+    /// Creates an account (administrators only; the CLI's local operator is one).
+    pub fn create_account(&self, principal: &Principal, new: NewAccount) -> Result<AccountView> {
+        principal.require_admin("create an account")?;
+        let name = new.name.trim().to_owned();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(ServiceError::Refused(format!(
+                "`{name}` is not a valid account name: use letters, digits, `.`, `_` or `-`"
+            )));
+        }
+        if new.password.chars().count() < 8 {
+            return Err(ServiceError::Refused(
+                "the password is too short: use at least 8 characters".into(),
+            ));
+        }
+        if new.roles.is_empty() && !new.admin {
+            return Err(ServiceError::Refused(format!(
+                "give the account at least one role (--role), one of {}",
+                ROLE_ZONES.map(|(r, _)| r).join(", ")
+            )));
+        }
+        for role in &new.roles {
+            if zone_of(role).is_none() {
+                return Err(ServiceError::Refused(format!(
+                    "`{role}` is not a role; the roles are {}",
+                    ROLE_ZONES.map(|(r, _)| r).join(", ")
+                )));
+            }
+        }
+        if let Some(isms) = &new.isms {
+            self.isms(principal, isms)?;
+            if let Some(role) = new
+                .roles
+                .iter()
+                .find(|r| !r.starts_with("Cl/") && r.as_str() != "Int")
+            {
+                return Err(ServiceError::Refused(format!(
+                    "an enterprise user (--isms {isms}) holds enterprise roles (Cl/..., Int), not the consultancy role `{role}`"
+                )));
+            }
+        }
+        let hash = hash_password(&new.password)?;
+        let now = self.now();
+        self.store().write(|store, batch| {
+            if store
+                .get::<Account>(Repo::Isms, &account_key(&name))?
+                .is_some()
+            {
+                return Err(ServiceError::Exists {
+                    kind: "account",
+                    id: name.clone(),
+                    hint: "; choose another name".into(),
+                });
+            }
+            let account = Account {
+                name: name.clone(),
+                roles: new.roles.iter().map(|r| RoleId::new(r.clone())).collect(),
+                admin: new.admin,
+                isms: new.isms.clone(),
+                password_hash: hash.clone(),
+                created_at: now,
+                created_by: principal.user.clone(),
+            };
+            batch.put(Repo::Isms, account_key(&name), &account);
+            let mut ids = vec![format!("account/{name}")];
+            ids.extend(account.isms.iter().cloned());
+            audit(batch, principal, "account.create", ids);
+            Ok(account.view())
+        })
+    }
+
+    /// Every account (administrators only).
+    pub fn list_accounts(&self, principal: &Principal) -> Result<Vec<AccountView>> {
+        principal.require_admin("list the accounts")?;
+        Ok(self
+            .store()
+            .scan::<Account>(Repo::Isms, "account/")?
+            .into_iter()
+            .map(|(_, a)| a.view())
+            .collect())
+    }
+
+    /// Whether the store has any account yet.
+    pub fn has_accounts(&self) -> Result<bool> {
+        Ok(!self.store().keys(Repo::Isms, "account/")?.is_empty())
+    }
+
+    /// The principal of account `name`, for the CLI's `--as NAME`.
+    pub fn account_principal(&self, name: &str) -> Result<Option<Principal>> {
+        Ok(self
+            .store()
+            .get::<Account>(Repo::Isms, &account_key(name))?
+            .map(|a| a.principal()))
+    }
+
+    /// Checks a password and opens a session. A wrong user or password gives
+    /// the same error, so that it does not tell which accounts exist.
+    pub fn login(&self, user: &str, password: &str) -> Result<Login> {
+        let account: Option<Account> = self.store().get(Repo::Isms, &account_key(user))?;
+        let Some(account) = account.filter(|a| verify_password(&a.password_hash, password)) else {
+            return Err(ServiceError::Unauthenticated(
+                "wrong user name or password".into(),
+            ));
+        };
+        let token = random_secret();
+        let session = Session {
+            user: account.name.clone(),
+            expires: self.now() + SESSION_SECONDS,
+            csrf: random_secret(),
+            kind: "session".into(),
+            label: None,
+        };
+        let principal = account.principal();
+        self.store().write(|_, batch| {
+            batch.put(Repo::Isms, session_key(&token), &session);
+            audit(
+                batch,
+                &principal,
+                "account.login",
+                vec![account.name.clone()],
+            );
+            Ok::<_, ServiceError>(())
+        })?;
+        Ok(Login {
+            token,
+            csrf: session.csrf,
+            expires: session.expires,
+            account: account.view(),
+        })
+    }
+
+    /// Ends the session or revokes the token `token`.
+    pub fn logout(&self, token: &str) -> Result<()> {
+        let Ok(auth) = self.authenticate(token) else {
+            return Ok(());
+        };
+        self.store().write(|_, batch| {
+            batch.delete(Repo::Isms, session_key(token));
+            audit(
+                batch,
+                &auth.principal,
+                "account.logout",
+                vec![auth.principal.user.clone()],
+            );
+            Ok::<_, ServiceError>(())
+        })
+    }
+
+    /// A long-lived API token for scripts and integrations, acting as `principal`.
+    pub fn create_token(
+        &self,
+        principal: &Principal,
+        label: Option<String>,
+        days: Option<u64>,
+    ) -> Result<Login> {
+        let account: Account = self
+            .store()
+            .get(Repo::Isms, &account_key(&principal.user))?
+            .ok_or_else(|| {
+                ServiceError::Refused(format!(
+                    "`{}` has no account: only accounts get API tokens",
+                    principal.user
+                ))
+            })?;
+        let token = random_secret();
+        let session = Session {
+            user: account.name.clone(),
+            expires: self.now() + days.unwrap_or(TOKEN_DAYS).clamp(1, 3650) * 86400,
+            csrf: random_secret(),
+            kind: "token".into(),
+            label: label.clone(),
+        };
+        self.store().write(|_, batch| {
+            batch.put(Repo::Isms, session_key(&token), &session);
+            audit(
+                batch,
+                principal,
+                "account.token",
+                vec![account.name.clone(), label.clone().unwrap_or_default()],
+            );
+            Ok::<_, ServiceError>(())
+        })?;
+        Ok(Login {
+            token,
+            csrf: session.csrf,
+            expires: session.expires,
+            account: account.view(),
+        })
+    }
+
+    /// The principal of a session cookie or API token.
+    pub fn authenticate(&self, token: &str) -> Result<Authenticated> {
+        let unauthenticated = || {
+            ServiceError::Unauthenticated(
+                "log in first: the session is unknown or has expired".into(),
+            )
+        };
+        let session: Session = self
+            .store()
+            .get(Repo::Isms, &session_key(token))?
+            .ok_or_else(unauthenticated)?;
+        if session.expires <= self.now() {
+            return Err(unauthenticated());
+        }
+        let account: Account = self
+            .store()
+            .get(Repo::Isms, &account_key(&session.user))?
+            .ok_or_else(unauthenticated)?;
+        Ok(Authenticated {
+            principal: account.principal(),
+            csrf: session.csrf,
+        })
+    }
+
+    /// Assigns consultancy account `user` to ISMS `isms` (administrators only).
+    pub fn assign_isms(&self, principal: &Principal, user: &str, isms: &str) -> Result<()> {
+        principal.require_admin("assign an ISMS to a consultancy account")?;
+        self.isms(principal, isms)?;
+        let account: Account = self
+            .store()
+            .get(Repo::Isms, &account_key(user))?
+            .ok_or_else(|| ServiceError::NotFound {
+                kind: "account",
+                id: user.to_owned(),
+                hint: "; create it with `mmsm user add`".into(),
+            })?;
+        if account.isms.is_some() {
+            return Err(ServiceError::Refused(format!(
+                "`{user}` is an enterprise user: it belongs to one ISMS and cannot be assigned others"
+            )));
+        }
+        self.store().write(|_, batch| {
+            batch.put(Repo::Isms, assign_key(user, isms), &true);
+            audit(
+                batch,
+                principal,
+                "account.assign",
+                vec![user.to_owned(), isms.to_owned()],
+            );
+            Ok(())
+        })
+    }
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| ServiceError::Refused(format!("the password cannot be hashed: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Refused(format!("the password cannot be hashed: {e}")))
+}
+
+fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmsm_store::Store;
+
+    fn kernel() -> Kernel {
+        Kernel::new(Store::temporary().unwrap())
+    }
+
+    #[test]
+    fn a_created_account_logs_in_and_its_token_authenticates() {
+        let k = kernel();
+        let admin = Principal::local_operator();
+        k.create_account(
+            &admin,
+            NewAccount {
+                name: "carla".into(),
+                roles: vec!["CoS".into()],
+                admin: false,
+                isms: None,
+                password: "correct horse".into(),
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            k.login("carla", "wrong password"),
+            Err(ServiceError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            k.login("nobody", "correct horse"),
+            Err(ServiceError::Unauthenticated(_))
+        ));
+        let login = k.login("carla", "correct horse").unwrap();
+        let auth = k.authenticate(&login.token).unwrap();
+        assert_eq!(auth.principal.user, "carla");
+        assert!(auth.principal.has_zone(mmsm_model::Zone::Generation));
+        assert!(!auth.principal.admin);
+        k.logout(&login.token).unwrap();
+        assert!(k.authenticate(&login.token).is_err());
+        // The store holds the hash, never the password or the token.
+        let stored: Account = k.store().get(Repo::Isms, "account/carla").unwrap().unwrap();
+        assert!(stored.password_hash.starts_with("$argon2"));
+        assert!(k
+            .store()
+            .keys(Repo::Isms, "session/")
+            .unwrap()
+            .iter()
+            .all(|key| !key.contains(&login.token)));
+    }
+
+    #[test]
+    fn only_an_admin_creates_accounts_and_roles_are_checked() {
+        let k = kernel();
+        let new = |name: &str, role: &str| NewAccount {
+            name: name.into(),
+            roles: vec![role.into()],
+            admin: false,
+            isms: None,
+            password: "long enough".into(),
+        };
+        let err = k
+            .create_account(&Principal::new("carl", ["CoS"]), new("x", "CoS"))
+            .unwrap_err();
+        assert!(err.to_string().contains("administrator"), "{err}");
+        let err = k
+            .create_account(&Principal::local_operator(), new("x", "Boss"))
+            .unwrap_err();
+        assert!(err.to_string().contains("not a role"), "{err}");
+    }
+}

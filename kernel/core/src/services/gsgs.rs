@@ -1,0 +1,581 @@
+//! GSGS: the generation zone. From an enterprise profile and a schema, the
+//! enterprise's ISMS: maturity, risks, plan, board, and the instantiated
+//! regulations, artefacts, procedures, metrics and users, stored in one
+//! transaction. Then incremental updates of answers and asset values.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Principal;
+use mmsm_engine::{Board, Change, Delta, Engine, Inputs};
+use mmsm_model::*;
+use mmsm_schema::profiles;
+use mmsm_store::Repo;
+
+use super::{audit, Kernel, Result, ServiceError};
+
+/// The schema an ISMS was generated from, and why it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaChoice {
+    /// The schema id.
+    pub id: SchemaId,
+    /// Its version.
+    pub version: u32,
+    /// Why this schema.
+    pub reason: String,
+}
+
+/// What the schema's matrices link to the applicable controls (A2.4).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Instantiated {
+    /// Regulations in force for the enterprise.
+    pub regulations: Vec<RegulationId>,
+    /// Templates, registers and instructions.
+    pub artefacts: Vec<ArtefactId>,
+    /// Procedures the users execute.
+    pub procedures: Vec<ProcedureId>,
+    /// Metrics that keep the board current.
+    pub metrics: Vec<MetricId>,
+}
+
+/// An enterprise's ISMS, as stored in the isms repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IsmsRecord {
+    /// The ISMS id.
+    pub id: IsmsId,
+    /// The enterprise.
+    pub enterprise: Enterprise,
+    /// The schema version it was generated from.
+    pub schema: SchemaChoice,
+    /// The speaker (Int).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<Speaker>,
+    /// The organisation chart.
+    #[serde(default)]
+    pub departments: Vec<Department>,
+    /// The users and their roles.
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// The engine's inputs: answers, measured values, assets, accepted changes.
+    pub inputs: Inputs,
+    /// The regulations, artefacts, procedures and metrics of this ISMS.
+    pub instantiated: Instantiated,
+    /// When it was generated (seconds since the Unix epoch).
+    pub created_at: u64,
+    /// Who generated it.
+    pub created_by: String,
+    /// The board as last computed (the current computed state).
+    pub board: Board,
+}
+
+/// One line of `isms list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IsmsListing {
+    /// The id.
+    pub id: IsmsId,
+    /// The enterprise's name.
+    pub name: String,
+    /// Its sector.
+    pub sector: SectorId,
+    /// The schema and version.
+    pub schema: String,
+    /// ISMS compliance, 0..100.
+    pub compliance: Option<f64>,
+    /// Current maturity level.
+    pub current: u8,
+    /// Target maturity level.
+    pub target: u8,
+}
+
+/// What `isms generate --json` prints (DESIGN.md 5 / issue 5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generated {
+    /// The new ISMS id.
+    pub id: IsmsId,
+    /// The schema chosen and why.
+    pub schema: SchemaChoice,
+    /// The first board.
+    pub board: Board,
+}
+
+/// A change of the board and its cause, as recorded in the information repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    /// Who made the change.
+    pub user: String,
+    /// What caused it: `generate`, `answer`, `asset`, `metric`...
+    pub cause: String,
+    /// The input change (none for a generation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+    /// The derived values that changed.
+    pub deltas: Vec<Delta>,
+    /// What the event concerns beyond its deltas, as `kind:id` (e.g. `control:8.13`,
+    /// `suggestion:s1`, `certificate:luis`, `plan:8.13@2`), for filters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+    /// A sentence for people (e.g. "accepted suggestion s1 from incident ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The result of an incremental update.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Updated {
+    /// The ISMS.
+    pub isms: IsmsId,
+    /// The input change.
+    pub change: Change,
+    /// The derived values that changed.
+    pub changed: Vec<Delta>,
+    /// The board after the change.
+    pub board: Board,
+}
+
+pub(super) fn isms_key(id: &str) -> String {
+    format!("isms/{id}")
+}
+
+impl Kernel {
+    /// Chooses the schema for a profile (DESIGN.md 5): explicit (`--schema`,
+    /// then the profile's `schema:`), else the schema whose sector matches and
+    /// whose size class holds the enterprise, else `base`.
+    pub fn choose_schema(&self, profile: &Profile, explicit: Option<&str>) -> Result<SchemaChoice> {
+        let pick = |id: &str, reason: String| -> Result<SchemaChoice> {
+            let version = match self.store().schema_versions(id)?.last() {
+                Some(v) => *v,
+                None => {
+                    self.schema(&Principal::system(), id, None)?
+                        .schema
+                        .schema
+                        .version
+                }
+            };
+            Ok(SchemaChoice {
+                id: SchemaId::new(id),
+                version,
+                reason,
+            })
+        };
+        if let Some(id) = explicit {
+            return pick(id, format!("given on the command line (--schema {id})"));
+        }
+        if let Some(id) = &profile.schema {
+            return pick(id.as_str(), format!("named in the profile (schema: {id})"));
+        }
+        let e = &profile.enterprise;
+        for id in self.store().schema_ids()? {
+            let Some(latest) = self.store().schema_versions(&id)?.last().copied() else {
+                continue;
+            };
+            let index = self.schema_index(&Principal::system(), &id, latest)?;
+            let schema = index.schema();
+            let header = &schema.schema;
+            if !header.applies_to.sectors.contains(&e.sector) {
+                continue;
+            }
+            let Some(size) = schema.size_class(e.employees, e.turnover_eur) else {
+                continue;
+            };
+            let sizes = &header.applies_to.sizes;
+            if sizes.is_empty() || sizes.contains(&size.id) {
+                let reason = format!(
+                    "made for sector `{}` and size `{}`, which holds {} employees{}",
+                    e.sector,
+                    size.id,
+                    e.employees,
+                    e.turnover_eur
+                        .map(|t| format!(" and a turnover of {t} EUR"))
+                        .unwrap_or_default()
+                );
+                let version = header.version;
+                return Ok(SchemaChoice {
+                    id: SchemaId::new(id),
+                    version,
+                    reason,
+                });
+            }
+        }
+        pick(
+            "base",
+            format!(
+                "no schema is made for sector `{}` at this size: the base schema EB",
+                e.sector
+            ),
+        )
+    }
+
+    /// Generates an ISMS from the profile at `path` (YAML or JSON).
+    pub fn generate_isms_file(
+        &self,
+        principal: &Principal,
+        path: &Path,
+        explicit_schema: Option<&str>,
+    ) -> Result<Generated> {
+        principal.require(Zone::Generation, "generate an ISMS")?;
+        let profile = profiles::read_profile(path).map_err(ServiceError::Invalid)?;
+        self.generate_isms(principal, profile, Some(path), explicit_schema)
+    }
+
+    /// Generates an ISMS from a profile, in one transaction: the enterprise,
+    /// speaker, departments, users, answers, assets, the engine's inputs, the
+    /// instantiated artefacts, and the first board snapshot and history event.
+    pub fn generate_isms(
+        &self,
+        principal: &Principal,
+        profile: Profile,
+        file: Option<&Path>,
+        explicit_schema: Option<&str>,
+    ) -> Result<Generated> {
+        principal.require(Zone::Generation, "generate an ISMS")?;
+        let choice = self.choose_schema(&profile, explicit_schema)?;
+        let index = self.schema_index(principal, choice.id.as_str(), choice.version)?;
+        let schema = index.schema().clone();
+        let problems = profiles::validate_profile(&profile, &schema, file);
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+        let inputs = Inputs {
+            answers: profile.answers.clone(),
+            assets: profile.assets.clone(),
+            target_level: profile.target_level,
+            employees: Some(profile.enterprise.employees),
+            turnover_eur: profile.enterprise.turnover_eur,
+            business: profile.business_checklist.clone(),
+            ..Inputs::default()
+        };
+        let engine = Engine::with_index(index, inputs);
+        let instantiated = instantiate(&schema, &engine.board());
+        let now = self.now();
+        let nanos = self.now_nanos();
+        self.store().write(|store, batch| {
+            let id = unique_id(&profile.enterprise.name, store)?;
+            let mut board = engine.board();
+            board.isms = id.to_string();
+            let record = IsmsRecord {
+                id: id.clone(),
+                enterprise: profile.enterprise.clone(),
+                schema: choice.clone(),
+                speaker: profile.speaker.clone(),
+                departments: profile.departments.clone(),
+                users: profile.users.clone(),
+                inputs: engine.inputs(),
+                instantiated: instantiated.clone(),
+                created_at: now,
+                created_by: principal.user.clone(),
+                board: board.clone(),
+            };
+            batch.put(Repo::Isms, isms_key(id.as_str()), &record);
+            record_history(
+                store,
+                batch,
+                &id,
+                nanos,
+                HistoryEvent {
+                    at: now,
+                    user: principal.user.clone(),
+                    cause: "generate".into(),
+                    change: None,
+                    deltas: Vec::new(),
+                    refs: Vec::new(),
+                    note: None,
+                },
+                &board,
+            )?;
+            audit(
+                batch,
+                principal,
+                "isms.generate",
+                vec![id.to_string(), format!("{}@{}", choice.id, choice.version)],
+            );
+            Ok(Generated {
+                id,
+                schema: choice.clone(),
+                board,
+            })
+        })
+    }
+
+    /// Every ISMS the principal may see.
+    pub fn list_isms(&self, principal: &Principal) -> Result<Vec<IsmsListing>> {
+        let records: Vec<(String, IsmsRecord)> = self.store().scan(Repo::Isms, "isms/")?;
+        Ok(records
+            .into_iter()
+            .filter(|(_, r)| self.may_see(principal, r))
+            .map(|(_, r)| IsmsListing {
+                id: r.id.clone(),
+                name: r.enterprise.name.clone(),
+                sector: r.enterprise.sector.clone(),
+                schema: format!("{}@{}", r.schema.id, r.schema.version),
+                compliance: r.board.compliance,
+                current: r.board.maturity.current,
+                target: r.board.maturity.target,
+            })
+            .collect())
+    }
+
+    /// One ISMS as stored.
+    pub fn isms(&self, principal: &Principal, id: &str) -> Result<IsmsRecord> {
+        let record: Option<IsmsRecord> = self.store().get(Repo::Isms, &isms_key(id))?;
+        match record {
+            Some(r) if self.may_see(principal, &r) => Ok(r),
+            _ => {
+                let known: Vec<String> = self
+                    .store()
+                    .keys(Repo::Isms, "isms/")?
+                    .into_iter()
+                    .filter_map(|k| k.strip_prefix("isms/").map(str::to_owned))
+                    .collect();
+                Err(ServiceError::NotFound {
+                    kind: "ISMS",
+                    id: id.to_owned(),
+                    hint: if known.is_empty() {
+                        "; no ISMS yet: generate one with `mmsm isms generate PROFILE`".into()
+                    } else {
+                        "; run `mmsm isms list` to see the ISMSs".into()
+                    },
+                })
+            }
+        }
+    }
+
+    /// The engine of an ISMS, built from its schema version and inputs.
+    pub fn isms_engine(&self, principal: &Principal, id: &str) -> Result<(IsmsRecord, Engine)> {
+        let record = self.isms(principal, id)?;
+        let index =
+            self.schema_index(principal, record.schema.id.as_str(), record.schema.version)?;
+        let engine = Engine::with_index(index, record.inputs.clone());
+        Ok((record, engine))
+    }
+
+    /// Applies one input change through the engine, incrementally, and stores
+    /// the new inputs, the board, and the change with its effects as history,
+    /// in one transaction.
+    pub fn update_isms(
+        &self,
+        principal: &Principal,
+        id: &str,
+        change: Change,
+        cause: &str,
+    ) -> Result<Updated> {
+        principal
+            .require(Zone::Maintenance, "change an ISMS's answers or assets")
+            .or_else(|_| {
+                principal.require(Zone::Generation, "change an ISMS's answers or assets")
+            })?;
+        let now = self.now();
+        let nanos = self.now_nanos();
+        self.store().write(|store, batch| {
+            let (mut record, mut engine) = self.isms_engine(principal, id)?;
+            let before = record.board.compliance;
+            let deltas = engine
+                .apply(change.clone())
+                .map_err(|e| ServiceError::Refused(e.to_string()))?
+                .to_vec();
+            let mut board = engine.board();
+            board.isms = record.id.to_string();
+            record.inputs = engine.inputs();
+            record.board = board.clone();
+            batch.put(Repo::Isms, isms_key(id), &record);
+            if !deltas.is_empty() {
+                record_history(
+                    store,
+                    batch,
+                    &record.id,
+                    nanos,
+                    HistoryEvent {
+                        at: now,
+                        user: principal.user.clone(),
+                        cause: cause.to_owned(),
+                        change: Some(change.clone()),
+                        deltas: deltas.clone(),
+                        refs: Vec::new(),
+                        note: None,
+                    },
+                    &board,
+                )?;
+            }
+            super::audit_detail(
+                batch,
+                principal,
+                &format!("isms.{cause}"),
+                vec![record.id.to_string()],
+                Some(serde_json::json!({
+                    "change": change,
+                    "compliance": { "before": before, "after": board.compliance },
+                })),
+            );
+            Ok(Updated {
+                isms: record.id.clone(),
+                change: change.clone(),
+                changed: deltas,
+                board,
+            })
+        })
+    }
+
+    /// The history of an ISMS's board, oldest first.
+    pub fn isms_history(&self, principal: &Principal, id: &str) -> Result<Vec<HistoryEvent>> {
+        let record = self.isms(principal, id)?;
+        let events: Vec<(String, HistoryEvent)> = self
+            .store()
+            .scan(Repo::Info, &format!("history/{}/", record.id))?;
+        Ok(events.into_iter().map(|(_, e)| e).collect())
+    }
+}
+
+impl Kernel {
+    /// Whether `principal` may see the ISMS `record` (DESIGN.md 8, issue 8):
+    /// an administrator sees every ISMS; an enterprise user only its own; a
+    /// consultancy user those it generated or was assigned to; a principal
+    /// without account (`--as NAME`) the ISMSs that list it as a user.
+    fn may_see(&self, principal: &Principal, record: &IsmsRecord) -> bool {
+        if principal.admin {
+            return true;
+        }
+        if let Some(own) = &principal.enterprise {
+            return own == record.id.as_str();
+        }
+        if principal.is_consultancy() {
+            return record.created_by == principal.user
+                || matches!(
+                    self.store().get::<bool>(
+                        Repo::Isms,
+                        &super::accounts::assign_key(&principal.user, record.id.as_str())
+                    ),
+                    Ok(Some(true))
+                );
+        }
+        record.users.iter().any(|u| u.id.as_str() == principal.user)
+    }
+}
+
+/// Records a history event and the board after it, under one fresh time key.
+pub(crate) fn record_history(
+    store: &mmsm_store::Store,
+    batch: &mut mmsm_store::Batch,
+    id: &IsmsId,
+    nanos: u128,
+    event: HistoryEvent,
+    board: &Board,
+) -> Result<()> {
+    let key = super::fresh_key(store, batch, Repo::Info, &format!("history/{id}/"), nanos)?;
+    let stamp = key.rsplit('/').next().unwrap_or_default().to_owned();
+    batch.put(Repo::Info, &key, &event);
+    batch.put(Repo::Info, format!("board/{id}/{stamp}"), board);
+    Ok(())
+}
+
+pub(crate) fn isms_record_key(id: &str) -> String {
+    isms_key(id)
+}
+
+/// A readable id from the enterprise's name, unique in the store.
+fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let slug = if slug.is_empty() { "isms" } else { slug };
+    let taken: std::collections::HashSet<String> = store
+        .keys(Repo::Isms, &isms_key(slug))?
+        .into_iter()
+        .filter_map(|k| k.strip_prefix("isms/").map(str::to_owned))
+        .collect();
+    if !taken.contains(slug) {
+        return Ok(IsmsId::new(slug));
+    }
+    let n = (2..)
+        .find(|n| !taken.contains(&format!("{slug}-{n}")))
+        .unwrap_or(2);
+    Ok(IsmsId::new(format!("{slug}-{n}")))
+}
+
+/// The regulations, artefacts, procedures and metrics linked to the
+/// applicable controls through the schema's matrices (A2.4).
+pub fn instantiate(schema: &Schema, board: &Board) -> Instantiated {
+    let applicable: BTreeSet<&str> = board
+        .controls
+        .iter()
+        .filter(|c| c.compliance.is_some())
+        .map(|c| c.id.as_str())
+        .collect();
+    let m = &schema.matrices;
+    let regulations: BTreeSet<&RegulationId> = m
+        .regulation_control
+        .iter()
+        .filter(|r| applicable.contains(r.control.as_str()))
+        .map(|r| &r.regulation)
+        .collect();
+    let procedures: BTreeSet<&ProcedureId> = schema
+        .procedures
+        .iter()
+        .filter(|p| {
+            p.controls.is_empty() || p.controls.iter().any(|c| applicable.contains(c.as_str()))
+        })
+        .map(|p| &p.id)
+        .collect();
+    let mut artefacts: BTreeSet<&ArtefactId> = m
+        .artefact_control
+        .iter()
+        .filter(|r| applicable.contains(r.control.as_str()))
+        .map(|r| &r.artefact)
+        .collect();
+    artefacts.extend(
+        m.regulation_artefact
+            .iter()
+            .filter(|r| regulations.contains(&r.regulation))
+            .map(|r| &r.artefact),
+    );
+    artefacts.extend(
+        m.procedure_artefact
+            .iter()
+            .filter(|r| procedures.contains(&r.procedure))
+            .map(|r| &r.artefact),
+    );
+    let applicable_subcontrols: BTreeSet<&str> = schema
+        .subcontrols()
+        .filter(|(c, _)| applicable.contains(c.id.as_str()))
+        .map(|(_, s)| s.id.as_str())
+        .collect();
+    let metrics = schema
+        .metrics
+        .iter()
+        .filter(|metric| {
+            metric
+                .subcontrols
+                .iter()
+                .any(|s| applicable_subcontrols.contains(s.as_str()))
+        })
+        .map(|metric| metric.id.clone())
+        .collect();
+    let ordered = |ids: Vec<String>| {
+        let mut ids = ids;
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        ids
+    };
+    Instantiated {
+        regulations: ordered(regulations.iter().map(|r| r.to_string()).collect())
+            .into_iter()
+            .map(RegulationId::new)
+            .collect(),
+        artefacts: ordered(artefacts.iter().map(|a| a.to_string()).collect())
+            .into_iter()
+            .map(ArtefactId::new)
+            .collect(),
+        procedures: ordered(procedures.iter().map(|p| p.to_string()).collect())
+            .into_iter()
+            .map(ProcedureId::new)
+            .collect(),
+        metrics,
+    }
+}

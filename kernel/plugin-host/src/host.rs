@@ -1,0 +1,219 @@
+//! Loading a plugin library and calling it.
+
+use std::collections::BTreeSet;
+use std::ffi::{c_char, CStr};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use libloading::Library;
+use mmsm_plugin_abi::{CallFn, EntryFn, FreeFn, PluginReply, ABI_VERSION, ENTRY_SYMBOL};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use mmsm_scripting::{CtxData, Declaration, Origin, ScriptError};
+
+/// The file extension of a plugin library on this platform (`so`, `dylib`, `dll`).
+pub fn library_extension() -> &'static str {
+    std::env::consts::DLL_EXTENSION
+}
+
+/// A loaded plugin. The library stays mapped while the value lives: share it
+/// in an `Arc` so that calls in flight keep their version.
+pub struct Plugin {
+    declaration: Declaration,
+    file: PathBuf,
+    call: CallFn,
+    free: FreeFn,
+    // Last: the functions above point into it.
+    _library: Library,
+}
+
+impl fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin")
+            .field("id", &self.declaration.id)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct CallOut<'a> {
+    function: &'a str,
+    args: &'a [Value],
+    ctx: Option<&'a Map<String, Value>>,
+}
+
+impl Plugin {
+    /// Loads the library at `path`: copies it to a unique path under
+    /// `copies_dir` first (the dynamic loader caches by path, so a new version
+    /// at the same path would not load), checks the ABI version, and validates
+    /// the declaration. `shown` names it in errors.
+    pub fn load(path: &Path, shown: &Path, copies_dir: &Path) -> Result<Plugin, ScriptError> {
+        let origin = Origin::file(shown);
+        let fail = |message: String| ScriptError::Load {
+            origin: origin.clone().into(),
+            message,
+        };
+        let copy = unique_copy(path, copies_dir)
+            .map_err(|err| fail(format!("cannot copy the library: {err}")))?;
+        // SAFETY: loading runs the library's initializers; a plugin is trusted
+        // native code by definition (DESIGN.md 7.2).
+        let library = unsafe { Library::new(&copy) };
+        // The mapping outlives the file: remove the copy at once.
+        let _ = std::fs::remove_file(&copy);
+        let library = library.map_err(|err| fail(format!("cannot load the library: {err}")))?;
+        // SAFETY: the symbol's type is fixed by the ABI crate.
+        let entry = unsafe { library.get::<EntryFn>(ENTRY_SYMBOL) }.map_err(|_| {
+            fail("not an mmsm plugin: it exports no mmsm_plugin_v1 (use mmsm_plugin_abi::declare_plugin!)".into())
+        })?;
+        // SAFETY: calling the entry point the ABI defines.
+        let descriptor = unsafe { entry() };
+        if descriptor.is_null() {
+            return Err(fail("mmsm_plugin_v1 returned no descriptor".into()));
+        }
+        // SAFETY: non-null, and `abi_version` is the first field in every ABI version.
+        let abi_version = unsafe { (*descriptor).abi_version };
+        if abi_version != ABI_VERSION {
+            return Err(fail(format!(
+                "the plugin was built for plugin ABI version {abi_version}, this kernel speaks version \
+                 {ABI_VERSION}: rebuild it against mmsm-plugin-abi {}",
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        // SAFETY: an ABI version 1 descriptor, valid while the library is loaded.
+        let descriptor = unsafe { &*descriptor };
+        let text = |field: &str, ptr: *const c_char| -> Result<String, ScriptError> {
+            if ptr.is_null() {
+                return Err(fail(format!("the descriptor has no {field}")));
+            }
+            // SAFETY: the ABI promises NUL-terminated static strings.
+            let text = unsafe { CStr::from_ptr(ptr) };
+            text.to_str()
+                .map(str::to_owned)
+                .map_err(|_| fail(format!("the descriptor's {field} is not UTF-8")))
+        };
+        let id = text("id", descriptor.id)?;
+        let kind = text("kind", descriptor.kind)?;
+        let declared = text("declaration", descriptor.declaration)?;
+        let declaration = read_declaration(id, kind, &declared).map_err(fail)?;
+        Ok(Plugin {
+            declaration,
+            file: shown.to_path_buf(),
+            call: descriptor.call,
+            free: descriptor.free,
+            _library: library,
+        })
+    }
+
+    /// What the plugin declared.
+    pub fn declaration(&self) -> &Declaration {
+        &self.declaration
+    }
+
+    /// Where its errors come from.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            kind: Some(self.declaration.kind),
+            id: Some(self.declaration.id.clone()),
+            file: self.file.clone(),
+            line: None,
+        }
+    }
+
+    /// Calls `function` with `args` and the ctx data (when given), as JSON.
+    pub fn call(
+        &self,
+        function: &str,
+        args: &[Value],
+        ctx: Option<&CtxData>,
+    ) -> Result<Value, ScriptError> {
+        if !self.declaration.functions.contains(function) {
+            return Err(ScriptError::NoSuchFunction {
+                origin: self.origin().into(),
+                function: function.to_owned(),
+            });
+        }
+        let failed = |message: String| ScriptError::Runtime {
+            origin: self.origin().into(),
+            function: function.to_owned(),
+            message,
+        };
+        let input = serde_json::to_vec(&CallOut {
+            function,
+            args,
+            ctx: ctx.map(CtxData::data),
+        })
+        .map_err(|err| failed(format!("the call could not be encoded: {err}")))?;
+        let mut out_len = 0usize;
+        // SAFETY: a valid input buffer and a writable length, as the ABI asks.
+        let out = unsafe { (self.call)(input.as_ptr(), input.len(), &mut out_len) };
+        if out.is_null() {
+            return Err(failed("the plugin returned no reply".into()));
+        }
+        // SAFETY: the plugin returned `out_len` bytes at `out`; copied, then freed once.
+        let reply = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+        unsafe { (self.free)(out, out_len) };
+        match serde_json::from_slice::<PluginReply>(&reply) {
+            Ok(PluginReply::Ok(value)) => Ok(value),
+            Ok(PluginReply::Error(message)) => Err(failed(message)),
+            Err(err) => Err(failed(format!(
+                "the reply is not {{\"ok\": ...}} or {{\"error\": ...}}: {err}"
+            ))),
+        }
+    }
+}
+
+fn read_declaration(id: String, kind: String, declared: &str) -> Result<Declaration, String> {
+    let mut fields = match serde_json::from_str::<Value>(declared) {
+        Ok(Value::Object(fields)) => fields,
+        Ok(other) => {
+            return Err(format!(
+                "the declaration must be a JSON object, found {other}"
+            ))
+        }
+        Err(err) => return Err(format!("the declaration is not JSON: {err}")),
+    };
+    let functions: BTreeSet<String> = match fields.remove("functions") {
+        None => mmsm_scripting::ScriptKind::parse(&kind)
+            .map(|kind| {
+                kind.required_functions()
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(name) => Ok(name),
+                other => Err(format!("functions must be a list of names, found {other}")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("functions must be a list of names, found {other}")),
+    };
+    fields.insert("id".into(), Value::String(id));
+    fields.insert("kind".into(), Value::String(kind));
+    Declaration::from_fields(fields, functions)
+}
+
+/// Copies `path` to a path under `dir` that no load has used before.
+fn unique_copy(path: &Path, dir: &Path) -> std::io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    std::fs::create_dir_all(dir)?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let copy = dir.join(format!(
+        "{stem}-{}-{nanos}-{}.{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        library_extension()
+    ));
+    std::fs::copy(path, &copy)?;
+    Ok(copy)
+}

@@ -1,0 +1,43 @@
+//! The documents of an ISMS for the enterprise, read through the kernel:
+//! the SoA and the report view.
+
+use mmsm_kernel::access::Principal;
+use mmsm_kernel::services::{Kernel, Result};
+
+use crate::{report_view, soa_rows, trend_view, ReportView, SoaRow};
+
+/// The kernel's documents of an ISMS: `use mmsm_reports::Documents` and call
+/// them on a [`Kernel`].
+pub trait Documents {
+    /// The Statement of Applicability of an ISMS, with the enterprise's name.
+    fn soa(&self, principal: &Principal, id: &str) -> Result<(String, Vec<SoaRow>)>;
+
+    /// Everything the enterprise's report shows.
+    fn report(&self, principal: &Principal, id: &str) -> Result<ReportView>;
+}
+
+impl Documents for Kernel {
+    fn soa(&self, principal: &Principal, id: &str) -> Result<(String, Vec<SoaRow>)> {
+        let (record, engine) = self.isms_engine(principal, id)?;
+        let rows = soa_rows(engine.schema(), &engine.board(), &record.inputs.answers);
+        Ok((record.enterprise.name, rows))
+    }
+
+    fn report(&self, principal: &Principal, id: &str) -> Result<ReportView> {
+        let (record, engine) = self.isms_engine(principal, id)?;
+        let mut board = engine.board();
+        board.isms = record.id.to_string();
+        let soa = soa_rows(engine.schema(), &board, &record.inputs.answers);
+        let trend = trend_view(&self.board_trend(principal, id)?);
+        Ok(report_view(
+            engine.schema(),
+            &record,
+            &board,
+            &engine.risks(),
+            &engine.plan(),
+            soa,
+            trend,
+            self.now(),
+        ))
+    }
+}

@@ -1,0 +1,18 @@
+//! Documents for the enterprise: the Statement of Applicability (table, CSV,
+//! xlsx) and the ISMS report (HTML with inline SVG charts, Markdown, JSON).
+//!
+//! Reports are views: built from an ISMS record, its schema and its engine,
+//! they compute nothing the engine does not already give, and write no store.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod documents;
+mod soa;
+mod view;
+
+pub use documents::Documents;
+pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
+pub use view::{
+    render_html, render_markdown, report_view, trend_view, HeatCell, ReportView, TrendView,
+};

@@ -1,0 +1,194 @@
+//! The Statement of Applicability: every control, applicable or not (with the
+//! reason), its compliance and status, and the artefacts that implement it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use mmsm_engine::Board;
+use mmsm_model::{Answer, Schema};
+
+/// One row of the SoA: one control.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SoaRow {
+    /// The control id.
+    pub control: String,
+    /// Its title.
+    pub title: String,
+    /// Its domain.
+    pub domain: String,
+    /// Whether it applies to the enterprise.
+    pub applicable: bool,
+    /// Why (or why not).
+    pub reason: String,
+    /// Compliance, 0..100 (none when not applicable).
+    pub compliance: Option<f64>,
+    /// red, amber, green or na.
+    pub status: String,
+    /// The artefacts and regulations that implement it.
+    pub implemented_by: Vec<String>,
+}
+
+/// The SoA rows of an ISMS, in schema order.
+pub fn soa_rows(
+    schema: &Schema,
+    board: &Board,
+    answers: &BTreeMap<mmsm_model::SubControlId, Answer>,
+) -> Vec<SoaRow> {
+    let m = &schema.matrices;
+    let name_of = |id: &str| -> String {
+        schema
+            .artefacts
+            .iter()
+            .find(|a| a.id.as_str() == id)
+            .map(|a| a.name.clone())
+            .or_else(|| {
+                schema
+                    .regulations
+                    .iter()
+                    .find(|r| r.id.as_str() == id)
+                    .map(|r| r.name.clone())
+            })
+            .unwrap_or_else(|| id.to_owned())
+    };
+    schema
+        .controls
+        .iter()
+        .map(|control| {
+            let row = board.controls.iter().find(|c| c.id == control.id);
+            let compliance = row.and_then(|r| r.compliance);
+            let status = row.map_or("na".to_owned(), |r| status_word(r.status).to_owned());
+            let applicable = compliance.is_some();
+            let n_na = control
+                .subcontrols
+                .iter()
+                .filter(|s| answers.get(&s.id) == Some(&Answer::Na))
+                .count();
+            let reason = if applicable {
+                if n_na > 0 {
+                    format!(
+                        "applies; {n_na} of {} questions answered not applicable",
+                        control.subcontrols.len()
+                    )
+                } else {
+                    "applies to the enterprise's information system".to_owned()
+                }
+            } else {
+                format!(
+                    "not applicable: all {} questions answered not applicable",
+                    control.subcontrols.len()
+                )
+            };
+            let mut implemented_by: Vec<String> = m
+                .artefact_control
+                .iter()
+                .filter(|r| r.control == control.id)
+                .map(|r| name_of(r.artefact.as_str()))
+                .collect();
+            implemented_by.extend(
+                m.regulation_control
+                    .iter()
+                    .filter(|r| r.control == control.id)
+                    .map(|r| format!("Regulation: {}", name_of(r.regulation.as_str()))),
+            );
+            SoaRow {
+                control: control.id.to_string(),
+                title: control.title.clone(),
+                domain: control.domain.to_string(),
+                applicable,
+                reason,
+                compliance,
+                status,
+                implemented_by,
+            }
+        })
+        .collect()
+}
+
+const HEADER: [&str; 8] = [
+    "Control",
+    "Title",
+    "Domain",
+    "Applicable",
+    "Reason",
+    "Compliance (%)",
+    "Status",
+    "Implemented by",
+];
+
+fn cells(row: &SoaRow) -> [String; 8] {
+    [
+        row.control.clone(),
+        row.title.clone(),
+        row.domain.clone(),
+        if row.applicable {
+            "yes".into()
+        } else {
+            "no".into()
+        },
+        row.reason.clone(),
+        row.compliance
+            .map(|c| format!("{c:.1}"))
+            .unwrap_or_default(),
+        row.status.clone(),
+        row.implemented_by.join("; "),
+    ]
+}
+
+/// Writes the SoA as CSV.
+pub fn write_soa_csv(rows: &[SoaRow], out: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(HEADER)?;
+    for row in rows {
+        writer.write_record(cells(row))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Writes the SoA as an xlsx workbook with one row per control.
+pub fn write_soa_xlsx(
+    rows: &[SoaRow],
+    title: &str,
+    path: &Path,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Statement of Applicability")?;
+    let bold = Format::new().set_bold();
+    sheet.write_string_with_format(0, 0, title, &bold)?;
+    for (col, h) in HEADER.iter().enumerate() {
+        sheet.write_string_with_format(2, col as u16, *h, &bold)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        let c = cells(row);
+        for (col, value) in c.iter().enumerate() {
+            if col == 5 {
+                if let Some(v) = row.compliance {
+                    sheet.write_number(r, col as u16, (v * 10.0).round() / 10.0)?;
+                }
+                continue;
+            }
+            sheet.write_string(r, col as u16, value)?;
+        }
+    }
+    sheet.set_column_width(1, 40)?;
+    sheet.set_column_width(4, 50)?;
+    sheet.set_column_width(7, 60)?;
+    sheet.autofilter(2, 0, 2 + rows.len() as u32, 7)?;
+    sheet.set_freeze_panes(3, 0)?;
+    workbook.save(path)
+}
+
+fn status_word(status: mmsm_engine::Status) -> &'static str {
+    use mmsm_engine::Status;
+    match status {
+        Status::Red => "red",
+        Status::Amber => "amber",
+        Status::Green => "green",
+        Status::Na => "na",
+    }
+}

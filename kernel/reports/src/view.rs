@@ -1,0 +1,516 @@
+//! The report view: everything the report templates show, computed in Rust
+//! (chart geometry included), rendered by minijinja templates.
+
+use serde::Serialize;
+
+use mmsm_engine::{Board, PlanItem, RiskRow};
+use mmsm_kernel::services::IsmsRecord;
+use mmsm_model::Schema;
+
+use super::soa::SoaRow;
+
+/// The report, ready for a template.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    /// The enterprise's name.
+    pub enterprise: String,
+    /// Sector, head count, turnover as one line.
+    pub profile_line: String,
+    /// The ISMS id.
+    pub isms: String,
+    /// The date of the report (YYYY-MM-DD, UTC).
+    pub date: String,
+    /// The schema and version.
+    pub schema: String,
+    /// Why this schema.
+    pub schema_reason: String,
+    /// ISMS compliance, 0..100.
+    pub compliance: Option<f64>,
+    /// Current maturity level.
+    pub current: u8,
+    /// Target maturity level.
+    pub target: u8,
+    /// Per level: compliance, threshold, reached.
+    pub levels: Vec<LevelView>,
+    /// The maturity gauge's needle end point (SVG coordinates).
+    pub gauge_needle: (f64, f64),
+    /// Per domain.
+    pub domains: Vec<DomainView>,
+    /// The 5x5 heat map: rows from very high probability down, columns from low impact up.
+    pub heat_map: Vec<Vec<HeatCell>>,
+    /// Risk aggregates.
+    pub risk_max: f64,
+    /// Mean asset risk.
+    pub risk_mean: f64,
+    /// Pairs per risk band.
+    pub risk_bands: Vec<BandCount>,
+    /// The highest residual risks.
+    pub top_risks: Vec<RiskView>,
+    /// The ordered improvement plan.
+    pub plan: Vec<PlanView>,
+    /// The Statement of Applicability.
+    pub soa: Vec<SoaRow>,
+    /// Regulations in force.
+    pub regulations: Vec<String>,
+    /// Procedures to execute.
+    pub procedures: Vec<String>,
+    /// Templates, registers and instructions.
+    pub artefacts: Vec<String>,
+    /// Users and their roles.
+    pub users: Vec<String>,
+    /// Unanswered or unknown questions to review.
+    pub flagged: usize,
+    /// The board's history as chart lines (empty with fewer than two snapshots).
+    pub trend: Option<TrendView>,
+}
+
+/// Compliance and highest risk over time, as SVG polyline points.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendView {
+    /// Number of board snapshots.
+    pub snapshots: usize,
+    /// First snapshot's date.
+    pub from: String,
+    /// Last snapshot's date.
+    pub to: String,
+    /// Compliance (0..100) as `x,y` points in a 600x160 box.
+    pub compliance: String,
+    /// Highest residual risk (0..100) as `x,y` points in the same box.
+    pub risk: String,
+    /// First and last compliance.
+    pub compliance_change: (f64, f64),
+    /// First and last highest risk.
+    pub risk_change: (f64, f64),
+}
+
+/// The trend of a series of board snapshots `(time, board)`, oldest first.
+pub fn trend_view(snapshots: &[(u64, Board)]) -> Option<TrendView> {
+    if snapshots.len() < 2 {
+        return None;
+    }
+    let n = snapshots.len() as f64 - 1.0;
+    let points = |value: &dyn Fn(&Board) -> f64| -> String {
+        snapshots
+            .iter()
+            .enumerate()
+            .map(|(i, (_, b))| {
+                format!(
+                    "{:.1},{:.1}",
+                    20.0 + 560.0 * i as f64 / n,
+                    150.0 - 1.4 * value(b).clamp(0.0, 100.0)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let compliance = |b: &Board| b.compliance.unwrap_or(0.0);
+    let risk = |b: &Board| b.risk.max;
+    let (first, last) = (&snapshots[0].1, &snapshots[snapshots.len() - 1].1);
+    Some(TrendView {
+        snapshots: snapshots.len(),
+        from: date_of(snapshots[0].0),
+        to: date_of(snapshots[snapshots.len() - 1].0),
+        compliance: points(&compliance),
+        risk: points(&risk),
+        compliance_change: (compliance(first), compliance(last)),
+        risk_change: (risk(first), risk(last)),
+    })
+}
+
+/// A maturity level in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelView {
+    /// 1..3.
+    pub level: u8,
+    /// Its name.
+    pub name: String,
+    /// C_L, 0..100.
+    pub compliance: Option<f64>,
+    /// Threshold, 0..100.
+    pub threshold: f64,
+    /// Reached?
+    pub reached: bool,
+    /// Mandatory questions of the level not fully met.
+    pub mandatory_failing: usize,
+}
+
+/// A domain bar.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainView {
+    /// The id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// Compliance, 0..100.
+    pub compliance: Option<f64>,
+    /// Bar colour.
+    pub color: String,
+}
+
+/// One cell of the heat map.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatCell {
+    /// Pairs in the cell.
+    pub count: usize,
+    /// Background colour: the risk band of the cell's centre.
+    pub color: String,
+}
+
+/// Pairs in one risk band.
+#[derive(Debug, Clone, Serialize)]
+pub struct BandCount {
+    /// The band's label.
+    pub label: String,
+    /// Pairs in it.
+    pub count: usize,
+    /// Its colour.
+    pub color: String,
+}
+
+/// A risk row for people.
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskView {
+    /// Asset name.
+    pub asset: String,
+    /// Threat id and name.
+    pub threat: String,
+    /// Potential risk.
+    pub potential: f64,
+    /// Vulnerability.
+    pub vulnerability: f64,
+    /// Residual risk.
+    pub residual: f64,
+    /// Band label.
+    pub level: String,
+    /// Band colour.
+    pub color: String,
+}
+
+/// A plan item for people.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    /// Rank.
+    pub rank: usize,
+    /// Control id and title.
+    pub control: String,
+    /// Level.
+    pub level: u8,
+    /// The questions to fix.
+    pub actions: Vec<String>,
+    /// Effort.
+    pub effort: f64,
+    /// Risk reduction.
+    pub risk_reduction: f64,
+}
+
+const GREY: &str = "#9e9e9e";
+
+/// Builds the view of an ISMS's report.
+#[allow(clippy::too_many_arguments)]
+pub fn report_view(
+    schema: &Schema,
+    record: &IsmsRecord,
+    board: &Board,
+    risks: &[RiskRow],
+    plan: &[PlanItem],
+    soa: Vec<SoaRow>,
+    trend: Option<TrendView>,
+    now: u64,
+) -> ReportView {
+    let bands = schema.risk_bands();
+    let band_of = |value: f64| -> usize {
+        bands
+            .iter()
+            .position(|b| value >= b.from && value < b.to)
+            .unwrap_or(if value < bands.first().map_or(0.0, |b| b.from) {
+                0
+            } else {
+                bands.len().saturating_sub(1)
+            })
+    };
+    let color_of = |i: usize| {
+        bands
+            .get(i)
+            .and_then(|b| b.color.clone())
+            .unwrap_or_else(|| GREY.into())
+    };
+    let label_of = |i: usize| bands.get(i).map(|b| b.label.clone()).unwrap_or_default();
+    let status = schema.status_bands();
+    let status_color = |c: Option<f64>| match c {
+        None => GREY.to_owned(),
+        Some(c) if c < status.red => "#c62828".into(),
+        Some(c) if c < status.amber => "#ef6c00".into(),
+        Some(_) => "#2e7d32".into(),
+    };
+
+    let e = &record.enterprise;
+    let level_name = |level: u8| {
+        schema
+            .maturity_levels
+            .iter()
+            .find(|m| m.level == level)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| format!("Level {level}"))
+    };
+    let levels = board
+        .maturity
+        .levels
+        .iter()
+        .map(|l| LevelView {
+            level: l.level,
+            name: level_name(l.level),
+            compliance: l.compliance,
+            threshold: l.threshold,
+            reached: l.reached,
+            mandatory_failing: l.mandatory_failing,
+        })
+        .collect();
+    let angle = std::f64::consts::PI * (1.0 - f64::from(board.maturity.current) / 3.0);
+    let gauge_needle = (100.0 + 80.0 * angle.cos(), 100.0 - 80.0 * angle.sin());
+    let domains = board
+        .domains
+        .iter()
+        .map(|d| DomainView {
+            id: d.id.to_string(),
+            name: schema
+                .domains
+                .iter()
+                .find(|x| x.id == d.id)
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            compliance: d.compliance,
+            color: status_color(d.compliance),
+        })
+        .collect();
+
+    // Heat map: probability bands (rows, high first) x impact bands (columns).
+    let mut heat_map: Vec<Vec<HeatCell>> = (0..5)
+        .map(|row| {
+            (0..5)
+                .map(|col| {
+                    let p = 100.0 - (row as f64 * 20.0 + 10.0);
+                    let i = col as f64 * 20.0 + 10.0;
+                    HeatCell {
+                        count: 0,
+                        color: color_of(band_of(i * p / 100.0)),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let bucket = |v: f64| ((v / 20.0).ceil() as usize).clamp(1, 5) - 1;
+    for r in risks {
+        let row = 4 - bucket(r.probability);
+        let col = bucket(r.impact);
+        heat_map[row][col].count += 1;
+    }
+
+    let asset_name = |id: &str| {
+        record
+            .inputs
+            .assets
+            .iter()
+            .find(|a| a.id.as_str() == id)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let threat_name = |id: &str| {
+        schema
+            .threats
+            .iter()
+            .find(|t| t.id.as_str() == id)
+            .map(|t| format!("{id} {}", t.name))
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let mut sorted: Vec<&RiskRow> = risks.iter().collect();
+    sorted.sort_by(|a, b| b.residual.total_cmp(&a.residual));
+    let top_risks = sorted
+        .iter()
+        .take(10)
+        .map(|r| RiskView {
+            asset: asset_name(r.asset.as_str()),
+            threat: threat_name(r.threat.as_str()),
+            potential: r.potential,
+            vulnerability: r.vulnerability,
+            residual: r.residual,
+            level: label_of(usize::from(r.level)),
+            color: color_of(usize::from(r.level)),
+        })
+        .collect();
+    let risk_bands = bands
+        .iter()
+        .enumerate()
+        .map(|(i, b)| BandCount {
+            label: b.label.clone(),
+            count: board.risk.by_level.get(i).copied().unwrap_or(0),
+            color: color_of(i),
+        })
+        .collect();
+
+    let subcontrol_text = |id: &str| {
+        schema
+            .subcontrols()
+            .find(|(_, s)| s.id.as_str() == id)
+            .map(|(_, s)| format!("{id}: {}", s.text))
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let control_title = |id: &str| {
+        schema
+            .controls
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .map(|c| format!("{id} {}", c.title))
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let plan = plan
+        .iter()
+        .map(|p| PlanView {
+            rank: p.rank,
+            control: control_title(p.control.as_str()),
+            level: p.level,
+            actions: p
+                .subcontrols
+                .iter()
+                .map(|s| subcontrol_text(s.as_str()))
+                .collect(),
+            effort: p.effort,
+            risk_reduction: p.risk_reduction,
+        })
+        .collect();
+
+    let name_in = |ids: &[String], lookup: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
+        ids.iter()
+            .map(|id| lookup(id).unwrap_or_else(|| id.clone()))
+            .collect()
+    };
+    let inst = &record.instantiated;
+    let regulations = name_in(
+        &inst
+            .regulations
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>(),
+        &|id| {
+            schema
+                .regulations
+                .iter()
+                .find(|r| r.id.as_str() == id)
+                .map(|r| r.name.clone())
+        },
+    );
+    let procedures = name_in(
+        &inst
+            .procedures
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>(),
+        &|id| {
+            schema
+                .procedures
+                .iter()
+                .find(|r| r.id.as_str() == id)
+                .map(|r| r.name.clone())
+        },
+    );
+    let artefacts = name_in(
+        &inst
+            .artefacts
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>(),
+        &|id| {
+            schema
+                .artefacts
+                .iter()
+                .find(|r| r.id.as_str() == id)
+                .map(|r| {
+                    let kind = match r.kind {
+                        mmsm_model::ArtefactKind::Template => "template",
+                        mmsm_model::ArtefactKind::Register => "register",
+                        mmsm_model::ArtefactKind::Instruction => "technical instruction",
+                    };
+                    format!("{} ({kind})", r.name)
+                })
+        },
+    );
+    let users = record
+        .users
+        .iter()
+        .map(|u| {
+            let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+            format!("{} ({})", u.name, roles.join(", "))
+        })
+        .collect();
+
+    ReportView {
+        enterprise: e.name.clone(),
+        profile_line: format!(
+            "Sector {}; {} employees{}",
+            e.sector,
+            e.employees,
+            e.turnover_eur
+                .map(|t| format!("; turnover {:.1} M EUR", t / 1e6))
+                .unwrap_or_default()
+        ),
+        isms: record.id.to_string(),
+        date: date_of(now),
+        schema: format!("{} (version {})", record.schema.id, record.schema.version),
+        schema_reason: record.schema.reason.clone(),
+        compliance: board.compliance,
+        current: board.maturity.current,
+        target: board.maturity.target,
+        levels,
+        gauge_needle,
+        domains,
+        heat_map,
+        risk_max: board.risk.max,
+        risk_mean: board.risk.mean,
+        risk_bands,
+        top_risks,
+        plan,
+        soa,
+        regulations,
+        procedures,
+        artefacts,
+        users,
+        flagged: board.flagged,
+        trend,
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time.
+fn date_of(seconds: u64) -> String {
+    chrono::DateTime::from_timestamp(seconds as i64, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.add_filter("pct", |v: minijinja::Value| -> String {
+        match f64::try_from(v) {
+            Ok(x) => format!("{x:.1}"),
+            Err(_) => "n/a".into(),
+        }
+    });
+    env.add_filter("num", |v: f64| -> String { format!("{v:.2}") });
+    env.add_template("report.html", include_str!("templates/report.html.j2"))
+        .expect("the HTML report template parses");
+    env.add_template("report.md", include_str!("templates/report.md.j2"))
+        .expect("the Markdown report template parses");
+    env
+}
+
+/// The report as one self-contained HTML file with inline SVG charts.
+pub fn render_html(view: &ReportView) -> Result<String, minijinja::Error> {
+    environment()
+        .get_template("report.html")?
+        .render(minijinja::Value::from(minijinja::value::Serde(view)))
+}
+
+/// The report as Markdown.
+pub fn render_markdown(view: &ReportView) -> Result<String, minijinja::Error> {
+    environment()
+        .get_template("report.md")?
+        .render(minijinja::Value::from(minijinja::value::Serde(view)))
+}

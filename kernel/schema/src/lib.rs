@@ -1,0 +1,25 @@
+//! Schema documents: load a folder or a file of YAML (canonical), JSON or TOML,
+//! merge the sections of every file, validate, and export back to YAML.
+//!
+//! Loading never stops at the first problem: every parse error and every rule
+//! that fails is collected as a [`Problem`] naming the file, the element (kind
+//! and id) and what was expected. This module knows nothing about the store.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod diff;
+mod export;
+mod load;
+mod problem;
+pub mod profiles;
+mod validate;
+
+pub use diff::{diff, Change, ChangeKind, SchemaDiff};
+pub use export::{export_to_dir, export_to_files, export_to_text};
+pub use load::{load_files, load_path, Loaded, Provenance, SourceFile};
+pub use problem::{Problem, Problems};
+pub use validate::{nearest_id, parse_period, validate};
+
+#[cfg(test)]
+mod tests;

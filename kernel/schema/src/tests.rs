@@ -1,0 +1,337 @@
+//! One test per rule: a small document and the exact messages it must give.
+
+use std::path::PathBuf;
+
+use super::*;
+
+const HEADER: &str = r#"
+schema: { id: t, name: Test, applies_to: { sectors: ["*"], sizes: [small] }, target_level: { small: 2 } }
+sizes: [{ id: small, name: Small, max_employees: 49 }]
+roles: [{ id: AGS, name: Architect, zone: schemas }]
+domains: [{ id: "8", name: Technological }]
+threats: [{ id: A.24, name: Denial of service, origin: attack, dimensions: [D] }]
+asset_types: [{ id: HW, name: Hardware }]
+"#;
+
+fn load(docs: &[(&str, &str)]) -> Result<Loaded, Problems> {
+    load_files(
+        docs.iter()
+            .map(|(path, text)| SourceFile {
+                path: PathBuf::from(path),
+                text: (*text).to_owned(),
+            })
+            .collect(),
+    )
+}
+
+/// Loads HEADER plus `body` (as `b.yaml`) and compares the messages.
+fn check(body: &str, expected: &[&str]) {
+    let problems = load(&[("a.yaml", HEADER), ("b.yaml", body)])
+        .err()
+        .unwrap_or_default();
+    let messages: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
+    assert_eq!(messages, expected, "\nfull report:\n{problems}");
+}
+
+#[test]
+fn a_valid_schema_loads() {
+    check(
+        r#"
+controls:
+  - id: "8.13"
+    domain: "8"
+    title: Backup
+    subcontrols: [{ id: "8.13.1", text: Do you back up daily?, level: 1 }]
+"#,
+        &[],
+    );
+}
+
+#[test]
+fn duplicate_ids_name_both_places() {
+    check(
+        r#"
+threats: [{ id: A.24, name: Again, origin: attack, dimensions: [D] }]
+"#,
+        &["b.yaml: threat `A.24`: duplicate threat id (first defined in a.yaml); expected ids unique per kind"],
+    );
+}
+
+#[test]
+fn duplicate_subcontrols_across_controls() {
+    check(
+        r#"
+controls:
+  - { id: "8.1", domain: "8", title: A, subcontrols: [{ id: "8.1.1", text: Q?, level: 1 }] }
+  - { id: "8.2", domain: "8", title: B, subcontrols: [{ id: "8.1.1", text: Q?, level: 1 }] }
+"#,
+        &["b.yaml: subcontrol `8.1.1`: duplicate subcontrol id (also in control `8.1`); expected ids unique per kind"],
+    );
+}
+
+#[test]
+fn dangling_references_suggest_the_nearest_id() {
+    check(
+        r#"
+controls:
+  - { id: "8.1", domain: "9", title: A, subcontrols: [{ id: "8.1.1", text: Q?, level: 1 }] }
+matrices:
+  threat_control: [{ threat: A.25, control: "8.1", effect: 50 }]
+"#,
+        &[
+            "b.yaml: control `8.1`: domain: unknown domain `9`; expected a domain id of the schema",
+            "b.yaml: threat_control `A.25/8.1`: unknown threat `A.25`; expected a threat id of the schema (did you mean `A.24`?)",
+        ],
+    );
+}
+
+#[test]
+fn subcontrol_levels_and_weights_are_in_range() {
+    check(
+        r#"
+controls:
+  - id: "8.1"
+    domain: "8"
+    title: A
+    subcontrols:
+      - { id: "8.1.1", text: Q?, level: 4 }
+      - { id: "8.1.2", text: Q?, level: 1, weight: 0 }
+"#,
+        &[
+            "b.yaml: subcontrol `8.1.1`: level 4 is out of range; expected 1, 2 or 3",
+            "b.yaml: subcontrol `8.1.2`: weight 0 is out of range; expected a number > 0",
+        ],
+    );
+}
+
+#[test]
+fn thresholds_are_in_the_unit_interval() {
+    check(
+        "maturity_levels: [{ level: 1, name: One, threshold: 1.5 }, { level: 2, name: Two, threshold: 0 }]",
+        &[
+            "b.yaml: maturity level `1`: threshold 1.5 is out of range; expected a value in (0,1]",
+            "b.yaml: maturity level `2`: threshold 0 is out of range; expected a value in (0,1]",
+        ],
+    );
+}
+
+#[test]
+fn probabilities_degradations_and_effects_are_percentages() {
+    check(
+        r#"
+controls:
+  - { id: "8.1", domain: "8", title: A, subcontrols: [{ id: "8.1.1", text: Q?, level: 1 }] }
+matrices:
+  asset_type_threat: [{ asset_type: HW, threat: A.24, probability: 120, degradation: { D: -5 } }]
+  threat_control: [{ threat: A.24, control: "8.1", effect: 101 }]
+"#,
+        &[
+            "b.yaml: asset_type_threat `HW/A.24`: probability 120 is out of range; expected 0..100",
+            "b.yaml: asset_type_threat `HW/A.24`: degradation of D -5 is out of range; expected 0..100",
+            "b.yaml: threat_control `A.24/8.1`: effect 101 is out of range; expected 0..100",
+        ],
+    );
+}
+
+#[test]
+fn asset_type_cycles_are_refused() {
+    check(
+        r#"
+asset_types:
+  - { id: SW, name: Software, parent: SW.os }
+  - { id: SW.os, name: Operating systems, parent: SW }
+"#,
+        &[
+            "b.yaml: asset type `SW`: its parents form a cycle; expected a tree",
+            "b.yaml: asset type `SW.os`: its parents form a cycle; expected a tree",
+        ],
+    );
+}
+
+#[test]
+fn procedure_phases_must_resolve() {
+    check(
+        r#"
+procedures:
+  - id: p
+    name: P
+    start: begin
+    phases:
+      - { id: open, name: Open, roles: [AGS, Cl/XX], next: [close] }
+"#,
+        &[
+            "b.yaml: procedure `p`: start: unknown phase `begin`; expected a phase id of the schema",
+            "b.yaml: phase `p/open`: roles: unknown role `Cl/XX`; expected a role id of the schema",
+            "b.yaml: phase `p/open`: next: unknown phase `close`; expected a phase id of the schema",
+        ],
+    );
+}
+
+#[test]
+fn culture_answers_must_be_an_option_and_questions_name_a_regulation() {
+    check(
+        r#"
+regulations: [{ id: passwords, name: Passwords, rules: [] }]
+culture:
+  questions:
+    - { id: q1, regulation: passwords, text: Q?, options: [a, b, c], answer: 3 }
+    - { id: q2, regulation: pasword, text: Q?, options: [a, b], answer: 0 }
+"#,
+        &[
+            "b.yaml: culture question `q1`: answer index 3 is outside its 3 options; expected 0..2",
+            "b.yaml: culture question `q2`: regulation: unknown regulation `pasword`; expected a regulation id of the schema (did you mean `passwords`?)",
+        ],
+    );
+}
+
+#[test]
+fn exactly_one_header() {
+    let none = load(&[("a.yaml", "domains: [{ id: \"5\", name: Org }]")]).unwrap_err();
+    assert_eq!(
+        none.0[0].to_string(),
+        "schema: no `schema:` header in any document; expected exactly one (schema: { id, name, ... })"
+    );
+    let two = load(&[("a.yaml", HEADER), ("b.yaml", "schema: { id: u, name: U }")]).unwrap_err();
+    assert_eq!(
+        two.0[0].to_string(),
+        "b.yaml: schema `u`: a second `schema:` header (the first is in a.yaml); expected exactly one per schema"
+    );
+}
+
+#[test]
+fn malformed_documents_give_line_and_column() {
+    let yaml = load(&[("a.yaml", "schema:\n  id: t\n  name: [unclosed\n")]).unwrap_err();
+    let p = &yaml.0[0];
+    assert_eq!(p.file, Some(PathBuf::from("a.yaml")));
+    assert!(p.line.is_some() && p.column.is_some(), "{p}");
+
+    let json = load(&[("a.json", "{\"schema\": {\"id\": \"t\",, }}")]).unwrap_err();
+    assert_eq!(
+        (json.0[0].line, json.0[0].column),
+        (Some(1), Some(23)),
+        "{}",
+        json.0[0]
+    );
+
+    let toml = load(&[("a.toml", "[schema]\nid = \"t\"\nname = \n")]).unwrap_err();
+    assert_eq!(toml.0[0].line, Some(3), "{}", toml.0[0]);
+}
+
+#[test]
+fn unknown_fields_and_sections_are_errors() {
+    let typo = load(&[("a.yaml", "schema: { id: t, name: T, nmae: x }")]).unwrap_err();
+    assert!(
+        typo.0[0].message.contains("unknown field `nmae`"),
+        "{}",
+        typo.0[0]
+    );
+    let section = load(&[("a.yaml", "schema: { id: t, name: T }\ncontrol: []")]).unwrap_err();
+    assert!(
+        section.0[0].message.contains("unknown field `control`"),
+        "{}",
+        section.0[0]
+    );
+}
+
+#[test]
+fn every_problem_of_every_file_is_reported_at_once() {
+    let problems = load(&[
+        ("a.yaml", "schema: { id: t, name: T, nmae: x }"),
+        ("b.json", "{ broken"),
+        ("c.yaml", "domains: [{ id: 5 }]"),
+    ])
+    .unwrap_err();
+    let files: Vec<_> = problems.0.iter().map(|p| p.file.clone().unwrap()).collect();
+    assert_eq!(
+        files,
+        [
+            PathBuf::from("a.yaml"),
+            PathBuf::from("b.json"),
+            PathBuf::from("c.yaml")
+        ]
+    );
+}
+
+#[test]
+fn json_and_toml_documents_merge_with_yaml() {
+    let loaded = load(&[
+        ("a.yaml", HEADER),
+        (
+            "b.json",
+            r#"{"vulnerabilities": [{"id": "v1", "name": "No offline backup"}]}"#,
+        ),
+        (
+            "c.toml",
+            "[[vulnerabilities]]\nid = \"v2\"\nname = \"Shared accounts\"\n",
+        ),
+    ])
+    .unwrap();
+    let ids: Vec<_> = loaded
+        .schema
+        .vulnerabilities
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
+    assert_eq!(ids, ["v1", "v2"]);
+    assert_eq!(
+        loaded.provenance.file("vulnerabilities", 1),
+        Some(PathBuf::from("c.toml"))
+    );
+}
+
+#[test]
+fn export_then_import_gives_back_an_equal_schema() {
+    let loaded = load(&[("a.yaml", HEADER), ("b.yaml", r#"
+asset_types: [{ id: HW.pc, name: PCs, parent: HW }]
+vulnerabilities: [{ id: v1, name: Unpatched software }]
+matrices:
+  asset_type_threat: [{ asset_type: HW, threat: A.24, probability: 60, degradation: { D: 90 } }]
+  asset_type_vulnerability: [{ asset_type: HW, vulnerability: v1 }]
+  threat_control: [{ threat: A.24, control: "8.1", effect: 80 }]
+"#), ("c.yaml", r#"
+controls:
+  - { id: "8.1", domain: "8", title: A, effort: 2.5, subcontrols: [{ id: "8.1.1", text: "Q: yes?", level: 1, weight: 0.25, mandatory: true }] }
+culture: { pass_mark: 0.75, questions: [] }
+"#)])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    export_to_dir(&loaded.schema, dir.path()).unwrap();
+    let again = load_path(dir.path()).unwrap();
+    assert_eq!(again.schema, loaded.schema);
+    // and as one document
+    let text = export_to_text(&loaded.schema);
+    let single = load(&[("all.yaml", text.as_str())]).unwrap();
+    assert_eq!(single.schema, loaded.schema);
+}
+
+#[test]
+fn diff_names_added_removed_and_changed_elements() {
+    let old = load(&[("a.yaml", HEADER)]).unwrap().schema;
+    let mut new = old.clone();
+    new.threats[0].name = "DoS".into();
+    new.threats.push(mmsm_model::Threat {
+        id: "A.25".into(),
+        name: "Theft".into(),
+        origin: mmsm_model::Origin::Attack,
+        dimensions: vec![],
+        description: None,
+    });
+    new.asset_types.clear();
+    let d = diff(&old, &new);
+    let render: Vec<String> = d
+        .kinds
+        .iter()
+        .flat_map(|(k, cs)| {
+            cs.iter()
+                .map(move |c| format!("{k} {:?} {} {:?}", c.change, c.id, c.fields))
+        })
+        .collect();
+    assert_eq!(
+        render,
+        [
+            "asset type Removed HW []",
+            "threat Changed A.24 [\"name\"]",
+            "threat Added A.25 []",
+        ]
+    );
+}

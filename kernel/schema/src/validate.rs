@@ -1,0 +1,1003 @@
+//! The rules every schema must meet (issue 2, DESIGN.md 3): unique ids per
+//! kind, references that resolve, numbers in range, no asset-type cycles.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use mmsm_model::*;
+
+use super::load::Provenance;
+use super::problem::{Problem, Problems};
+
+/// Checks every rule on a merged schema; `provenance` locates the elements in files.
+pub fn validate(schema: &Schema, provenance: Option<&Provenance>) -> Problems {
+    let mut check = Checker {
+        provenance,
+        problems: Vec::new(),
+    };
+    check.header(schema);
+    check.master(schema);
+    check.controls(schema);
+    check.business(schema);
+    check.risk(schema);
+    check.matrices(schema);
+    check.artefact_library(schema);
+    check.metrics(schema);
+    check.culture(schema);
+    Problems(check.problems)
+}
+
+struct Checker<'a> {
+    provenance: Option<&'a Provenance>,
+    problems: Vec<Problem>,
+}
+
+/// The ids of one kind, for reference checks with a "did you mean" hint.
+struct IdSet<'s> {
+    kind: &'static str,
+    ids: HashSet<&'s str>,
+}
+
+impl<'s> IdSet<'s> {
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// "unknown threat `A.99`; expected a threat id of the schema (did you mean `A.9`?)".
+    fn missing(&self, id: &str) -> String {
+        let article = if self.kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let mut message = format!(
+            "unknown {} `{id}`; expected {article} {} id of the schema",
+            self.kind, self.kind
+        );
+        if let Some(near) = nearest_id(id, self.ids.iter().copied()) {
+            message.push_str(&format!(" (did you mean `{near}`?)"));
+        }
+        message
+    }
+}
+
+/// The candidate closest to `id` by edit distance, when close enough to be a likely typo.
+pub fn nearest_id<'s>(id: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
+    candidates
+        .map(|c| (edit_distance(id, c), c))
+        .filter(|(d, c)| *d <= 2.max(id.len() / 4) && *d < c.len().max(id.len()))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+impl<'a> Checker<'a> {
+    fn file(&self, section: &str, index: usize) -> Option<PathBuf> {
+        self.provenance.and_then(|p| p.file(section, index))
+    }
+
+    fn report(
+        &mut self,
+        section: &str,
+        index: usize,
+        kind: &str,
+        id: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        let file = self.file(section, index);
+        self.problems
+            .push(Problem::new(kind, id, message).in_file(file));
+    }
+
+    /// Collects the ids of a section, reporting duplicates.
+    fn unique<'s, T>(
+        &mut self,
+        section: &str,
+        kind: &'static str,
+        items: &'s [T],
+        id: impl Fn(&'s T) -> &'s str,
+    ) -> IdSet<'s> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (index, item) in items.iter().enumerate() {
+            let key = id(item);
+            if let Some(first) = seen.get(key) {
+                let first_file = self.file(section, *first);
+                let place = match first_file {
+                    Some(f) => format!(" (first defined in {})", f.display()),
+                    None => String::new(),
+                };
+                self.report(
+                    section,
+                    index,
+                    kind,
+                    key,
+                    format!("duplicate {kind} id{place}; expected ids unique per kind"),
+                );
+            } else {
+                seen.insert(key, index);
+            }
+        }
+        IdSet {
+            kind,
+            ids: seen.into_keys().collect(),
+        }
+    }
+
+    fn percent(
+        &mut self,
+        section: &str,
+        index: usize,
+        kind: &str,
+        id: &str,
+        what: &str,
+        value: f64,
+    ) {
+        if !(0.0..=100.0).contains(&value) || value.is_nan() {
+            self.report(
+                section,
+                index,
+                kind,
+                id,
+                format!("{what} {value} is out of range; expected 0..100"),
+            );
+        }
+    }
+
+    fn share(&mut self, section: &str, index: usize, kind: &str, id: &str, what: &str, value: f64) {
+        if value.is_nan() || value <= 0.0 || value > 1.0 {
+            self.report(
+                section,
+                index,
+                kind,
+                id,
+                format!("{what} {value} is out of range; expected a value in (0,1]"),
+            );
+        }
+    }
+
+    fn header(&mut self, schema: &Schema) {
+        let id = schema.schema.id.as_str();
+        let valid = !id.is_empty()
+            && id.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            });
+        if !valid {
+            self.report(
+                "schema",
+                0,
+                "schema",
+                id,
+                "invalid id; expected lowercase letters, digits, `.`, `_` or `-`",
+            );
+        }
+        if schema.schema.version == 0 {
+            self.report(
+                "schema",
+                0,
+                "schema",
+                id,
+                "version 0; expected a version of 1 or more",
+            );
+        }
+        if schema.schema.name.trim().is_empty() {
+            self.report(
+                "schema",
+                0,
+                "schema",
+                id,
+                "empty name; expected a name for people",
+            );
+        }
+    }
+
+    fn master(&mut self, schema: &Schema) {
+        self.unique("roles", "role", &schema.roles, |r| r.id.as_str());
+        let sectors = self.unique("sectors", "sector", &schema.sectors, |s| s.id.as_str());
+        let sizes = self.unique("sizes", "size", &schema.sizes, |s| s.id.as_str());
+        let header_id = schema.schema.id.to_string();
+        for sector in &schema.schema.applies_to.sectors {
+            if sector.as_str() != "*"
+                && !schema.sectors.is_empty()
+                && !sectors.contains(sector.as_str())
+            {
+                self.report(
+                    "schema",
+                    0,
+                    "schema",
+                    &header_id,
+                    format!("applies_to: {}", sectors.missing(sector.as_str())),
+                );
+            }
+        }
+        for size in schema
+            .schema
+            .applies_to
+            .sizes
+            .iter()
+            .chain(schema.schema.target_level.keys())
+        {
+            if !schema.sizes.is_empty() && !sizes.contains(size.as_str()) {
+                self.report(
+                    "schema",
+                    0,
+                    "schema",
+                    &header_id,
+                    sizes.missing(size.as_str()),
+                );
+            }
+        }
+        for (size, level) in &schema.schema.target_level {
+            if !(1..=3).contains(level) {
+                self.report(
+                    "schema",
+                    0,
+                    "schema",
+                    &header_id,
+                    format!("target_level of {size} is {level}; expected 1, 2 or 3"),
+                );
+            }
+        }
+        let mut levels = HashSet::new();
+        for (i, m) in schema.maturity_levels.iter().enumerate() {
+            let id = m.level.to_string();
+            if !(1..=3).contains(&m.level) {
+                self.report(
+                    "maturity_levels",
+                    i,
+                    "maturity level",
+                    &id,
+                    "level out of range; expected 1, 2 or 3",
+                );
+            }
+            if !levels.insert(m.level) {
+                self.report(
+                    "maturity_levels",
+                    i,
+                    "maturity level",
+                    &id,
+                    "duplicate maturity level; expected each level once",
+                );
+            }
+            if let Some(t) = m.threshold {
+                self.share("maturity_levels", i, "maturity level", &id, "threshold", t);
+            }
+        }
+        if let Some(b) = &schema.status_bands {
+            for (what, v) in [("red", b.red), ("amber", b.amber)] {
+                self.percent("status_bands", 0, "status_bands", "", what, v);
+            }
+            if b.red > b.amber {
+                self.report(
+                    "status_bands",
+                    0,
+                    "status_bands",
+                    "",
+                    format!(
+                        "red {} is above amber {}; expected red <= amber",
+                        b.red, b.amber
+                    ),
+                );
+            }
+        }
+    }
+
+    fn controls(&mut self, schema: &Schema) {
+        let domains = self.unique("domains", "domain", &schema.domains, |d| d.id.as_str());
+        let objectives = self.unique("objectives", "objective", &schema.objectives, |o| {
+            o.id.as_str()
+        });
+        self.unique("controls", "control", &schema.controls, |c| c.id.as_str());
+        let objective_domain: HashMap<&str, &str> = schema
+            .objectives
+            .iter()
+            .map(|o| (o.id.as_str(), o.domain.as_str()))
+            .collect();
+        for (i, o) in schema.objectives.iter().enumerate() {
+            if !domains.contains(o.domain.as_str()) {
+                self.report(
+                    "objectives",
+                    i,
+                    "objective",
+                    o.id.as_str(),
+                    format!("domain: {}", domains.missing(o.domain.as_str())),
+                );
+            }
+        }
+        let mut subcontrol_ids: HashMap<&str, &str> = HashMap::new();
+        for (i, c) in schema.controls.iter().enumerate() {
+            let id = c.id.as_str();
+            if !domains.contains(c.domain.as_str()) {
+                self.report(
+                    "controls",
+                    i,
+                    "control",
+                    id,
+                    format!("domain: {}", domains.missing(c.domain.as_str())),
+                );
+            }
+            if let Some(o) = &c.objective {
+                if !objectives.contains(o.as_str()) {
+                    self.report(
+                        "controls",
+                        i,
+                        "control",
+                        id,
+                        format!("objective: {}", objectives.missing(o.as_str())),
+                    );
+                } else if objective_domain.get(o.as_str()) != Some(&c.domain.as_str()) {
+                    self.report("controls", i, "control", id, format!("objective `{o}` belongs to another domain than `{}`; expected an objective of the control's domain", c.domain));
+                }
+            }
+            if c.effort.is_nan() || c.effort <= 0.0 {
+                self.report(
+                    "controls",
+                    i,
+                    "control",
+                    id,
+                    format!("effort {} is out of range; expected a number > 0", c.effort),
+                );
+            }
+            if c.subcontrols.is_empty() {
+                self.report(
+                    "controls",
+                    i,
+                    "control",
+                    id,
+                    "has no subcontrol; expected at least one question of the technical checklist",
+                );
+            }
+            for s in &c.subcontrols {
+                let sid = s.id.as_str();
+                if let Some(first) = subcontrol_ids.insert(sid, id) {
+                    self.report("controls", i, "subcontrol", sid, format!("duplicate subcontrol id (also in control `{first}`); expected ids unique per kind"));
+                }
+                if !(1..=3).contains(&s.level) {
+                    self.report(
+                        "controls",
+                        i,
+                        "subcontrol",
+                        sid,
+                        format!("level {} is out of range; expected 1, 2 or 3", s.level),
+                    );
+                }
+                if s.weight.is_nan() || s.weight <= 0.0 {
+                    self.report(
+                        "controls",
+                        i,
+                        "subcontrol",
+                        sid,
+                        format!("weight {} is out of range; expected a number > 0", s.weight),
+                    );
+                }
+            }
+        }
+    }
+
+    fn business(&mut self, schema: &Schema) {
+        self.unique(
+            "business_checklist",
+            "business question",
+            &schema.business_checklist,
+            |q| q.id.as_str(),
+        );
+        for (i, q) in schema.business_checklist.iter().enumerate() {
+            let id = q.id.as_str();
+            if let Some(field) = &q.maps_to {
+                if !matches!(field.as_str(), "employees" | "turnover" | "sector") {
+                    self.report(
+                        "business_checklist",
+                        i,
+                        "business question",
+                        id,
+                        format!(
+                            "maps_to `{field}` is unknown; expected employees, turnover or sector"
+                        ),
+                    );
+                }
+            }
+            if q.kind == QuestionKind::Choice && q.options.is_empty() {
+                self.report(
+                    "business_checklist",
+                    i,
+                    "business question",
+                    id,
+                    "a choice with no options; expected `options: [...]`",
+                );
+            }
+            for rule in &q.target_rules {
+                if !(1..=3).contains(&rule.level) {
+                    self.report(
+                        "business_checklist",
+                        i,
+                        "business question",
+                        id,
+                        format!(
+                            "target rule level {} is out of range; expected 1, 2 or 3",
+                            rule.level
+                        ),
+                    );
+                }
+                if rule.equals.is_none() && rule.at_least.is_none() {
+                    self.report(
+                        "business_checklist",
+                        i,
+                        "business question",
+                        id,
+                        "target rule matches nothing; expected `equals` or `at_least`",
+                    );
+                }
+            }
+        }
+    }
+
+    fn risk(&mut self, schema: &Schema) {
+        let types = self.unique("asset_types", "asset type", &schema.asset_types, |t| {
+            t.id.as_str()
+        });
+        self.unique("threats", "threat", &schema.threats, |t| t.id.as_str());
+        self.unique(
+            "vulnerabilities",
+            "vulnerability",
+            &schema.vulnerabilities,
+            |v| v.id.as_str(),
+        );
+        let parents: HashMap<&str, &str> = schema
+            .asset_types
+            .iter()
+            .filter_map(|t| t.parent.as_ref().map(|p| (t.id.as_str(), p.as_str())))
+            .collect();
+        for (i, t) in schema.asset_types.iter().enumerate() {
+            let id = t.id.as_str();
+            if let Some(parent) = &t.parent {
+                if !types.contains(parent.as_str()) {
+                    self.report(
+                        "asset_types",
+                        i,
+                        "asset type",
+                        id,
+                        format!("parent: {}", types.missing(parent.as_str())),
+                    );
+                    continue;
+                }
+            }
+            // Walk up: a cycle comes back to `id` within as many steps as there are types.
+            let mut current = id;
+            for _ in 0..=parents.len() {
+                match parents.get(current) {
+                    Some(p) if *p == id => {
+                        self.report(
+                            "asset_types",
+                            i,
+                            "asset type",
+                            id,
+                            "its parents form a cycle; expected a tree",
+                        );
+                        break;
+                    }
+                    Some(p) => current = p,
+                    None => break,
+                }
+            }
+        }
+        let mut kinds = HashSet::new();
+        for (i, c) in schema.risk_criteria.iter().enumerate() {
+            let id = format!("{:?}", c.id).to_lowercase();
+            if !kinds.insert(c.id) {
+                self.report(
+                    "risk_criteria",
+                    i,
+                    "risk criterion",
+                    &id,
+                    "duplicate risk criterion; expected each scale once",
+                );
+            }
+            if c.bands.is_empty() {
+                self.report(
+                    "risk_criteria",
+                    i,
+                    "risk criterion",
+                    &id,
+                    "no bands; expected at least one { from, to, label }",
+                );
+            }
+            for (b, band) in c.bands.iter().enumerate() {
+                if band.from.is_nan() || band.to.is_nan() || band.from >= band.to {
+                    self.report(
+                        "risk_criteria",
+                        i,
+                        "risk criterion",
+                        &id,
+                        format!(
+                            "band `{}` goes from {} to {}; expected from < to",
+                            band.label, band.from, band.to
+                        ),
+                    );
+                }
+                if b > 0 && (c.bands[b - 1].to - band.from).abs() > 1e-9 {
+                    self.report("risk_criteria", i, "risk criterion", &id, format!("band `{}` starts at {} but the band before ends at {}; expected contiguous bands", band.label, band.from, c.bands[b - 1].to));
+                }
+            }
+        }
+    }
+
+    fn matrices(&mut self, schema: &Schema) {
+        let ids = Ids::of(schema);
+        let m = &schema.matrices;
+        let check =
+            |this: &mut Self, section: &str, i: usize, row: String, refs: &[(&IdSet, &str)]| {
+                for (set, id) in refs {
+                    if !set.contains(id) {
+                        let message = set.missing(id);
+                        this.report(
+                            section,
+                            i,
+                            section.trim_start_matches("matrices."),
+                            row.clone(),
+                            message,
+                        );
+                    }
+                }
+            };
+        for (i, r) in m.asset_type_vulnerability.iter().enumerate() {
+            check(
+                self,
+                "matrices.asset_type_vulnerability",
+                i,
+                format!("{}/{}", r.asset_type, r.vulnerability),
+                &[
+                    (&ids.asset_types, r.asset_type.as_str()),
+                    (&ids.vulnerabilities, r.vulnerability.as_str()),
+                ],
+            );
+        }
+        let mut tad = HashSet::new();
+        for (i, r) in m.asset_type_threat.iter().enumerate() {
+            let row = format!("{}/{}", r.asset_type, r.threat);
+            check(
+                self,
+                "matrices.asset_type_threat",
+                i,
+                row.clone(),
+                &[
+                    (&ids.asset_types, r.asset_type.as_str()),
+                    (&ids.threats, r.threat.as_str()),
+                ],
+            );
+            if !tad.insert((r.asset_type.as_str(), r.threat.as_str())) {
+                self.report(
+                    "matrices.asset_type_threat",
+                    i,
+                    "asset_type_threat",
+                    &row,
+                    "duplicate row; expected one row per asset type and threat",
+                );
+            }
+            self.percent(
+                "matrices.asset_type_threat",
+                i,
+                "asset_type_threat",
+                &row,
+                "probability",
+                r.probability,
+            );
+            if r.degradation.is_empty() {
+                self.report(
+                    "matrices.asset_type_threat",
+                    i,
+                    "asset_type_threat",
+                    &row,
+                    "no degradation; expected at least one dimension, e.g. { D: 50 }",
+                );
+            }
+            for (d, v) in &r.degradation {
+                self.percent(
+                    "matrices.asset_type_threat",
+                    i,
+                    "asset_type_threat",
+                    &row,
+                    &format!("degradation of {}", d.letter()),
+                    *v,
+                );
+            }
+        }
+        for (i, r) in m.threat_vulnerability.iter().enumerate() {
+            check(
+                self,
+                "matrices.threat_vulnerability",
+                i,
+                format!("{}/{}", r.threat, r.vulnerability),
+                &[
+                    (&ids.threats, r.threat.as_str()),
+                    (&ids.vulnerabilities, r.vulnerability.as_str()),
+                ],
+            );
+        }
+        let mut links = HashSet::new();
+        for (i, r) in m.threat_control.iter().enumerate() {
+            let row = format!("{}/{}", r.threat, r.control);
+            check(
+                self,
+                "matrices.threat_control",
+                i,
+                row.clone(),
+                &[
+                    (&ids.threats, r.threat.as_str()),
+                    (&ids.controls, r.control.as_str()),
+                ],
+            );
+            if !links.insert((r.threat.as_str(), r.control.as_str())) {
+                self.report(
+                    "matrices.threat_control",
+                    i,
+                    "threat_control",
+                    &row,
+                    "duplicate row; expected one row per threat and control",
+                );
+            }
+            self.percent(
+                "matrices.threat_control",
+                i,
+                "threat_control",
+                &row,
+                "effect",
+                r.effect,
+            );
+        }
+        for (i, r) in m.procedure_artefact.iter().enumerate() {
+            check(
+                self,
+                "matrices.procedure_artefact",
+                i,
+                format!("{}/{}", r.procedure, r.artefact),
+                &[
+                    (&ids.procedures, r.procedure.as_str()),
+                    (&ids.artefacts, r.artefact.as_str()),
+                ],
+            );
+        }
+        for (i, r) in m.regulation_artefact.iter().enumerate() {
+            check(
+                self,
+                "matrices.regulation_artefact",
+                i,
+                format!("{}/{}", r.regulation, r.artefact),
+                &[
+                    (&ids.regulations, r.regulation.as_str()),
+                    (&ids.artefacts, r.artefact.as_str()),
+                ],
+            );
+        }
+        for (i, r) in m.regulation_control.iter().enumerate() {
+            check(
+                self,
+                "matrices.regulation_control",
+                i,
+                format!("{}/{}", r.regulation, r.control),
+                &[
+                    (&ids.regulations, r.regulation.as_str()),
+                    (&ids.controls, r.control.as_str()),
+                ],
+            );
+        }
+        for (i, r) in m.artefact_control.iter().enumerate() {
+            check(
+                self,
+                "matrices.artefact_control",
+                i,
+                format!("{}/{}", r.artefact, r.control),
+                &[
+                    (&ids.artefacts, r.artefact.as_str()),
+                    (&ids.controls, r.control.as_str()),
+                ],
+            );
+        }
+        for (i, r) in m.role_regulation.iter().enumerate() {
+            check(
+                self,
+                "matrices.role_regulation",
+                i,
+                format!("{}/{}", r.role, r.regulation),
+                &[
+                    (&ids.roles, r.role.as_str()),
+                    (&ids.regulations, r.regulation.as_str()),
+                ],
+            );
+        }
+    }
+
+    fn artefact_library(&mut self, schema: &Schema) {
+        let ids = Ids::of(schema);
+        self.unique("procedures", "procedure", &schema.procedures, |p| {
+            p.id.as_str()
+        });
+        self.unique("regulations", "regulation", &schema.regulations, |r| {
+            r.id.as_str()
+        });
+        self.unique("artefacts", "artefact", &schema.artefacts, |a| {
+            a.id.as_str()
+        });
+        for (i, p) in schema.procedures.iter().enumerate() {
+            let pid = p.id.as_str();
+            let phases = self.unique("procedures", "phase", &p.phases, |ph| ph.id.as_str());
+            if !phases.contains(p.start.as_str()) {
+                self.report(
+                    "procedures",
+                    i,
+                    "procedure",
+                    pid,
+                    format!("start: {}", phases.missing(p.start.as_str())),
+                );
+            }
+            for c in &p.controls {
+                if !ids.controls.contains(c.as_str()) {
+                    self.report(
+                        "procedures",
+                        i,
+                        "procedure",
+                        pid,
+                        format!("controls: {}", ids.controls.missing(c.as_str())),
+                    );
+                }
+            }
+            if let Some(schedule) = &p.schedule {
+                if parse_period(schedule).is_none() {
+                    self.report(
+                        "procedures",
+                        i,
+                        "procedure",
+                        pid,
+                        format!(
+                            "schedule `{schedule}` is not a period; expected e.g. 30d, 12h or 2w"
+                        ),
+                    );
+                }
+            }
+            for ph in &p.phases {
+                let phid = format!("{pid}/{}", ph.id);
+                for r in &ph.roles {
+                    if !ids.roles.contains(r.as_str()) {
+                        self.report(
+                            "procedures",
+                            i,
+                            "phase",
+                            &phid,
+                            format!("roles: {}", ids.roles.missing(r.as_str())),
+                        );
+                    }
+                }
+                for n in &ph.next {
+                    if !phases.contains(n.as_str()) {
+                        self.report(
+                            "procedures",
+                            i,
+                            "phase",
+                            &phid,
+                            format!("next: {}", phases.missing(n.as_str())),
+                        );
+                    }
+                }
+                for o in &ph.objects {
+                    if !ids.artefacts.contains(o.as_str()) {
+                        self.report(
+                            "procedures",
+                            i,
+                            "phase",
+                            &phid,
+                            format!("objects: {}", ids.artefacts.missing(o.as_str())),
+                        );
+                    }
+                }
+            }
+        }
+        for (i, r) in schema.regulations.iter().enumerate() {
+            self.unique("regulations", "rule", &r.rules, |rule| rule.id.as_str());
+            let _ = i;
+        }
+        for (i, a) in schema.artefacts.iter().enumerate() {
+            let aid = a.id.as_str();
+            self.unique("artefacts", "field", &a.fields, |f| f.id.as_str());
+            if a.kind != ArtefactKind::Register && !a.fields.is_empty() {
+                self.report(
+                    "artefacts",
+                    i,
+                    "artefact",
+                    aid,
+                    "fields on a template or instruction; expected fields only on a register",
+                );
+            }
+            for f in &a.fields {
+                if f.kind == FieldKind::Choice && f.options.is_empty() {
+                    self.report(
+                        "artefacts",
+                        i,
+                        "artefact",
+                        aid,
+                        format!(
+                            "field `{}` is a choice with no options; expected `options: [...]`",
+                            f.id
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn metrics(&mut self, schema: &Schema) {
+        let ids = Ids::of(schema);
+        self.unique("metrics", "metric", &schema.metrics, |m| m.id.as_str());
+        for (i, m) in schema.metrics.iter().enumerate() {
+            for s in &m.subcontrols {
+                if !ids.subcontrols.contains(s.as_str()) {
+                    self.report(
+                        "metrics",
+                        i,
+                        "metric",
+                        m.id.as_str(),
+                        format!("subcontrols: {}", ids.subcontrols.missing(s.as_str())),
+                    );
+                }
+            }
+            if let Some(schedule) = &m.schedule {
+                if parse_period(schedule).is_none() {
+                    self.report(
+                        "metrics",
+                        i,
+                        "metric",
+                        m.id.as_str(),
+                        format!(
+                            "schedule `{schedule}` is not a period; expected e.g. 1d, 12h or 2w"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn culture(&mut self, schema: &Schema) {
+        let Some(culture) = &schema.culture else {
+            return;
+        };
+        let ids = Ids::of(schema);
+        self.share("culture", 0, "culture", "", "pass_mark", culture.pass_mark);
+        self.share(
+            "culture",
+            0,
+            "culture",
+            "",
+            "regulation_min",
+            culture.regulation_min,
+        );
+        if culture.valid_days == 0 {
+            self.report(
+                "culture",
+                0,
+                "culture",
+                "",
+                "valid_days is 0; expected a number of days > 0",
+            );
+        }
+        self.unique(
+            "culture.questions",
+            "culture question",
+            &culture.questions,
+            |q| q.id.as_str(),
+        );
+        for (i, q) in culture.questions.iter().enumerate() {
+            let qid = q.id.as_str();
+            if !ids.regulations.contains(q.regulation.as_str()) {
+                self.report(
+                    "culture.questions",
+                    i,
+                    "culture question",
+                    qid,
+                    format!(
+                        "regulation: {}",
+                        ids.regulations.missing(q.regulation.as_str())
+                    ),
+                );
+            }
+            if q.options.len() < 2 {
+                self.report(
+                    "culture.questions",
+                    i,
+                    "culture question",
+                    qid,
+                    format!("{} option(s); expected at least 2", q.options.len()),
+                );
+            }
+            if q.answer >= q.options.len() {
+                self.report(
+                    "culture.questions",
+                    i,
+                    "culture question",
+                    qid,
+                    format!(
+                        "answer index {} is outside its {} options; expected 0..{}",
+                        q.answer,
+                        q.options.len(),
+                        q.options.len().saturating_sub(1)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The id sets that references point into (duplicates are reported elsewhere).
+struct Ids<'s> {
+    roles: IdSet<'s>,
+    controls: IdSet<'s>,
+    subcontrols: IdSet<'s>,
+    asset_types: IdSet<'s>,
+    threats: IdSet<'s>,
+    vulnerabilities: IdSet<'s>,
+    procedures: IdSet<'s>,
+    regulations: IdSet<'s>,
+    artefacts: IdSet<'s>,
+}
+
+impl<'s> Ids<'s> {
+    fn of(schema: &'s Schema) -> Self {
+        fn set<'s>(kind: &'static str, ids: impl Iterator<Item = &'s str>) -> IdSet<'s> {
+            IdSet {
+                kind,
+                ids: ids.collect(),
+            }
+        }
+        Ids {
+            roles: set("role", schema.roles.iter().map(|r| r.id.as_str())),
+            controls: set("control", schema.controls.iter().map(|c| c.id.as_str())),
+            subcontrols: set(
+                "subcontrol",
+                schema.subcontrols().map(|(_, s)| s.id.as_str()),
+            ),
+            asset_types: set(
+                "asset type",
+                schema.asset_types.iter().map(|t| t.id.as_str()),
+            ),
+            threats: set("threat", schema.threats.iter().map(|t| t.id.as_str())),
+            vulnerabilities: set(
+                "vulnerability",
+                schema.vulnerabilities.iter().map(|v| v.id.as_str()),
+            ),
+            procedures: set("procedure", schema.procedures.iter().map(|p| p.id.as_str())),
+            regulations: set(
+                "regulation",
+                schema.regulations.iter().map(|r| r.id.as_str()),
+            ),
+            artefacts: set("artefact", schema.artefacts.iter().map(|a| a.id.as_str())),
+        }
+    }
+}
+
+/// Parses a period such as `30d`, `12h`, `2w` or `15m` into seconds.
+pub fn parse_period(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    (n > 0).then_some(n * seconds)
+}

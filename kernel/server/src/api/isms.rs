@@ -1,0 +1,307 @@
+//! The generation zone (CoS: generate) and the maintenance zone (the
+//! enterprise's users: board, risks, plan, answers, assets, documents).
+//! The shapes are those of DESIGN.md 5, identical to the CLI's `--json`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::extract::Auth;
+use crate::state::AppState;
+use mmsm_engine::Change;
+use mmsm_kernel::services::ServiceError;
+use mmsm_model::{Answer, Asset, SubControlId};
+use mmsm_reports::{self as reports, Documents};
+
+/// The ISMSs the caller may see.
+#[utoipa::path(get, path = "/api/v1/isms", tag = "isms",
+    responses((status = 200, description = "id, name, sector, schema, compliance, levels")))]
+pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    let list = state.call(move |k| k.list_isms(&auth.principal)).await?;
+    Ok(Json(list).into_response())
+}
+
+/// Query of the generation.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct GenerateQuery {
+    /// Use this schema instead of choosing one from sector and size.
+    pub schema: Option<String>,
+}
+
+/// Generate an ISMS from an enterprise profile (JSON, or YAML by `Content-Type`).
+#[utoipa::path(post, path = "/api/v1/isms", tag = "isms",
+    params(GenerateQuery),
+    request_body(content = String, description = "An enterprise profile (DESIGN.md 5)", content_type = "application/json"),
+    responses((status = 201, description = "Generated: id, schema choice, first board"),
+              (status = 422, description = "Invalid profile: every located problem")))]
+pub async fn generate(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<GenerateQuery>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, AppError> {
+    let yaml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("yaml"));
+    let name = if yaml { "request.yaml" } else { "request.json" };
+    let generated = state
+        .call(move |k| k.generate_isms_text(&auth.principal, name, &body, q.schema.as_deref()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(generated)).into_response())
+}
+
+/// An ISMS as stored: enterprise, schema, users, inputs, instantiated artefacts, board.
+#[utoipa::path(get, path = "/api/v1/isms/{id}", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "The ISMS"), (status = 404, description = "No such ISMS, or not yours")))]
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let record = state.call(move |k| k.isms(&auth.principal, &id)).await?;
+    Ok(Json(record).into_response())
+}
+
+/// The control board (DESIGN.md 5).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/board", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "isms, schema, compliance, maturity, domains, controls, risk"),
+              (status = 404, description = "No such ISMS, or not yours")))]
+pub async fn board(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    // A board read is a few microseconds of store reads: no blocking pool.
+    let board = state.kernel.board(&auth.principal, &id)?;
+    Ok(Json(board).into_response())
+}
+
+/// The risk of every (asset, threat) pair (DESIGN.md 5).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/risks", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "asset, threat, impact, probability, potential, vulnerability, residual, level")))]
+pub async fn risks(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let risks = state.call(move |k| k.risks(&auth.principal, &id)).await?;
+    Ok(Json(risks).into_response())
+}
+
+/// The ordered improvement plan (DESIGN.md 5) with its follow-up (owner, due date, overdue).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/plan", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "rank, control, subcontrols, level, effort, risk_reduction")))]
+pub async fn plan(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let plan = state
+        .call(move |k| k.plan_rows(&auth.principal, &id))
+        .await?;
+    Ok(Json(plan).into_response())
+}
+
+/// Every change of the board with its cause, oldest first.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/history", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "at, user, cause, change, deltas")))]
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let events = state
+        .call(move |k| k.isms_history(&auth.principal, &id))
+        .await?;
+    Ok(Json(events).into_response())
+}
+
+/// The body of an answer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AnswerRequest {
+    /// yes, partial, no, na or unknown; null leaves the question unanswered.
+    pub answer: Option<String>,
+}
+
+/// Answer one question of the technical checklist; returns what changed and the new board.
+#[utoipa::path(put, path = "/api/v1/isms/{id}/answers/{subcontrol}", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id"), ("subcontrol" = String, Path, description = "e.g. 8.13.1")),
+    request_body = AnswerRequest,
+    responses((status = 200, description = "isms, change, changed, board")))]
+pub async fn answer(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, subcontrol)): Path<(String, String)>,
+    Json(body): Json<AnswerRequest>,
+) -> Result<Response, AppError> {
+    let answer = match body.answer.as_deref() {
+        None => None,
+        Some(text) => Some(Answer::parse(text).ok_or_else(|| {
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("`{text}` is not an answer; expected yes, partial, no, na or unknown"),
+            )
+        })?),
+    };
+    let change = Change::Answer {
+        subcontrol: SubControlId::new(subcontrol),
+        answer,
+    };
+    let updated = state
+        .call(move |k| k.update_isms(&auth.principal, &id, change, "answer"))
+        .await?;
+    Ok(Json(updated).into_response())
+}
+
+/// The optional body of a re-base.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct RebaseRequest {
+    /// The schema version to move to (default: the newest).
+    pub version: Option<u32>,
+}
+
+/// Move an ISMS to a newer version of its schema (the consultancy, CoS): inputs carry over,
+/// what the version lacks is dropped and listed, certificates of changed regulations are revoked.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/rebase", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    request_body(content = Option<RebaseRequest>, description = "Optional: { version }", content_type = "application/json"),
+    responses((status = 200, description = "isms, schema, from, to, dropped, instantiated, changed, board"),
+              (status = 403, description = "Not a generation-zone role"),
+              (status = 404, description = "No such ISMS or version, or not yours"),
+              (status = 422, description = "Already on that version, or an asset's type is gone")))]
+pub async fn rebase(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, AppError> {
+    let body: RebaseRequest = if body.trim().is_empty() {
+        RebaseRequest::default()
+    } else {
+        serde_json::from_str(&body)
+            .map_err(|e| AppError::bad_request(format!("the body is not {{\"version\"}}: {e}")))?
+    };
+    let rebased = state
+        .call(move |k| k.rebase_isms(&auth.principal, &id, body.version))
+        .await?;
+    Ok(Json(rebased).into_response())
+}
+
+/// Add or revalue an asset; returns what changed and the new board.
+#[utoipa::path(put, path = "/api/v1/isms/{id}/assets/{asset}", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id"), ("asset" = String, Path, description = "The asset id")),
+    request_body(content = Object, description = "The asset as in a profile: id, name, type, values or strategic_value and requirements"),
+    responses((status = 200, description = "isms, change, changed, board")))]
+pub async fn asset(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, asset_id)): Path<(String, String)>,
+    Json(asset): Json<Asset>,
+) -> Result<Response, AppError> {
+    if asset.id.as_str() != asset_id {
+        return Err(AppError::bad_request(format!(
+            "the path names asset `{asset_id}` but the body `{}`",
+            asset.id
+        )));
+    }
+    let updated = state
+        .call(move |k| k.update_isms(&auth.principal, &id, Change::AssetValue { asset }, "asset"))
+        .await?;
+    Ok(Json(updated).into_response())
+}
+
+/// The Statement of Applicability: every control, applicable or not.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/soa", tag = "documents",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "One row per control")))]
+pub async fn soa(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (_, rows) = state.call(move |k| k.soa(&auth.principal, &id)).await?;
+    Ok(Json(rows).into_response())
+}
+
+/// The Statement of Applicability as an Excel workbook.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/soa.xlsx", tag = "documents",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "An xlsx workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn soa_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let name = id.clone();
+    let bytes = state
+        .call(move |k| {
+            let (title, rows) = k.soa(&auth.principal, &id)?;
+            soa_workbook(&rows, &title)
+        })
+        .await?;
+    Ok(xlsx_response(bytes, &format!("{name}-soa.xlsx")))
+}
+
+/// The SoA workbook's bytes.
+pub fn soa_workbook(rows: &[reports::SoaRow], title: &str) -> Result<Vec<u8>, ServiceError> {
+    let dir = std::env::temp_dir().join(format!(
+        "mmsm-soa-{}",
+        mmsm_kernel::services::random_secret()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| ServiceError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    })?;
+    let path = dir.join("soa.xlsx");
+    let result = reports::write_soa_xlsx(rows, title, &path)
+        .map_err(|e| ServiceError::Refused(format!("the workbook cannot be written: {e}")))
+        .and_then(|()| {
+            std::fs::read(&path).map_err(|e| ServiceError::Io {
+                path: path.display().to_string(),
+                source: e,
+            })
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// A download response for an xlsx file.
+pub fn xlsx_response(bytes: Vec<u8>, file: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The enterprise's report, as its data (JSON).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/report", tag = "documents",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "The report's data: maturity, domains, heat map, risks, plan, SoA, artefacts")))]
+pub async fn report(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let view = state.call(move |k| k.report(&auth.principal, &id)).await?;
+    Ok(Json(view).into_response())
+}

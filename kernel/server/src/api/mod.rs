@@ -1,0 +1,78 @@
+//! The REST API under `/api/v1`, one module per zone. Every route is declared
+//! with `utoipa::path` and registered through `OpenApiRouter`, so the OpenAPI
+//! document at `/api/v1/openapi.json` is generated from the routes themselves.
+
+pub mod audit;
+pub mod docs;
+pub mod isms;
+pub mod maintenance;
+pub mod schemas;
+pub mod session;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::state::AppState;
+
+/// The OpenAPI document's header; the paths come from the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mmsm",
+        description = "The ISMS kernel of the MMSM-SME methodology: schemas, generation, maintenance and audit zones. Authenticate with POST /api/v1/login, then send `Authorization: Bearer TOKEN` (or the session cookie with `X-CSRF-Token` on writes)."
+    ),
+    components(schemas(docs::AccountView, docs::AuditLogEntry))
+)]
+pub struct ApiDoc;
+
+/// Every API route, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::create_token))
+        .routes(routes!(session::list_accounts, session::create_account))
+        .routes(routes!(session::assign))
+        .routes(routes!(schemas::list, schemas::import))
+        .routes(routes!(schemas::show))
+        .routes(routes!(schemas::clone))
+        .routes(routes!(schemas::diff))
+        .routes(routes!(isms::list, isms::generate))
+        .routes(routes!(isms::show))
+        .routes(routes!(isms::board))
+        .routes(routes!(isms::risks))
+        .routes(routes!(isms::plan))
+        .routes(routes!(isms::history))
+        .routes(routes!(isms::answer))
+        .routes(routes!(isms::asset))
+        .routes(routes!(isms::rebase))
+        .routes(routes!(isms::soa))
+        .routes(routes!(isms::soa_xlsx))
+        .routes(routes!(isms::report))
+        .routes(routes!(
+            maintenance::list_procedures,
+            maintenance::start_procedure
+        ))
+        .routes(routes!(maintenance::show_procedure))
+        .routes(routes!(maintenance::advance_procedure))
+        .routes(routes!(maintenance::culture))
+        .routes(routes!(
+            maintenance::culture_test,
+            maintenance::take_culture_test
+        ))
+        .routes(routes!(maintenance::metric_values))
+        .routes(routes!(maintenance::run_metrics))
+        .routes(routes!(maintenance::follow_up_plan))
+        .routes(routes!(maintenance::suggestions))
+        .routes(routes!(maintenance::accept_suggestion))
+        .routes(routes!(maintenance::reject_suggestion))
+        .routes(routes!(maintenance::metrics))
+        .routes(routes!(maintenance::schema_stats))
+        .routes(routes!(maintenance::apply_stats))
+        .routes(routes!(maintenance::scripts))
+        .routes(routes!(audit::isms_audit))
+        .routes(routes!(audit::log))
+        .routes(routes!(audit::verify))
+}

@@ -1,0 +1,219 @@
+//! Login, logout, API tokens and accounts.
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use mmsm_kernel::services::{NewAccount, SESSION_SECONDS};
+
+use crate::error::AppError;
+use crate::extract::{Auth, SESSION_COOKIE};
+use crate::state::AppState;
+
+/// The body of `POST /api/v1/login`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Credentials {
+    /// The account name.
+    pub user: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// The `Set-Cookie` value of a session.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that ends a session.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Checks the rate limit, the password, and opens a session.
+pub async fn do_login(
+    state: &AppState,
+    client: std::net::IpAddr,
+    user: String,
+    password: String,
+) -> Result<mmsm_kernel::services::Login, AppError> {
+    let keys = [format!("user:{user}"), format!("ip:{client}")];
+    if let Some(wait) = keys.iter().find_map(|k| state.limiter.blocked(k)) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed logins: wait {wait} s and try again"),
+        ));
+    }
+    let name = user.clone();
+    match state.call(move |k| k.login(&name, &password)).await {
+        Ok(login) => {
+            state.limiter.clear(&keys[0]);
+            Ok(login)
+        }
+        Err(e) => {
+            if e.status == StatusCode::UNAUTHORIZED {
+                for k in &keys {
+                    state.limiter.fail(k);
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Log in: a session cookie, and `{token, csrf, expires, account}`.
+#[utoipa::path(post, path = "/api/v1/login", tag = "session",
+    request_body = Credentials,
+    responses((status = 200, description = "Logged in: the token for `Authorization: Bearer`, the CSRF token for cookie writes"),
+              (status = 401, description = "Wrong user name or password"),
+              (status = 429, description = "Too many failed logins")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    Json(body): Json<Credentials>,
+) -> Result<Response, AppError> {
+    let login = do_login(&state, addr.ip(), body.user, body.password).await?;
+    let cookie = session_cookie(&login.token, state.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Json(login)).into_response())
+}
+
+/// Log out: ends the session (or revokes the token) that authenticates the request.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "session",
+    responses((status = 204, description = "Logged out"), (status = 401, description = "Not logged in")))]
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    let token = auth.token.clone();
+    state.call(move |k| k.logout(&token)).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_cookie(state.secure_cookies))],
+    )
+        .into_response())
+}
+
+/// Who is logged in.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses((status = 200, description = "The principal: user, roles, admin, enterprise")))]
+pub async fn me(auth: Auth) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "user": auth.principal.user,
+        "roles": auth.principal.roles,
+        "admin": auth.principal.admin,
+        "enterprise": auth.principal.enterprise,
+        "csrf": auth.csrf,
+    }))
+}
+
+/// The body of `POST /api/v1/tokens`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// What the token is for.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Days until it expires (default 90).
+    #[serde(default)]
+    pub days: Option<u64>,
+}
+
+/// A long-lived API token for scripts and integrations, acting as the caller.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "session",
+    request_body = TokenRequest,
+    responses((status = 200, description = "The new token: shown once")))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(body): Json<TokenRequest>,
+) -> Result<Response, AppError> {
+    let login = state
+        .call(move |k| k.create_token(&auth.principal, body.label, body.days))
+        .await?;
+    Ok(Json(login).into_response())
+}
+
+/// Every account (administrators).
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses((status = 200, description = "The accounts", body = [super::docs::AccountView])))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, AppError> {
+    let list = state
+        .call(move |k| k.list_accounts(&auth.principal))
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+/// The body of `POST /api/v1/accounts`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AccountRequest {
+    /// The login name.
+    pub name: String,
+    /// The roles (e.g. `CoS`, `Cl/RS`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Administrator.
+    #[serde(default)]
+    pub admin: bool,
+    /// The ISMS of an enterprise user.
+    #[serde(default)]
+    pub isms: Option<String>,
+    /// The password (8 characters at least).
+    pub password: String,
+}
+
+/// Create an account (administrators).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    request_body = AccountRequest,
+    responses((status = 201, description = "Created", body = super::docs::AccountView),
+              (status = 403, description = "Not an administrator")))]
+pub async fn create_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(body): Json<AccountRequest>,
+) -> Result<Response, AppError> {
+    let view = state
+        .call(move |k| {
+            k.create_account(
+                &auth.principal,
+                NewAccount {
+                    name: body.name,
+                    roles: body.roles,
+                    admin: body.admin,
+                    isms: body.isms,
+                    password: body.password,
+                },
+            )
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// The body of `POST /api/v1/accounts/{name}/assign`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AssignRequest {
+    /// The ISMS to assign.
+    pub isms: String,
+}
+
+/// Assign a consultancy account to an ISMS (administrators).
+#[utoipa::path(post, path = "/api/v1/accounts/{name}/assign", tag = "accounts",
+    params(("name" = String, Path, description = "The account")),
+    request_body = AssignRequest,
+    responses((status = 204, description = "Assigned")))]
+pub async fn assign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Json(body): Json<AssignRequest>,
+) -> Result<Response, AppError> {
+    state
+        .call(move |k| k.assign_isms(&auth.principal, &name, &body.isms))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

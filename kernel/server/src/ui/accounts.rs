@@ -1,0 +1,89 @@
+//! The administrator's page of accounts: who may log in, with which roles,
+//! bound to which enterprise; create one (with a one-time password the
+//! server makes when none is typed) and assign consultants to enterprises.
+//! The account service refuses anyone but an administrator.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde_json::json;
+
+use crate::extract::Page;
+use crate::state::AppState;
+use mmsm_kernel::access::ROLE_ZONES;
+use mmsm_kernel::services::{random_password, NewAccount};
+
+use super::{field, page, UiError};
+
+/// The routes of the account pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list).post(create))
+        .route("/accounts/{name}/assign", post(assign))
+}
+
+async fn render(
+    state: &AppState,
+    p: &Page,
+    created: Option<serde_json::Value>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let (accounts, isms) = state
+        .call(move |k| Ok((k.list_accounts(&who)?, k.list_isms(&who)?)))
+        .await?;
+    let roles: Vec<serde_json::Value> = ROLE_ZONES
+        .iter()
+        .map(|(r, z)| json!({ "id": r, "zone": format!("{z:?}").to_lowercase() }))
+        .collect();
+    page(
+        p,
+        "accounts.html",
+        json!({ "accounts": accounts, "isms": isms, "roles": roles, "created": created }),
+    )
+}
+
+async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+    render(&state, &p, None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    p: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let typed = field(&fields, "password");
+    let generated = typed.is_empty();
+    let password = if generated { random_password() } else { typed };
+    let account = NewAccount {
+        name: field(&fields, "name"),
+        roles: fields
+            .iter()
+            .filter(|(n, _)| n == "role")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        admin: field(&fields, "admin") == "on",
+        isms: Some(field(&fields, "isms")).filter(|i| !i.is_empty()),
+        password: password.clone(),
+    };
+    let who = p.0.principal.clone();
+    let view = state.call(move |k| k.create_account(&who, account)).await?;
+    let created = json!({ "name": view.name, "password": generated.then_some(password) });
+    render(&state, &p, Some(created)).await
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let isms = field(&fields, "isms");
+    let who = p.0.principal.clone();
+    state
+        .call(move |k| k.assign_isms(&who, &name, &isms))
+        .await?;
+    Ok(Redirect::to("/accounts").into_response())
+}

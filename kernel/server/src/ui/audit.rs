@@ -1,0 +1,38 @@
+//! The audit zone's page: the whole trail and the verification of its chain.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use crate::extract::Page;
+use crate::state::AppState;
+
+use super::{page, UiError};
+
+/// The routes of the audit pages.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/audit", get(trail))
+}
+
+async fn trail(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let (entries, verify) = state
+        .call(move |k| {
+            let entries = k.audit_log(&who, None)?;
+            let verify = k.audit_verify(&who).ok().map(|r| match r {
+                Ok(report) => {
+                    json!({ "intact": true, "entries": report.entries, "head": report.head })
+                }
+                Err(b) => json!({ "intact": false, "key": b.key, "reason": b.reason }),
+            });
+            Ok((entries, verify))
+        })
+        .await?;
+    page(
+        &p,
+        "audit.html",
+        json!({ "entries": entries, "verify": verify }),
+    )
+}

@@ -1,0 +1,221 @@
+//! Follow-up pages of the maintenance zone: the improvement plan with its
+//! owners, dates and results; the suggestions raised by incidents, to accept
+//! or reject; and the metrics with their history charts and a run button.
+
+use std::time::SystemTime;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde_json::{json, Value};
+
+use crate::error::AppError;
+use crate::extract::Page;
+use crate::state::AppState;
+use mmsm_kernel::services::msgs::{PlanSet, SuggestionStatus};
+
+use super::charts::line;
+use super::{field, page, UiError};
+
+/// The routes of the follow-up pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/isms/{id}/plan", get(plan))
+        .route("/isms/{id}/plan/{rank}", post(set_plan))
+        .route("/isms/{id}/suggestions", get(suggestions))
+        .route("/isms/{id}/suggestions/{sid}", post(decide))
+        .route("/isms/{id}/metrics", get(metrics))
+        .route("/isms/{id}/metrics/run", post(run_metrics))
+}
+
+async fn plan(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (rows, record, schema) = state
+        .call(move |k| {
+            let rows = k.plan_rows(&who, &isms)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
+            Ok((rows, record, schema))
+        })
+        .await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let title = schema
+                .controls
+                .iter()
+                .find(|c| c.id == r.item.control)
+                .map(|c| c.title.clone())
+                .unwrap_or_default();
+            json!({ "item": r.item, "title": title, "f": r.follow_up, "overdue": r.overdue })
+        })
+        .collect();
+    let done = rows.iter().filter(|r| !r["f"]["done_at"].is_null()).count();
+    page(
+        &p,
+        "plan.html",
+        json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done,
+                "can_manage": mmsm_kernel::services::msgs::manages(&p.0.principal) }),
+    )
+}
+
+async fn set_plan(
+    State(state): State<AppState>,
+    p: Page,
+    Path((id, rank)): Path<(String, usize)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let mut sets = Vec::new();
+    for key in ["owner", "due", "result"] {
+        let value = field(&fields, key);
+        if !value.is_empty() {
+            sets.push(PlanSet::parse(&format!("{key}={value}")).map_err(AppError::bad_request)?);
+        }
+    }
+    sets.push(if field(&fields, "done") == "on" {
+        PlanSet::Done
+    } else {
+        PlanSet::Undone
+    });
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    state
+        .call(move |k| k.set_plan(&who, &isms, rank, &sets))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}/plan#rank-{rank}")).into_response())
+}
+
+async fn suggestions(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (list, record, schema) = state
+        .call(move |k| {
+            let list = k.suggestions(&who, &isms)?;
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
+            Ok((list, record, schema))
+        })
+        .await?;
+    let incident_procedure = schema
+        .procedures
+        .iter()
+        .find(|p| p.id.as_str() == "incident-management")
+        .map(|p| p.id.clone());
+    let open: Vec<_> = list
+        .iter()
+        .filter(|s| s.status == SuggestionStatus::Open)
+        .collect();
+    let decided: Vec<_> = list
+        .iter()
+        .filter(|s| s.status != SuggestionStatus::Open)
+        .rev()
+        .collect();
+    page(
+        &p,
+        "suggestions.html",
+        json!({ "id": id, "name": record.enterprise.name, "open": open, "decided": decided,
+                "incident_procedure": incident_procedure, "can_manage": mmsm_kernel::services::msgs::manages(&p.0.principal) }),
+    )
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    p: Page,
+    Path((id, sid)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let decision = field(&fields, "decision");
+    let note = Some(field(&fields, "note")).filter(|n| !n.is_empty());
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let s = sid.clone();
+    state
+        .call(move |k| match decision.as_str() {
+            "accept" => k.accept_suggestion(&who, &isms, &s),
+            "reject" => k.reject_suggestion(&who, &isms, &s, note),
+            other => Err(mmsm_kernel::services::ServiceError::Refused(format!(
+                "`{other}` is not a decision: accept or reject"
+            ))),
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}/suggestions#{sid}")).into_response())
+}
+
+async fn metrics(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let registry = state.registry.clone();
+    let (listing, histories, name) = state
+        .call(move |k| {
+            let now = SystemTime::from(k.now_utc());
+            let listing = k.list_metrics(
+                &who,
+                &isms,
+                registry
+                    .as_deref()
+                    .map(|r| r as &dyn mmsm_kernel::services::MetricRunner),
+                now,
+            )?;
+            let histories = k.metric_histories(&who, &isms)?;
+            Ok((listing, histories, k.isms(&who, &isms)?.enterprise.name))
+        })
+        .await?;
+    let metrics: Vec<Value> = listing
+        .metrics
+        .iter()
+        .map(|m| {
+            let values = histories
+                .get(&m.binding.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let scores: Vec<f64> = values.iter().filter_map(|v| v.score).collect();
+            let chart = (!scores.is_empty()).then(|| line(&scores, 0.0, 1.0, (40.0, 10.0, 540.0, 80.0)));
+            let recent: Vec<&mmsm_kernel::services::MetricValue> = values.iter().rev().take(10).collect();
+            json!({ "m": m, "freshness": m.freshness.as_str(), "chart": chart, "count": values.len(),
+                    "recent": recent })
+        })
+        .collect();
+    page(
+        &p,
+        "metrics.html",
+        json!({ "id": id, "name": name, "metrics": metrics, "expired": listing.expired,
+                "scripts_loaded": state.registry.is_some() }),
+    )
+}
+
+async fn run_metrics(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let registry = state.registry.clone().ok_or_else(|| {
+        AppError::bad_request(
+            "no script is loaded in this server, so no metric can run: start `mmsm serve` from a folder with scripts/ (or give --scripts)",
+        )
+    })?;
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    state
+        .call(move |k| {
+            let now = SystemTime::from(k.now_utc());
+            k.run_metrics(&who, registry.as_ref(), &isms, None, now)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}/metrics")).into_response())
+}

@@ -1,0 +1,684 @@
+//! Pages of an enterprise: list, generation form (saved as a draft as it is
+//! filled), board, checklist with save-as-you-go answers, SoA (and its
+//! xlsx), report, history, audit trail.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::isms::{soa_workbook, xlsx_response};
+use crate::extract::Page;
+use crate::state::AppState;
+use mmsm_engine::Change;
+use mmsm_kernel::services::ServiceError;
+use mmsm_model::{Answer, QuestionKind, SubControlId, Zone};
+use mmsm_reports::{self as reports, Documents};
+
+use super::{page, UiError};
+
+/// The routes of the enterprise pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/isms", get(list))
+        .route("/isms/new", get(new_form).post(generate))
+        .route("/isms/new/draft", axum::routing::post(save_draft))
+        .route(
+            "/isms/new/draft/discard",
+            axum::routing::post(discard_draft),
+        )
+        .route("/isms/{id}", get(board))
+        .route("/isms/{id}/checklist", get(checklist))
+        .route("/isms/{id}/answer", axum::routing::post(answer))
+        .route("/isms/{id}/rebase", axum::routing::post(rebase))
+        .route("/isms/{id}/soa", get(soa))
+        .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
+        .route("/isms/{id}/report", get(report))
+        .route("/isms/{id}/history", get(history))
+        .route("/isms/{id}/audit", get(audit))
+}
+
+const OPTIONS: [(&str, &str); 6] = [
+    ("", "unanswered"),
+    ("yes", "yes"),
+    ("partial", "partly"),
+    ("no", "no"),
+    ("na", "does not apply"),
+    ("unknown", "do not know"),
+];
+
+async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let list = state.call(move |k| k.list_isms(&who)).await?;
+    page(&p, "isms_list.html", json!({ "list": list }))
+}
+
+fn can_edit(p: &Page) -> bool {
+    let who = &p.0.principal;
+    who.has_zone(Zone::Maintenance) || who.has_zone(Zone::Generation)
+}
+
+async fn board(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (view, trend, newer) = state
+        .call(move |k| {
+            let record = k.isms(&who, &isms)?;
+            let latest = k
+                .schema(&who, record.schema.id.as_str(), None)?
+                .schema
+                .schema
+                .version;
+            let newer = (latest > record.schema.version).then_some(latest);
+            Ok((k.report(&who, &isms)?, k.board_trend(&who, &isms)?, newer))
+        })
+        .await?;
+    // Compliance as recorded after each change, oldest first.
+    let series: Vec<f64> = trend.iter().filter_map(|(_, b)| b.compliance).collect();
+    let trend = if series.len() > 1 {
+        super::charts::line(&series, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)).points
+    } else {
+        String::new()
+    };
+    page(
+        &p,
+        "board.html",
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "trend": trend, "newer": newer,
+                "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
+    )
+}
+
+async fn checklist(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (record, engine) = state.call(move |k| k.isms_engine(&who, &isms)).await?;
+    let schema = engine.schema();
+    let answers = &record.inputs.answers;
+    let mut total = 0;
+    let mut answered = 0;
+    let domains: Vec<serde_json::Value> = schema
+        .domains
+        .iter()
+        .map(|d| {
+            let mut d_total = 0;
+            let mut d_answered = 0;
+            let controls: Vec<serde_json::Value> = schema
+                .controls
+                .iter()
+                .filter(|c| c.domain == d.id)
+                .map(|c| {
+                    let subs: Vec<serde_json::Value> = c
+                        .subcontrols
+                        .iter()
+                        .map(|s| {
+                            let a = answers.get(&s.id).map(|a| a.as_str());
+                            d_total += 1;
+                            if a.is_some() {
+                                d_answered += 1;
+                            }
+                            json!({ "id": s.id, "text": s.text, "level": s.level, "mandatory": s.mandatory, "answer": a })
+                        })
+                        .collect();
+                    json!({ "id": c.id, "title": c.title, "subcontrols": subs })
+                })
+                .collect();
+            total += d_total;
+            answered += d_answered;
+            json!({ "id": d.id, "name": d.name, "controls": controls, "total": d_total, "answered": d_answered })
+        })
+        .collect();
+    page(
+        &p,
+        "checklist.html",
+        json!({
+            "id": id, "name": record.enterprise.name, "domains": domains,
+            "total": total, "answered": answered, "compliance": record.board.compliance,
+            "options": OPTIONS, "can_edit": can_edit(&p),
+        }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerForm {
+    csrf: String,
+    subcontrol: String,
+    answer: String,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, Response> {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let fail = |e: crate::error::AppError| {
+        if wants_json {
+            e.into_response()
+        } else {
+            UiError(e).into_response()
+        }
+    };
+    p.check_csrf(&form.csrf).map_err(fail)?;
+    let answer = if form.answer.is_empty() {
+        None
+    } else {
+        Some(Answer::parse(&form.answer).ok_or_else(|| {
+            fail(crate::error::AppError::bad_request(format!(
+                "`{}` is not an answer",
+                form.answer
+            )))
+        })?)
+    };
+    let change = Change::Answer {
+        subcontrol: SubControlId::new(form.subcontrol.clone()),
+        answer,
+    };
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (updated, answered, total) = state
+        .call(move |k| {
+            let updated = k.update_isms(&who, &isms, change, "answer")?;
+            let record = k.isms(&who, &isms)?;
+            let index = k.schema_index(&who, record.schema.id.as_str(), record.schema.version)?;
+            let total = index.schema().subcontrols().count();
+            Ok((updated, record.inputs.answers.len(), total))
+        })
+        .await
+        .map_err(fail)?;
+    if wants_json {
+        let c = updated
+            .board
+            .compliance
+            .map(|c| format!("{c:.1}"))
+            .unwrap_or_else(|| "n/a".into());
+        return Ok(
+            Json(json!({ "compliance": c, "answered": answered, "total": total })).into_response(),
+        );
+    }
+    Ok(Redirect::to(&format!("/isms/{id}/checklist#sc-{}", form.subcontrol)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct RebaseForm {
+    csrf: String,
+    version: u32,
+}
+
+async fn rebase(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(form): Form<RebaseForm>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&form.csrf)?;
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    state
+        .call(move |k| k.rebase_isms(&who, &isms, Some(form.version)))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}/history")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SchemaPick {
+    schema: Option<String>,
+}
+
+/// The form's view of a schema: sectors, business questions, asset types, subcontrols.
+fn schema_form_view(schema: &mmsm_model::Schema) -> serde_json::Value {
+    let business: Vec<serde_json::Value> = schema
+        .business_checklist
+        .iter()
+        .map(|q| {
+            let kind = match q.kind {
+                QuestionKind::Bool => "bool",
+                QuestionKind::Choice => "choice",
+                QuestionKind::Number => "number",
+            };
+            json!({ "id": q.id, "text": q.text, "kind": kind, "options": q.options })
+        })
+        .collect();
+    let domains: Vec<serde_json::Value> = schema
+        .domains
+        .iter()
+        .map(|d| {
+            let subs: Vec<serde_json::Value> = schema
+                .subcontrols()
+                .filter(|(c, _)| c.domain == d.id)
+                .map(|(_, s)| json!({ "id": s.id, "text": s.text }))
+                .collect();
+            json!({ "id": d.id, "name": d.name, "subcontrols": subs })
+        })
+        .collect();
+    json!({
+        "id": schema.schema.id, "sectors": schema.sectors, "business": business,
+        "asset_types": schema.asset_types, "domains": domains,
+    })
+}
+
+/// The generation form of `schema_id` (or the draft's, or the base schema),
+/// filled with `values` (field name -> value).
+async fn render_new_form(
+    state: &AppState,
+    p: &Page,
+    schema_id: Option<String>,
+    values: Vec<(String, String)>,
+    errors: Vec<String>,
+    saved_at: Option<u64>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let drafted = values
+        .iter()
+        .find(|(n, _)| n == "schema")
+        .map(|(_, v)| v.clone());
+    let (schemas, schema) = state
+        .call(move |k| {
+            who.require(Zone::Generation, "create an enterprise")?;
+            let schemas = k.list_schemas(&who)?;
+            let id = schema_id.or(drafted).unwrap_or_else(|| "base".into());
+            let schema = k.schema(&who, &id, None)?.schema;
+            Ok((schemas, schema))
+        })
+        .await?;
+    let answered = values
+        .iter()
+        .filter(|(n, v)| n.starts_with("sc.") && !v.is_empty())
+        .count();
+    let asset_rows = values
+        .iter()
+        .filter_map(|(n, _)| {
+            n.strip_prefix("asset.")?
+                .split('.')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .map_or(3, |last| (last + 2).clamp(3, MAX_ASSET_ROWS));
+    let v: serde_json::Map<String, serde_json::Value> = values
+        .into_iter()
+        .map(|(n, v)| (n, serde_json::Value::String(v)))
+        .collect();
+    page(
+        p,
+        "generate.html",
+        json!({
+            "schemas": schemas, "schema": schema_form_view(&schema), "v": v,
+            "errors": errors, "asset_rows": asset_rows, "options": OPTIONS,
+            "answered": answered, "total": schema.subcontrols().count(), "saved_at": saved_at,
+        }),
+    )
+}
+
+/// Asset rows the generation form offers at most.
+const MAX_ASSET_ROWS: usize = 20;
+
+async fn new_form(
+    State(state): State<AppState>,
+    p: Page,
+    Query(q): Query<SchemaPick>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let draft = state.call(move |k| k.draft(&who)).await?;
+    let saved_at = draft.as_ref().map(|d| d.saved_at);
+    let values = draft.map(|d| d.fields).unwrap_or_default();
+    render_new_form(&state, &p, q.schema, values, Vec::new(), saved_at).await
+}
+
+/// Save-as-you-go of the generation form: the fields as they are now.
+async fn save_draft(
+    State(state): State<AppState>,
+    p: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, Response> {
+    let csrf = fields
+        .iter()
+        .find(|(n, _)| n == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    p.check_csrf(&csrf).map_err(IntoResponse::into_response)?;
+    let who = p.0.principal.clone();
+    let draft = state
+        .call(move |k| k.save_draft(&who, fields))
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let time = chrono::DateTime::from_timestamp(draft.saved_at as i64, 0)
+        .map(|d| d.format("%H:%M:%S").to_string())
+        .unwrap_or_default();
+    Ok(Json(
+        json!({ "saved_at": draft.saved_at, "saved_time": time, "fields": draft.fields.len() }),
+    )
+    .into_response())
+}
+
+async fn discard_draft(
+    State(state): State<AppState>,
+    p: Page,
+    Form(form): Form<super::CsrfOnly>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&form.csrf)?;
+    let who = p.0.principal.clone();
+    state.call(move |k| k.discard_draft(&who)).await?;
+    Ok(Redirect::to("/isms/new").into_response())
+}
+
+/// The profile (DESIGN.md 5) a generation form describes.
+fn profile_of(
+    fields: &[(String, String)],
+    schema: &mmsm_model::Schema,
+) -> Result<serde_json::Value, String> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let employees: u32 = get("employees")
+        .parse()
+        .map_err(|_| "Employees: give the head count as a whole number".to_string())?;
+    let mut enterprise =
+        json!({ "name": get("name"), "sector": get("sector"), "employees": employees });
+    let turnover = get("turnover");
+    if !turnover.is_empty() {
+        let t: f64 = turnover
+            .parse()
+            .map_err(|_| "Turnover: give a number of euros".to_string())?;
+        enterprise["turnover_eur"] = json!(t);
+    }
+    let mut business = serde_json::Map::new();
+    for q in &schema.business_checklist {
+        let v = get(&format!("bq.{}", q.id));
+        if v.is_empty() {
+            continue;
+        }
+        let value = match q.kind {
+            QuestionKind::Bool => json!(v == "true"),
+            QuestionKind::Number => json!(v
+                .parse::<f64>()
+                .map_err(|_| format!("{}: give a number", q.text))?),
+            QuestionKind::Choice => json!(v),
+        };
+        business.insert(q.id.to_string(), value);
+    }
+    let mut answers = BTreeMap::new();
+    for (name, value) in fields {
+        if let Some(sc) = name.strip_prefix("sc.") {
+            if !value.is_empty() {
+                answers.insert(sc.to_owned(), value.clone());
+            }
+        }
+    }
+    let mut assets = Vec::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for n in 0..MAX_ASSET_ROWS {
+        let name = get(&format!("asset.{n}.name"));
+        if name.is_empty() {
+            continue;
+        }
+        let mut values = serde_json::Map::new();
+        for dim in ["D", "I", "C"] {
+            let v = get(&format!("asset.{n}.{dim}"));
+            if !v.is_empty() {
+                let x: f64 = v
+                    .parse()
+                    .map_err(|_| format!("Asset {}: {dim} must be a number from 0 to 10", n + 1))?;
+                values.insert(dim.into(), json!(x));
+            }
+        }
+        let mut id: String = name
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        id = id.trim_matches('-').to_owned();
+        if id.is_empty() {
+            id = format!("asset-{}", n + 1);
+        }
+        while !taken.insert(id.clone()) {
+            id.push('x');
+        }
+        assets.push(json!({ "id": id, "name": name, "type": get(&format!("asset.{n}.type")), "values": values }));
+    }
+    Ok(json!({
+        "enterprise": enterprise, "schema": schema.schema.id,
+        "business_checklist": business, "answers": answers, "assets": assets,
+    }))
+}
+
+async fn generate(
+    State(state): State<AppState>,
+    p: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    p.check_csrf(&get("csrf"))?;
+    let schema_id = get("schema");
+    let who = p.0.principal.clone();
+    let sid = schema_id.clone();
+    let submitted = fields.clone();
+    let result = state
+        .call(move |k| {
+            let schema = k.schema(&who, &sid, None)?.schema;
+            let profile = match profile_of(&fields, &schema) {
+                Ok(p) => p,
+                Err(message) => return Ok(Err(vec![message])),
+            };
+            match k.generate_isms_text(&who, "form.json", &profile.to_string(), Some(&sid)) {
+                Ok(g) => Ok(Ok(g)),
+                Err(ServiceError::Invalid(problems)) => Ok(Err(problems
+                    .0
+                    .iter()
+                    .map(|p| {
+                        if p.id.is_empty() {
+                            p.message.clone()
+                        } else {
+                            format!("{} `{}`: {}", p.kind, p.id, p.message)
+                        }
+                    })
+                    .collect())),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+    let who = p.0.principal.clone();
+    match result {
+        Ok(generated) => {
+            state.call(move |k| k.discard_draft(&who)).await?;
+            Ok(Redirect::to(&format!("/isms/{}", generated.id)).into_response())
+        }
+        Err(errors) => {
+            // Keep what was typed, in the page and in the draft.
+            let keep = submitted.clone();
+            let draft = state.call(move |k| k.save_draft(&who, keep)).await?;
+            render_new_form(
+                &state,
+                &p,
+                Some(schema_id),
+                submitted,
+                errors,
+                Some(draft.saved_at),
+            )
+            .await
+        }
+    }
+}
+
+async fn soa(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (name, rows) = state.call(move |k| k.soa(&who, &isms)).await?;
+    page(
+        &p,
+        "soa.html",
+        json!({ "id": id, "name": name, "rows": rows }),
+    )
+}
+
+async fn soa_xlsx(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let bytes = state
+        .call(move |k| {
+            let (title, rows) = k.soa(&who, &isms)?;
+            soa_workbook(&rows, &title)
+        })
+        .await?;
+    Ok(xlsx_response(bytes, &format!("{id}-soa.xlsx")))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    /// `html` or `md`: send the report as a file to keep.
+    download: Option<String>,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let view = state.call(move |k| k.report(&who, &isms)).await?;
+    let failed = |e: minijinja::Error| {
+        crate::error::AppError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the report cannot be rendered: {e}"),
+        )
+    };
+    let (body, kind, extension) = match q.download.as_deref() {
+        None => {
+            let html = reports::render_html(&view).map_err(failed)?;
+            return Ok(Html(html).into_response());
+        }
+        Some("html") => (
+            reports::render_html(&view).map_err(failed)?,
+            "text/html; charset=utf-8",
+            "html",
+        ),
+        Some("md") => (
+            reports::render_markdown(&view).map_err(failed)?,
+            "text/markdown; charset=utf-8",
+            "md",
+        ),
+        Some(other) => {
+            return Err(crate::error::AppError::bad_request(format!(
+                "`{other}` is not a report format: html or md"
+            ))
+            .into())
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-report.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn history(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (record, events) = state
+        .call(move |k| Ok((k.isms(&who, &isms)?, k.isms_history(&who, &isms)?)))
+        .await?;
+    let events: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            let change_text = e
+                .change
+                .as_ref()
+                .map(describe)
+                .or_else(|| e.note.clone())
+                .unwrap_or_default();
+            let compliance = e
+                .deltas
+                .iter()
+                .find(|d| d.subject == mmsm_engine::Subject::Isms)
+                .map(|d| {
+                    format!(
+                        "{} → {}",
+                        d.before.map(|x| format!("{x:.1}")).unwrap_or("n/a".into()),
+                        d.after.map(|x| format!("{x:.1}")).unwrap_or("n/a".into())
+                    )
+                });
+            json!({ "at": e.at, "user": e.user, "cause": e.cause, "change_text": change_text, "deltas": e.deltas, "compliance": compliance })
+        })
+        .collect();
+    page(
+        &p,
+        "history.html",
+        json!({ "id": id, "name": record.enterprise.name, "events": events }),
+    )
+}
+
+fn describe(change: &Change) -> String {
+    match change {
+        Change::Answer { subcontrol, answer } => format!(
+            "answer {subcontrol}: {}",
+            answer.map(|a| a.as_str()).unwrap_or("unanswered")
+        ),
+        Change::AssetValue { asset } => format!("asset {}", asset.id),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (record, entries) = state
+        .call(move |k| Ok((k.isms(&who, &isms)?, k.audit_log(&who, Some(&isms))?)))
+        .await?;
+    page(
+        &p,
+        "audit.html",
+        json!({ "id": id, "name": record.enterprise.name, "entries": entries }),
+    )
+}

@@ -1,0 +1,413 @@
+//! The three repositories of the paper (3.1): `schemas`, `isms` and `info`,
+//! behind a small [`Backend`] trait so that the services never see sled.
+//!
+//! Every value is a [`Record`]: JSON with a format version, so that a later
+//! release can migrate it. Every write is one [`Batch`], applied atomically
+//! across the three repositories: a failure or a kill leaves the store as it
+//! was. Only this module knows sled.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod chain;
+mod schemas;
+mod sled_backend;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use schemas::{SchemaSummary, StoredSchema};
+pub use sled_backend::SledBackend;
+
+/// The format version written into every record by this release.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One of the three repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Repo {
+    /// Every schema version.
+    Schemas,
+    /// Every enterprise's ISMS.
+    Isms,
+    /// What daily use produces: values over time, events, audit trail.
+    Info,
+}
+
+impl Repo {
+    /// Every repository.
+    pub const ALL: [Repo; 3] = [Repo::Schemas, Repo::Isms, Repo::Info];
+
+    /// The repository's name (also its sled tree).
+    pub fn name(self) -> &'static str {
+        match self {
+            Repo::Schemas => "schemas",
+            Repo::Isms => "isms",
+            Repo::Info => "info",
+        }
+    }
+}
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the store.
+    #[error("the store at {} is in use by another mmsm process; stop it, or point --data (or MMSM_DATA) at another folder", path.display())]
+    Locked {
+        /// The store folder.
+        path: PathBuf,
+    },
+    /// The backend failed.
+    #[error("store error: {0}")]
+    Backend(String),
+    /// A record could not be read.
+    #[error("the record `{key}` in the {repo} repository cannot be read: {message}")]
+    Corrupt {
+        /// The repository.
+        repo: &'static str,
+        /// The key.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A record written by a newer release.
+    #[error("the record `{key}` has format {found}, newer than this release reads ({FORMAT_VERSION}); upgrade mmsm")]
+    NewerFormat {
+        /// The key.
+        key: String,
+        /// The format found.
+        found: u32,
+    },
+}
+
+/// Key-value pairs of a scan, in key order.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The storage engine under the repositories.
+pub trait Backend: Send + Sync {
+    /// The value at `key`, if any.
+    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every pair whose key starts with `prefix`, in key order.
+    fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Pairs, StoreError>;
+    /// Applies every operation of `batch`, or none.
+    fn apply(&self, batch: &Batch) -> Result<(), StoreError>;
+    /// Makes every applied batch durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// A value with its format version, as stored.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Record<T> {
+    /// The format version of `data`.
+    pub format: u32,
+    /// The value.
+    pub data: T,
+}
+
+/// One write operation: put a value, or delete with `None`.
+#[derive(Debug, Clone)]
+pub struct Op {
+    /// The repository.
+    pub repo: Repo,
+    /// The key.
+    pub key: Vec<u8>,
+    /// The new value, or `None` to delete.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Operations applied atomically, across repositories.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    /// The operations, in order.
+    pub ops: Vec<Op>,
+    /// Test-only: fail after applying this many operations inside the transaction.
+    #[doc(hidden)]
+    pub fail_after: Option<usize>,
+    /// Audit entries, chained and stored when the batch is applied ([`chain`]).
+    pub audit: Vec<serde_json::Value>,
+}
+
+impl Batch {
+    /// Puts `value` as a versioned record at `key`.
+    pub fn put<T: Serialize>(&mut self, repo: Repo, key: impl Into<String>, value: &T) {
+        let record = Record {
+            format: FORMAT_VERSION,
+            data: value,
+        };
+        let bytes = serde_json::to_vec(&record).expect("records serialise to JSON");
+        self.ops.push(Op {
+            repo,
+            key: key.into().into_bytes(),
+            value: Some(bytes),
+        });
+    }
+
+    /// Deletes `key`.
+    pub fn delete(&mut self, repo: Repo, key: impl Into<String>) {
+        self.ops.push(Op {
+            repo,
+            key: key.into().into_bytes(),
+            value: None,
+        });
+    }
+
+    /// Adds an audit entry: when the batch is applied, it is linked to the
+    /// chain's head and stored in the same transaction ([`chain`]).
+    pub fn audit<T: Serialize>(&mut self, entry: &T) {
+        self.audit
+            .push(serde_json::to_value(entry).expect("audit entries serialise to JSON"));
+    }
+
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.audit.is_empty()
+    }
+
+    /// Links the pending audit entries to the chain head read from `store`
+    /// (under the write lock) and turns them into puts.
+    fn seal(&mut self, store: &Store) -> Result<(), StoreError> {
+        if self.audit.is_empty() {
+            return Ok(());
+        }
+        let mut head: chain::ChainHead =
+            store
+                .get(Repo::Info, chain::AUDIT_HEAD)?
+                .unwrap_or(chain::ChainHead {
+                    seq: 0,
+                    hash: chain::GENESIS.into(),
+                });
+        for entry in std::mem::take(&mut self.audit) {
+            let seq = head.seq + 1;
+            let hash = chain::link_hash(seq, &head.hash, &entry);
+            let link = chain::ChainedEntry {
+                seq,
+                prev: head.hash.clone(),
+                hash: hash.clone(),
+                entry,
+            };
+            self.put(Repo::Info, chain::entry_key(seq), &link);
+            head = chain::ChainHead { seq, hash };
+        }
+        self.put(Repo::Info, chain::AUDIT_HEAD, &head);
+        Ok(())
+    }
+}
+
+/// The repositories: typed reads and atomic writes over a [`Backend`].
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+    writer: Arc<Mutex<()>>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (and creates on first use) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let backend = SledBackend::open(dir)?;
+        Ok(Store::with_backend(
+            Arc::new(backend),
+            Some(dir.to_path_buf()),
+        ))
+    }
+
+    /// A store that lives in memory only (tests, benchmarks).
+    pub fn temporary() -> Result<Store, StoreError> {
+        Ok(Store::with_backend(
+            Arc::new(SledBackend::temporary()?),
+            None,
+        ))
+    }
+
+    /// A store over any backend.
+    pub fn with_backend(backend: Arc<dyn Backend>, path: Option<PathBuf>) -> Store {
+        Store {
+            backend,
+            writer: Arc::new(Mutex::new(())),
+            path,
+        }
+    }
+
+    /// The folder of the store, when it is on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The record at `key`, decoded.
+    pub fn get<T: DeserializeOwned>(&self, repo: Repo, key: &str) -> Result<Option<T>, StoreError> {
+        self.backend
+            .get(repo, key.as_bytes())?
+            .map(|bytes| decode(repo, key, &bytes))
+            .transpose()
+    }
+
+    /// Every record whose key starts with `prefix`, decoded, in key order.
+    pub fn scan<T: DeserializeOwned>(
+        &self,
+        repo: Repo,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        self.backend
+            .scan(repo, prefix.as_bytes())?
+            .into_iter()
+            .map(|(k, v)| {
+                let key = String::from_utf8_lossy(&k).into_owned();
+                let value = decode(repo, &key, &v)?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    /// Every key that starts with `prefix`, in order, without decoding values.
+    pub fn keys(&self, repo: Repo, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .backend
+            .scan(repo, prefix.as_bytes())?
+            .into_iter()
+            .map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
+            .collect())
+    }
+
+    /// Runs `build` under the store's write lock and applies the batch it
+    /// fills, atomically and durably. Reads inside `build` see a state that no
+    /// other writer of this process changes until the batch lands. When
+    /// `build` fails, nothing is written.
+    pub fn write<R, E>(
+        &self,
+        build: impl FnOnce(&Store, &mut Batch) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut batch = Batch::default();
+        let result = build(self, &mut batch)?;
+        batch.seal(self)?;
+        if !batch.is_empty() {
+            self.backend.apply(&batch)?;
+            self.backend.flush()?;
+        }
+        Ok(result)
+    }
+
+    /// Makes every applied batch durable (on shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.backend.flush()
+    }
+
+    /// Applies a prepared batch atomically and durably.
+    pub fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut batch = batch.clone();
+        batch.seal(self)?;
+        self.backend.apply(&batch)?;
+        self.backend.flush()
+    }
+}
+
+fn decode<T: DeserializeOwned>(repo: Repo, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    let corrupt = |message: String| StoreError::Corrupt {
+        repo: repo.name(),
+        key: key.to_owned(),
+        message,
+    };
+    let record: Record<serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if record.format > FORMAT_VERSION {
+        return Err(StoreError::NewerFormat {
+            key: key.to_owned(),
+            found: record.format,
+        });
+    }
+    serde_json::from_value(record.data).map_err(|e| corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_in_the_middle_of_a_batch_leaves_the_store_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut first = Batch::default();
+        first.put(Repo::Schemas, "a", &1);
+        store.apply(&first).unwrap();
+
+        let mut batch = Batch::default();
+        batch.put(Repo::Schemas, "a", &2);
+        batch.put(Repo::Isms, "b", &3);
+        batch.put(Repo::Info, "c", &4);
+        batch.fail_after = Some(2);
+        let err = store.apply(&batch).unwrap_err();
+        assert!(err.to_string().contains("injected failure"), "{err}");
+
+        assert_eq!(store.get::<i32>(Repo::Schemas, "a").unwrap(), Some(1));
+        assert_eq!(store.get::<i32>(Repo::Isms, "b").unwrap(), None);
+        assert_eq!(store.get::<i32>(Repo::Info, "c").unwrap(), None);
+        drop(store);
+        let reopened = Store::open(dir.path()).unwrap();
+        assert_eq!(reopened.get::<i32>(Repo::Schemas, "a").unwrap(), Some(1));
+        assert_eq!(reopened.get::<i32>(Repo::Isms, "b").unwrap(), None);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_folder_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("in use by another mmsm process"));
+    }
+
+    #[test]
+    fn records_carry_their_format_and_refuse_newer_ones() {
+        let store = Store::temporary().unwrap();
+        let mut batch = Batch::default();
+        batch.put(Repo::Info, "x", &"hello");
+        store.apply(&batch).unwrap();
+        let raw = store.backend.get(Repo::Info, b"x").unwrap().unwrap();
+        let record: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+        assert_eq!(record["format"], FORMAT_VERSION);
+
+        let newer = Batch {
+            ops: vec![Op {
+                repo: Repo::Info,
+                key: b"y".to_vec(),
+                value: Some(br#"{"format": 99, "data": 1}"#.to_vec()),
+            }],
+            ..Batch::default()
+        };
+        store.apply(&newer).unwrap();
+        let err = store.get::<i32>(Repo::Info, "y").unwrap_err();
+        assert!(
+            matches!(err, StoreError::NewerFormat { found: 99, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failing_write_closure_writes_nothing() {
+        let store = Store::temporary().unwrap();
+        let result: Result<(), StoreError> = store.write(|_, batch| {
+            batch.put(Repo::Isms, "k", &1);
+            Err(StoreError::Backend("refused".into()))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.get::<i32>(Repo::Isms, "k").unwrap(), None);
+    }
+}
