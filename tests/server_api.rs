@@ -350,6 +350,47 @@ fn an_enterprise_user_lists_only_its_enterprise_and_a_consultant_only_its_assign
 }
 
 #[test]
+fn the_listing_is_paged_with_a_next_link_and_searched() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let t = server.login("admin");
+    let first = server.call("GET", "/api/v1/isms?limit=1", Some(&t), None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.json().as_array().unwrap().len(), 1);
+    assert_eq!(first.json()[0]["id"], FOREIGN);
+    let link = first
+        .header("link")
+        .expect("a Link header when more remain");
+    assert_eq!(
+        link,
+        format!("</api/v1/isms?limit=1&after={FOREIGN}>; rel=\"next\"")
+    );
+    let next = link.trim_start_matches('<').split('>').next().unwrap();
+    let second = server.call("GET", next, Some(&t), None);
+    assert_eq!(second.json()[0]["id"], OWN);
+    assert!(second.header("link").is_none(), "the last page has no next");
+    // The same objects as the whole listing, searched by name (any case).
+    let searched = server.call("GET", "/api/v1/isms?q=OTHER", Some(&t), None);
+    let items = searched.json();
+    assert_eq!(items.as_array().unwrap().len(), 1);
+    assert_eq!(items[0]["name"], "Other Clinic");
+    for key in [
+        "id",
+        "name",
+        "sector",
+        "schema",
+        "compliance",
+        "current",
+        "target",
+    ] {
+        assert!(items[0].get(key).is_some(), "{key} in {items}");
+    }
+    let bad = server.call("GET", "/api/v1/isms?sort=size", Some(&t), None);
+    assert!(bad.status >= 400 && bad.status < 500, "{}", bad.status);
+    assert!(bad.body.contains("not an order"), "{}", bad.body);
+}
+
+#[test]
 fn login_gives_a_strict_http_only_cookie_and_cookie_writes_need_the_csrf_token() {
     let m = prepared_store();
     let server = Server::start(&m);

@@ -232,8 +232,21 @@ pub enum IsmsCommand {
         #[arg(long)]
         schema: Option<String>,
     },
-    /// List the ISMSs.
-    List,
+    /// List the ISMSs (all of them unless --limit says how many), from the summary index.
+    List {
+        /// At most this many; the last line says how to ask for the next page.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Start after the ISMS with this id (in the listing's order).
+        #[arg(long)]
+        after: Option<String>,
+        /// Only ISMSs whose id, name, sector or schema contains this text (any case).
+        #[arg(long)]
+        filter: Option<String>,
+        /// The order: id (default), name, compliance (lowest first), risk (highest first), updated (newest first).
+        #[arg(long, default_value = "id", value_parser = ["id", "name", "compliance", "risk", "updated"])]
+        sort: String,
+    },
     /// Show an ISMS: enterprise, schema, users, instantiated artefacts, board summary.
     Show {
         /// The ISMS id.

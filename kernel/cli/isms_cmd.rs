@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use mmsm_engine::{Board, Change, Delta, Engine, Subject};
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::services::{Generated, Kernel};
+use mmsm_kernel::services::{Generated, IsmsQuery, Kernel};
 use mmsm_model::{Answer, Dimension, SubControlId};
 use mmsm_reports::{self as reports, Documents};
 use mmsm_schema::profiles;
@@ -49,10 +49,28 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         IsmsCommand::Generate { profile, schema } => {
             generate(global, &kernel, &who, profile, schema.as_deref())
         }
-        IsmsCommand::List => {
-            let list = kernel.list_isms(&who).map_err(service_failure)?;
+        IsmsCommand::List {
+            limit,
+            after,
+            filter,
+            sort,
+        } => {
+            let query = IsmsQuery {
+                limit: *limit,
+                after: after.clone(),
+                filter: filter.clone(),
+                sort: sort.parse().map_err(Failure::from_error)?,
+            };
+            let page = kernel
+                .list_isms_page(&who, &query)
+                .map_err(service_failure)?;
+            let list = page.items;
             if global.json {
                 return print_json(&list);
+            }
+            if list.is_empty() && (filter.is_some() || after.is_some()) {
+                println!("no ISMS matches");
+                return Ok(());
             }
             if list.is_empty() {
                 println!("no ISMS yet: generate one with `mmsm isms generate PROFILE` (or try `mmsm demo`)");
@@ -79,6 +97,12 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 ]);
             }
             table.print();
+            if let Some(next) = page.next {
+                println!(
+                    "more: add --after {next} for the next {} (same --filter and --sort)",
+                    list.len()
+                );
+            }
             Ok(())
         }
         IsmsCommand::Show { id } => {

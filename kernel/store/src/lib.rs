@@ -91,6 +91,23 @@ pub trait Backend: Send + Sync {
     fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every pair whose key starts with `prefix`, in key order.
     fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Pairs, StoreError>;
+    /// At most `limit` pairs whose key starts with `prefix` and comes after
+    /// `after` (when given), in key order: a page of a listing, read without
+    /// touching the keys before it or past it.
+    fn scan_page(
+        &self,
+        repo: Repo,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
+        Ok(self
+            .scan(repo, prefix)?
+            .into_iter()
+            .filter(|(k, _)| after.is_none_or(|a| k.as_slice() > a))
+            .take(limit)
+            .collect())
+    }
     /// Applies every operation of `batch`, or none.
     fn apply(&self, batch: &Batch) -> Result<(), StoreError>;
     /// Makes every applied batch durable.
@@ -266,6 +283,34 @@ impl Store {
             .collect()
     }
 
+    /// At most `limit` records whose key starts with `prefix` and comes
+    /// strictly after `after`, decoded, in key order.
+    pub fn scan_page<T: DeserializeOwned>(
+        &self,
+        repo: Repo,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        self.backend
+            .scan_page(repo, prefix.as_bytes(), after.map(str::as_bytes), limit)?
+            .into_iter()
+            .map(|(k, v)| {
+                let key = String::from_utf8_lossy(&k).into_owned();
+                let value = decode(repo, &key, &v)?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    /// Whether any key starts with `prefix` (reads one key at most).
+    pub fn any(&self, repo: Repo, prefix: &str) -> Result<bool, StoreError> {
+        Ok(!self
+            .backend
+            .scan_page(repo, prefix.as_bytes(), None, 1)?
+            .is_empty())
+    }
+
     /// Every key that starts with `prefix`, in order, without decoding values.
     pub fn keys(&self, repo: Repo, prefix: &str) -> Result<Vec<String>, StoreError> {
         Ok(self
@@ -363,6 +408,32 @@ mod tests {
         let reopened = Store::open(dir.path()).unwrap();
         assert_eq!(reopened.get::<i32>(Repo::Schemas, "a").unwrap(), Some(1));
         assert_eq!(reopened.get::<i32>(Repo::Isms, "b").unwrap(), None);
+    }
+
+    #[test]
+    fn a_page_holds_the_keys_after_the_cursor_within_the_prefix_and_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::default();
+        for key in ["a/1", "s/a", "s/b", "s/c", "s/d", "t/1"] {
+            batch.put(Repo::Isms, key, &key.to_owned());
+        }
+        store.apply(&batch).unwrap();
+        let keys = |after: Option<&str>, limit| -> Vec<String> {
+            store
+                .scan_page::<String>(Repo::Isms, "s/", after, limit)
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(keys(None, 2), ["s/a", "s/b"]);
+        assert_eq!(keys(Some("s/b"), 2), ["s/c", "s/d"]);
+        assert_eq!(keys(Some("s/d"), 2), Vec::<String>::new());
+        assert_eq!(keys(Some("a/9"), 1), ["s/a"]);
+        assert_eq!(keys(None, 10).len(), 4);
+        assert!(store.any(Repo::Isms, "t/").unwrap());
+        assert!(!store.any(Repo::Isms, "u/").unwrap());
     }
 
     #[test]

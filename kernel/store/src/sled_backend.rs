@@ -106,6 +106,28 @@ impl Backend for SledBackend {
             .collect()
     }
 
+    fn scan_page(
+        &self,
+        repo: Repo,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
+        let tree = self.tree(repo);
+        let iter = match after {
+            Some(after) if after >= prefix => tree
+                .range::<&[u8], _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)),
+            _ => tree.range::<&[u8], _>(prefix..),
+        };
+        iter.take_while(|kv| kv.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .take(limit)
+            .map(|kv| {
+                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| StoreError::Backend(e.to_string()))
+            })
+            .collect()
+    }
+
     fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
         let [schemas, isms, info] = &self.trees;
         let result = (schemas, isms, info).transaction(|(schemas, isms, info)| {

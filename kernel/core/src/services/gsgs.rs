@@ -14,6 +14,7 @@ use mmsm_model::*;
 use mmsm_schema::profiles;
 use mmsm_store::Repo;
 
+use super::listing::{put_isms, IsmsSummary};
 use super::{audit, Kernel, Result, ServiceError};
 
 /// The schema an ISMS was generated from, and why it was chosen.
@@ -68,6 +69,10 @@ pub struct IsmsRecord {
     pub created_by: String,
     /// The board as last computed (the current computed state).
     pub board: Board,
+    /// Changes on every write of the record ([`super::listing`]): the key of
+    /// the kernel's cache of live engines.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 /// One line of `isms list`.
@@ -256,7 +261,7 @@ impl Kernel {
             let id = unique_id(&profile.enterprise.name, store)?;
             let mut board = engine.board();
             board.isms = id.to_string();
-            let record = IsmsRecord {
+            let mut record = IsmsRecord {
                 id: id.clone(),
                 enterprise: profile.enterprise.clone(),
                 schema: choice.clone(),
@@ -268,8 +273,9 @@ impl Kernel {
                 created_at: now,
                 created_by: principal.user.clone(),
                 board: board.clone(),
+                revision: 0,
             };
-            batch.put(Repo::Isms, isms_key(id.as_str()), &record);
+            put_isms(batch, &mut record, now);
             record_history(
                 store,
                 batch,
@@ -300,40 +306,17 @@ impl Kernel {
         })
     }
 
-    /// Every ISMS the principal may see.
-    pub fn list_isms(&self, principal: &Principal) -> Result<Vec<IsmsListing>> {
-        let records: Vec<(String, IsmsRecord)> = self.store().scan(Repo::Isms, "isms/")?;
-        Ok(records
-            .into_iter()
-            .filter(|(_, r)| self.may_see(principal, r))
-            .map(|(_, r)| IsmsListing {
-                id: r.id.clone(),
-                name: r.enterprise.name.clone(),
-                sector: r.enterprise.sector.clone(),
-                schema: format!("{}@{}", r.schema.id, r.schema.version),
-                compliance: r.board.compliance,
-                current: r.board.maturity.current,
-                target: r.board.maturity.target,
-            })
-            .collect())
-    }
-
     /// One ISMS as stored.
     pub fn isms(&self, principal: &Principal, id: &str) -> Result<IsmsRecord> {
         let record: Option<IsmsRecord> = self.store().get(Repo::Isms, &isms_key(id))?;
         match record {
             Some(r) if self.may_see(principal, &r) => Ok(r),
             _ => {
-                let known: Vec<String> = self
-                    .store()
-                    .keys(Repo::Isms, "isms/")?
-                    .into_iter()
-                    .filter_map(|k| k.strip_prefix("isms/").map(str::to_owned))
-                    .collect();
+                let any = self.store().any(Repo::Isms, "isms/")?;
                 Err(ServiceError::NotFound {
                     kind: "ISMS",
                     id: id.to_owned(),
-                    hint: if known.is_empty() {
+                    hint: if !any {
                         "; no ISMS yet: generate one with `mmsm isms generate PROFILE`".into()
                     } else {
                         "; run `mmsm isms list` to see the ISMSs".into()
@@ -343,12 +326,11 @@ impl Kernel {
         }
     }
 
-    /// The engine of an ISMS, built from its schema version and inputs.
+    /// The engine of an ISMS: a copy of the live one the kernel keeps, or
+    /// built from its schema version and inputs.
     pub fn isms_engine(&self, principal: &Principal, id: &str) -> Result<(IsmsRecord, Engine)> {
         let record = self.isms(principal, id)?;
-        let index =
-            self.schema_index(principal, record.schema.id.as_str(), record.schema.version)?;
-        let engine = Engine::with_index(index, record.inputs.clone());
+        let engine = self.engine_copy(&record)?;
         Ok((record, engine))
     }
 
@@ -370,7 +352,8 @@ impl Kernel {
         let now = self.now();
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
-            let (mut record, mut engine) = self.isms_engine(principal, id)?;
+            let mut record = self.isms(principal, id)?;
+            let mut engine = self.take_engine(&record)?;
             let before = record.board.compliance;
             let deltas = engine
                 .apply(change.clone())
@@ -380,7 +363,8 @@ impl Kernel {
             board.isms = record.id.to_string();
             record.inputs = engine.inputs();
             record.board = board.clone();
-            batch.put(Repo::Isms, isms_key(id), &record);
+            put_isms(batch, &mut record, now);
+            self.keep_engine(&record, engine);
             if !deltas.is_empty() {
                 record_history(
                     store,
@@ -434,23 +418,43 @@ impl Kernel {
     /// consultancy user those it generated or was assigned to; a principal
     /// without account (`--as NAME`) the ISMSs that list it as a user.
     fn may_see(&self, principal: &Principal, record: &IsmsRecord) -> bool {
+        self.sees(
+            principal,
+            &record.id,
+            &record.created_by,
+            record.users.iter().map(|u| &u.id),
+        )
+    }
+
+    /// [`Kernel::may_see`] for a row of the summary index.
+    pub(super) fn may_see_summary(&self, principal: &Principal, row: &IsmsSummary) -> bool {
+        self.sees(principal, &row.id, &row.created_by, row.users.iter())
+    }
+
+    fn sees<'a>(
+        &self,
+        principal: &Principal,
+        id: &IsmsId,
+        created_by: &str,
+        mut users: impl Iterator<Item = &'a UserId>,
+    ) -> bool {
         if principal.admin {
             return true;
         }
         if let Some(own) = &principal.enterprise {
-            return own == record.id.as_str();
+            return own == id.as_str();
         }
         if principal.is_consultancy() {
-            return record.created_by == principal.user
+            return created_by == principal.user
                 || matches!(
                     self.store().get::<bool>(
                         Repo::Isms,
-                        &super::accounts::assign_key(&principal.user, record.id.as_str())
+                        &super::accounts::assign_key(&principal.user, id.as_str())
                     ),
                     Ok(Some(true))
                 );
         }
-        record.users.iter().any(|u| u.id.as_str() == principal.user)
+        users.any(|u| u.as_str() == principal.user)
     }
 }
 
@@ -468,10 +472,6 @@ pub(crate) fn record_history(
     batch.put(Repo::Info, &key, &event);
     batch.put(Repo::Info, format!("board/{id}/{stamp}"), board);
     Ok(())
-}
-
-pub(crate) fn isms_record_key(id: &str) -> String {
-    isms_key(id)
 }
 
 /// A readable id from the enterprise's name, unique in the store.

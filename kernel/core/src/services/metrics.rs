@@ -19,8 +19,9 @@ use mmsm_model::{IsmsId, MetricId, SubControlId, Zone};
 use mmsm_schema::parse_period;
 use mmsm_store::Repo;
 
-use super::gsgs::{isms_key, record_history};
+use super::gsgs::record_history;
 use super::host::{MetricDefaults, MetricRunner};
+use super::listing::put_isms;
 use super::{audit, HistoryEvent, IsmsRecord, Kernel, Result, ServiceError};
 
 /// The schedule of a metric that neither its schema entry nor its script names.
@@ -441,7 +442,8 @@ impl Kernel {
         at: u64,
     ) -> Result<(Vec<SubControlId>, Vec<Delta>, Board)> {
         self.store().write(|store, batch| {
-            let (mut record, mut engine) = self.isms_engine(principal, isms)?;
+            let mut record = self.isms(principal, isms)?;
+            let mut engine = self.take_engine(&record)?;
             let mut changes = Vec::new();
             for value in &values {
                 if let Some(score) = value.score {
@@ -518,7 +520,8 @@ impl Kernel {
             }
             record.inputs = engine.inputs();
             record.board = board.clone();
-            batch.put(Repo::Isms, isms_key(isms), &record);
+            put_isms(batch, &mut record, at);
+            self.keep_engine(&record, engine);
             for (change, deltas) in history {
                 let refs = metric_refs(&values, &change);
                 record_history(

@@ -6,10 +6,12 @@ mod accounts;
 mod auditing;
 mod boards;
 mod drafts;
+mod engines;
 mod gegs;
 mod gsgs;
 pub mod host;
 mod importers;
+mod listing;
 mod metrics;
 pub mod msgs;
 mod rebase;
@@ -17,7 +19,7 @@ mod scheduler;
 mod uploads;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -35,6 +37,7 @@ pub use accounts::{
 };
 pub use auditing::AuditLogEntry;
 pub use drafts::Draft;
+pub use engines::LIVE_ENGINES;
 pub use gegs::{ImportOutcome, ImportStatus, SchemaCounts, SchemaDetails, SchemaListing};
 pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,
@@ -44,6 +47,7 @@ pub use host::{ImporterRunner, MetricDefaults, MetricReading, MetricRunner};
 pub use importers::{
     merge, parse_input, ImportProgress, ImportSummary, KindSummary, NoProgress, IMPORTABLE,
 };
+pub use listing::{IsmsPage, IsmsQuery, IsmsSort, IsmsSummary};
 pub use metrics::{
     Freshness, MetricBinding, MetricListing, MetricOutcome, MetricStatus, MetricValue, MetricsRun,
     DEFAULT_SCHEDULE,
@@ -62,6 +66,8 @@ pub struct Kernel {
     store: Store,
     /// Engine indices of schema versions, which are immutable: built once per process.
     indices: Arc<RwLock<IndexCache>>,
+    /// Live engines by ISMS, so that changes go through `Engine::apply`.
+    engines: Arc<Mutex<engines::EngineCache>>,
     clock: Option<DateTime<Utc>>,
     actions: Arc<dyn PhaseActions>,
 }
@@ -148,6 +154,7 @@ impl Kernel {
         Kernel {
             store,
             indices: Arc::default(),
+            engines: Arc::default(),
             clock: None,
             actions: Arc::new(msgs::NoActions),
         }

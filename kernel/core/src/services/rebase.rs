@@ -20,9 +20,9 @@ use serde::Serialize;
 use crate::access::Principal;
 use mmsm_engine::{Board, Delta, Engine, Inputs, Subject};
 use mmsm_model::{IsmsId, Schema, Zone};
-use mmsm_store::Repo;
 
-use super::gsgs::{instantiate, isms_key, record_history, SchemaChoice};
+use super::gsgs::{instantiate, record_history, SchemaChoice};
+use super::listing::put_isms;
 use super::{audit_detail, HistoryEvent, IsmsRecord, Kernel, Result, ServiceError};
 
 /// What a re-base did.
@@ -224,7 +224,7 @@ impl Kernel {
             record.users = users;
             record.instantiated = instantiated;
             record.board = board.clone();
-            batch.put(Repo::Isms, isms_key(record.id.as_str()), &record);
+            put_isms(batch, &mut record, now);
             record_history(
                 store,
                 batch,

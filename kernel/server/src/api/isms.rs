@@ -12,16 +12,80 @@ use crate::error::AppError;
 use crate::extract::Auth;
 use crate::state::AppState;
 use mmsm_engine::Change;
-use mmsm_kernel::services::ServiceError;
+use mmsm_kernel::services::{IsmsQuery, IsmsSort, ServiceError};
 use mmsm_model::{Answer, Asset, SubControlId};
 use mmsm_reports::{self as reports, Documents};
 
-/// The ISMSs the caller may see.
+/// Query of the listing.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<usize>,
+    /// Start after the ISMS with this id (the `Link: rel="next"` header gives it).
+    pub after: Option<String>,
+    /// Only ISMSs whose id, name, sector or schema contains this text (any case).
+    pub q: Option<String>,
+    /// The order: id (default), name, compliance, risk or updated.
+    pub sort: Option<String>,
+}
+
+/// The default page of the listing.
+pub const DEFAULT_LIMIT: usize = 100;
+/// The largest page of the listing.
+pub const MAX_LIMIT: usize = 1000;
+
+/// The ISMSs the caller may see, a page at a time.
 #[utoipa::path(get, path = "/api/v1/isms", tag = "isms",
-    responses((status = 200, description = "id, name, sector, schema, compliance, levels")))]
-pub async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
-    let list = state.call(move |k| k.list_isms(&auth.principal)).await?;
-    Ok(Json(list).into_response())
+    params(ListQuery),
+    responses((status = 200, description = "id, name, sector, schema, compliance, levels; `Link: <...>; rel=\"next\"` when more remain"),
+              (status = 400, description = "An unknown order")))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let sort = match q.sort.as_deref() {
+        Some(sort) => sort
+            .parse()
+            .map_err(|e: String| AppError::from(ServiceError::Refused(e)))?,
+        None => IsmsSort::Id,
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let query = IsmsQuery {
+        limit: Some(limit),
+        after: q.after.clone(),
+        filter: q.q.clone().filter(|s| !s.trim().is_empty()),
+        sort,
+    };
+    let page = state
+        .call(move |k| k.list_isms_page(&auth.principal, &query))
+        .await?;
+    let mut response = Json(page.items).into_response();
+    if let Some(next) = page.next {
+        let mut link = format!("/api/v1/isms?limit={limit}&after={}", encode(next.as_str()));
+        if let Some(text) = q.q.as_deref().filter(|s| !s.trim().is_empty()) {
+            link.push_str(&format!("&q={}", encode(text)));
+        }
+        if let Some(sort) = &q.sort {
+            link.push_str(&format!("&sort={}", encode(sort)));
+        }
+        if let Ok(value) = header::HeaderValue::from_str(&format!("<{link}>; rel=\"next\"")) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// What a query value keeps as it is: RFC 3986's unreserved characters.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a query value.
+pub(crate) fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// Query of the generation.

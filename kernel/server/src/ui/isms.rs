@@ -12,11 +12,11 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::isms::{soa_workbook, xlsx_response};
+use crate::api::isms::{encode, soa_workbook, xlsx_response};
 use crate::extract::Page;
 use crate::state::AppState;
 use mmsm_engine::Change;
-use mmsm_kernel::services::ServiceError;
+use mmsm_kernel::services::{IsmsQuery, IsmsSort, ServiceError};
 use mmsm_model::{Answer, QuestionKind, SubControlId, Zone};
 use mmsm_reports::{self as reports, Documents};
 
@@ -52,10 +52,46 @@ const OPTIONS: [(&str, &str); 6] = [
     ("unknown", "do not know"),
 ];
 
-async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+/// Enterprises shown on one page of the list.
+const PAGE: usize = 50;
+
+/// The list page's query: a search text and where the page starts.
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    after: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    p: Page,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
-    let list = state.call(move |k| k.list_isms(&who)).await?;
-    page(&p, "isms_list.html", json!({ "list": list }))
+    let text = q.q.clone().filter(|s| !s.trim().is_empty());
+    let query = IsmsQuery {
+        limit: Some(PAGE),
+        after: q.after.clone().filter(|s| !s.is_empty()),
+        filter: text.clone(),
+        sort: IsmsSort::Id,
+    };
+    let listing = state.call(move |k| k.list_isms_page(&who, &query)).await?;
+    let next = listing.next.map(|next| {
+        let mut link = format!("/isms?after={}", encode(next.as_str()));
+        if let Some(text) = &text {
+            link.push_str(&format!("&q={}", encode(text)));
+        }
+        link
+    });
+    let first = q.after.is_some().then(|| match &text {
+        Some(text) => format!("/isms?q={}", encode(text)),
+        None => "/isms".to_owned(),
+    });
+    page(
+        &p,
+        "isms_list.html",
+        json!({ "list": listing.items, "q": text, "next": next, "first": first }),
+    )
 }
 
 fn can_edit(p: &Page) -> bool {

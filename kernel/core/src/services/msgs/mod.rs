@@ -31,7 +31,8 @@ use mmsm_engine::{Board, Change, Delta, Engine};
 use mmsm_model::{IsmsId, Zone};
 use mmsm_store::{Batch, Repo, Store};
 
-use super::gsgs::{isms_record_key, record_history};
+use super::gsgs::record_history;
+use super::listing::put_isms;
 use super::{fresh_key, HistoryEvent, IsmsRecord, Kernel, Result, ServiceError};
 
 pub use actions::{ActionOutcome, NoActions, PhaseActions};
@@ -206,12 +207,7 @@ impl Kernel {
         changes: Vec<Change>,
         because: &Because,
     ) -> Result<Vec<Delta>> {
-        let index = self.schema_index(
-            &Principal::system(),
-            record.schema.id.as_str(),
-            record.schema.version,
-        )?;
-        let mut engine = Engine::with_index(index, record.inputs.clone());
+        let mut engine = self.take_engine(record)?;
         let mut all = Vec::new();
         let now = self.now();
         for change in changes {
@@ -243,7 +239,8 @@ impl Kernel {
         }
         record.inputs = engine.inputs();
         record.board = board_of(&engine, &record.id);
-        batch.put(Repo::Isms, isms_record_key(record.id.as_str()), &*record);
+        put_isms(batch, record, now);
+        self.keep_engine(record, engine);
         Ok(all)
     }
 

@@ -1,0 +1,218 @@
+//! The kernel's live engines (issue 12): a bounded cache of one engine per
+//! ISMS, keyed by the record's revision and schema version, so that an
+//! answer, an asset value, a metric, a certificate or an accepted suggestion
+//! goes through `Engine::apply` instead of rebuilding the engine.
+//!
+//! A cached engine is used only for the revision it was kept for: any write
+//! of the record (through `put_isms`) changes the revision, so a re-base, a
+//! failed batch or a write that bypassed the cache can never serve a stale
+//! engine; the next use builds anew.
+
+use std::collections::HashMap;
+
+use mmsm_engine::Engine;
+use mmsm_model::IsmsId;
+
+use crate::access::Principal;
+
+use super::{IsmsRecord, Kernel, Result};
+
+/// How many live engines a kernel keeps: an engine of the base schema holds
+/// a few hundred kilobytes, the large benchmark shape a few megabytes.
+pub const LIVE_ENGINES: usize = 64;
+
+struct Live {
+    revision: u64,
+    schema: (String, u32),
+    engine: Engine,
+    used: u64,
+}
+
+/// Live engines by ISMS, least recently used dropped first.
+#[derive(Default)]
+pub(crate) struct EngineCache {
+    entries: HashMap<IsmsId, Live>,
+    tick: u64,
+}
+
+fn schema_of(record: &IsmsRecord) -> (String, u32) {
+    (record.schema.id.to_string(), record.schema.version)
+}
+
+impl EngineCache {
+    fn take(&mut self, record: &IsmsRecord) -> Option<Engine> {
+        let live = self.entries.remove(&record.id)?;
+        (live.revision == record.revision && live.schema == schema_of(record))
+            .then_some(live.engine)
+    }
+
+    fn keep(&mut self, record: &IsmsRecord, engine: Engine) {
+        self.tick += 1;
+        if self.entries.len() >= LIVE_ENGINES && !self.entries.contains_key(&record.id) {
+            if let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, live)| live.used)
+                .map(|(id, _)| id.clone())
+            {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(
+            record.id.clone(),
+            Live {
+                revision: record.revision,
+                schema: schema_of(record),
+                engine,
+                used: self.tick,
+            },
+        );
+    }
+
+    /// How many engines are kept.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+impl Kernel {
+    /// The live engine of `record`, taken out of the cache (the caller hands
+    /// it back with [`Kernel::keep_engine`] once the record is written), or
+    /// built from the record's schema version and inputs.
+    pub(crate) fn take_engine(&self, record: &IsmsRecord) -> Result<Engine> {
+        if let Some(engine) = self.engines().take(record) {
+            return Ok(engine);
+        }
+        self.build_engine(record)
+    }
+
+    /// Keeps `engine` as the live engine of `record` at its current revision.
+    pub(crate) fn keep_engine(&self, record: &IsmsRecord, engine: Engine) {
+        self.engines().keep(record, engine);
+    }
+
+    /// A copy of the live engine of `record` (built and kept when there is none).
+    pub(crate) fn engine_copy(&self, record: &IsmsRecord) -> Result<Engine> {
+        let engine = self.take_engine(record)?;
+        let copy = engine.clone();
+        self.keep_engine(record, engine);
+        Ok(copy)
+    }
+
+    /// How many live engines the kernel keeps now.
+    pub fn live_engines(&self) -> usize {
+        self.engines().len()
+    }
+
+    fn build_engine(&self, record: &IsmsRecord) -> Result<Engine> {
+        let index = self.schema_index(
+            &Principal::system(),
+            record.schema.id.as_str(),
+            record.schema.version,
+        )?;
+        Ok(Engine::with_index(index, record.inputs.clone()))
+    }
+
+    fn engines(&self) -> std::sync::MutexGuard<'_, EngineCache> {
+        self.engines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use mmsm_engine::Change;
+    use mmsm_model::Answer;
+    use mmsm_schema::profiles;
+    use mmsm_store::Store;
+
+    use super::*;
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
+    const PROFILE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/msgs-profile.yaml"
+    );
+
+    #[test]
+    fn changes_through_the_live_engine_equal_a_fresh_build_and_a_foreign_write_is_not_served_stale()
+    {
+        let kernel = Kernel::new(Store::temporary().unwrap());
+        let local = Principal::local_operator();
+        let schema = mmsm_schema::load_path(Path::new(FIXTURE)).unwrap().schema;
+        kernel.import_schema(&local, schema).unwrap();
+        let profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
+        let id = kernel
+            .generate_isms(&local, profile, None, Some("msgs"))
+            .unwrap()
+            .id
+            .to_string();
+        let subs: Vec<_> = kernel
+            .isms(&local, &id)
+            .unwrap()
+            .inputs
+            .answers
+            .keys()
+            .cloned()
+            .collect();
+        for (n, sub) in subs.iter().enumerate() {
+            let answer = [Answer::Yes, Answer::No, Answer::Partial][n % 3];
+            kernel
+                .update_isms(
+                    &local,
+                    &id,
+                    Change::Answer {
+                        subcontrol: sub.clone(),
+                        answer: Some(answer),
+                    },
+                    "answer",
+                )
+                .unwrap();
+        }
+        assert_eq!(kernel.live_engines(), 1);
+        let record = kernel.isms(&local, &id).unwrap();
+        let fresh = kernel.build_engine(&record).unwrap();
+        let mut board = fresh.board();
+        board.isms = id.clone();
+        assert_eq!(
+            record.board, board,
+            "the stored board is a full recompute's"
+        );
+        let (_, live) = kernel.isms_engine(&local, &id).unwrap();
+        assert_eq!(live.inputs(), fresh.inputs());
+
+        // A write that bypasses the cache (here: by hand) changes the revision:
+        // the next change builds anew from what is stored.
+        let mut edited = record.clone();
+        edited.inputs.answers.clear();
+        kernel
+            .store()
+            .write(|_, batch| {
+                super::super::listing::put_isms(batch, &mut edited, 0);
+                Ok::<_, super::super::ServiceError>(())
+            })
+            .unwrap();
+        let updated = kernel
+            .update_isms(
+                &local,
+                &id,
+                Change::Answer {
+                    subcontrol: subs[0].clone(),
+                    answer: Some(Answer::Yes),
+                },
+                "answer",
+            )
+            .unwrap();
+        let stored = kernel.isms(&local, &id).unwrap();
+        assert_eq!(
+            stored.inputs.answers.len(),
+            1,
+            "built from the stored inputs, not the stale engine"
+        );
+        let fresh = kernel.build_engine(&stored).unwrap();
+        assert_eq!(updated.board.compliance, fresh.board().compliance);
+    }
+}
