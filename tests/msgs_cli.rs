@@ -1173,3 +1173,53 @@ fn isms_rebase_moves_to_the_new_schema_version_drops_what_it_lacks_and_revokes_c
     let again = at(&m, DAY1, &["isms", "rebase", ISMS]).fails();
     assert!(again.stderr.contains("already there"), "{}", again.stderr);
 }
+
+#[test]
+fn isms_rebase_all_moves_every_isms_of_the_schema_each_in_its_own_transaction() {
+    let m = setup();
+    at(&m, DAY1, &["isms", "generate", PROFILE, "--schema", "msgs"]).ok();
+    let fixture = std::fs::read_to_string(repo_root().join(SCHEMA).join("schema.yaml")).unwrap();
+    let v2 = fixture.replacen(
+        "Everyone follows the security rules.",
+        "Everyone follows the security rules every day.",
+        1,
+    );
+    assert_ne!(v2, fixture);
+    let dir = m.path("v2");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("schema.yaml"), v2).unwrap();
+    m.run(&["schema", "import", dir.to_str().unwrap()]).ok();
+    // One is moved by hand first: --all leaves it as it is.
+    at(&m, DAY1, &["isms", "rebase", "taller-gil-2"]).ok();
+
+    let out = at(
+        &m,
+        DAY1,
+        &["isms", "rebase", "--all", "--schema", "msgs", "--json"],
+    )
+    .ok()
+    .json();
+    assert_eq!(out["version"], 2);
+    let outcomes = out["isms"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2, "{out}");
+    assert_eq!(outcomes[0]["isms"], ISMS);
+    assert_eq!(outcomes[0]["outcome"], "rebased");
+    assert_eq!(outcomes[0]["from"], 1);
+    assert_eq!(outcomes[1]["outcome"], "current");
+    let listed = m.run(&["isms", "list", "--json"]).ok().json();
+    for item in listed.as_array().unwrap() {
+        assert_eq!(item["schema"], "msgs@2", "{listed}");
+    }
+    // Nothing left to move: said, not refused.
+    let text = at(&m, DAY1, &["isms", "rebase", "--all", "--schema", "msgs"]).ok();
+    assert!(
+        text.stdout
+            .contains("0 ISMSs re-based on msgs@2; 2 already there; 0 refused"),
+        "{}",
+        text.stdout
+    );
+    // Without --schema, clap says what is missing.
+    let bad = m.run(&["isms", "rebase", "--all"]);
+    assert_eq!(bad.code, 2, "a usage error");
+    assert!(bad.stderr.contains("--schema"), "{}", bad.stderr);
+}

@@ -301,8 +301,15 @@ pub enum IsmsCommand {
     /// inputs carry over, what the version no longer has is dropped and listed,
     /// the board is computed anew and certificates of changed regulations are revoked.
     Rebase {
-        /// The ISMS id.
-        id: String,
+        /// The ISMS id (or --all with --schema).
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Re-base every ISMS of the schema given with --schema, each in its own transaction.
+        #[arg(long, requires = "schema", conflicts_with = "id")]
+        all: bool,
+        /// With --all: the schema whose ISMSs move.
+        #[arg(long, requires = "all")]
+        schema: Option<String>,
         /// The schema version to move to (default: the newest).
         #[arg(long)]
         version: Option<u32>,

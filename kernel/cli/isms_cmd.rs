@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use mmsm_engine::{Board, Change, Delta, Engine, Subject};
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::services::{Generated, IsmsQuery, Kernel};
+use mmsm_kernel::services::{Generated, IsmsQuery, Kernel, RebaseOne};
 use mmsm_model::{Answer, Dimension, SubControlId};
 use mmsm_reports::{self as reports, Documents};
 use mmsm_schema::profiles;
@@ -372,7 +372,23 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 .map_err(service_failure)?;
             print_update(global, &updated.changed, &updated)
         }
-        IsmsCommand::Rebase { id, version } => {
+        IsmsCommand::Rebase {
+            id: None,
+            schema,
+            version,
+            ..
+        } => rebase_all(
+            global,
+            &kernel,
+            &who,
+            schema.as_deref().unwrap_or_default(),
+            *version,
+        ),
+        IsmsCommand::Rebase {
+            id: Some(id),
+            version,
+            ..
+        } => {
             let rebased = kernel
                 .rebase_isms(&who, id, *version)
                 .map_err(service_failure)?;
@@ -921,5 +937,61 @@ pub fn demo(global: &Global, out: &Path) -> Result<(), Failure> {
     }
     println!("\nreport: {}", report.display());
     println!("next: mmsm isms board {id} | mmsm isms plan {id} --explain | mmsm isms answer {id} SUBCONTROL yes");
+    Ok(())
+}
+
+/// `isms rebase --all --schema ID [--version N]`, with a progress bar.
+fn rebase_all(
+    global: &Global,
+    kernel: &Kernel,
+    who: &Principal,
+    schema: &str,
+    version: Option<u32>,
+) -> Result<(), Failure> {
+    let bar = if global.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "re-basing {bar:30} {pos}/{len} ISMSs ({eta} left)",
+            )
+            .expect("a valid template"),
+        );
+        bar
+    };
+    let (to, outcomes) = kernel
+        .rebase_all(who, schema, version, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .map_err(service_failure)?;
+    bar.finish_and_clear();
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o, RebaseOne::Failed { .. }))
+        .count();
+    if global.json {
+        print_json(&serde_json::json!({ "schema": schema, "version": to, "isms": outcomes }))?;
+    } else {
+        let moved = outcomes
+            .iter()
+            .filter(|o| matches!(o, RebaseOne::Rebased { .. }))
+            .count();
+        let current = outcomes.len() - moved - failed;
+        println!(
+            "{moved} ISMSs re-based on {schema}@{to}; {current} already there; {failed} refused"
+        );
+        for outcome in &outcomes {
+            if let RebaseOne::Failed { isms, error } = outcome {
+                println!("  {isms}: {error}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::from_error(format!(
+            "{failed} ISMSs could not be re-based on {schema}@{to} (each is left as it was)"
+        )));
+    }
     Ok(())
 }

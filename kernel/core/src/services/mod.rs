@@ -53,7 +53,7 @@ pub use metrics::{
     DEFAULT_SCHEDULE,
 };
 pub use msgs::PhaseActions;
-pub use rebase::Rebased;
+pub use rebase::{RebaseOne, Rebased};
 pub use scheduler::{schedule_metrics, ScheduledRun};
 
 /// Engine indices by (schema id, version).

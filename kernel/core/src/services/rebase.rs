@@ -194,8 +194,10 @@ impl Kernel {
             let mut record = self.isms(principal, id)?;
             let from = record.schema.version;
             let schema_id = record.schema.id.to_string();
-            let target = self.schema(principal, &schema_id, version)?.schema;
-            let to = target.schema.version;
+            let to = match version {
+                Some(v) => v,
+                None => self.newest_version(&schema_id)?,
+            };
             if to <= from {
                 return Err(ServiceError::Refused(format!(
                     "ISMS {} is on version {from} of schema {schema_id}; {} (`mmsm schema show {schema_id}` lists the versions)",
@@ -207,8 +209,9 @@ impl Kernel {
                     }
                 )));
             }
+            let index = self.schema_index(principal, &schema_id, to)?;
+            let target = index.schema().clone();
             let (inputs, users, dropped) = carry_over(&record, &target)?;
-            let index = self.schema_index(&Principal::system(), &schema_id, to)?;
             let engine = Engine::with_index(index, inputs);
             let mut board = engine.board();
             board.isms = record.id.to_string();
@@ -269,5 +272,95 @@ impl Kernel {
                 board: record.board.clone(),
             })
         })
+    }
+}
+
+/// What `rebase --all` did to one ISMS.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum RebaseOne {
+    /// Moved to the version.
+    Rebased {
+        /// The ISMS.
+        isms: IsmsId,
+        /// From this version.
+        from: u32,
+    },
+    /// Already on the version (or a newer one): left as it was.
+    Current {
+        /// The ISMS.
+        isms: IsmsId,
+    },
+    /// Refused: its own transaction changed nothing.
+    Failed {
+        /// The ISMS.
+        isms: IsmsId,
+        /// Why, in words.
+        error: String,
+    },
+}
+
+impl Kernel {
+    /// The newest stored version of schema `id`.
+    pub(crate) fn newest_version(&self, id: &str) -> Result<u32> {
+        match self.store().schema_versions(id)?.into_iter().max() {
+            Some(v) => Ok(v),
+            None => Err(self.schema(&Principal::system(), id, None).err().unwrap_or(
+                ServiceError::NotFound {
+                    kind: "schema",
+                    id: id.to_owned(),
+                    hint: String::new(),
+                },
+            )),
+        }
+    }
+
+    /// `mmsm isms rebase --all --schema ID [--version N]`: re-bases every ISMS
+    /// of schema `schema` the principal may see on `version` (default: the
+    /// newest), each in its own transaction, so that one refusal (an asset
+    /// whose type is gone) stops nothing else. `progress(done, total)` is
+    /// called after each.
+    pub fn rebase_all(
+        &self,
+        principal: &Principal,
+        schema: &str,
+        version: Option<u32>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<(u32, Vec<RebaseOne>)> {
+        principal.require(
+            Zone::Generation,
+            "re-base an ISMS on a newer schema version",
+        )?;
+        let to = match version {
+            Some(v) => v,
+            None => self.newest_version(schema)?,
+        };
+        self.schema_index(principal, schema, to)?;
+        let prefix = format!("{schema}@");
+        let ids: Vec<(IsmsId, u32)> = self
+            .list_isms(principal)?
+            .into_iter()
+            .filter_map(|i| {
+                let v = i.schema.strip_prefix(&prefix)?.parse().ok()?;
+                Some((i.id, v))
+            })
+            .collect();
+        let total = ids.len();
+        let mut outcomes = Vec::with_capacity(total);
+        for (n, (isms, from)) in ids.into_iter().enumerate() {
+            outcomes.push(if from >= to {
+                RebaseOne::Current { isms }
+            } else {
+                match self.rebase_isms(principal, isms.as_str(), Some(to)) {
+                    Ok(_) => RebaseOne::Rebased { isms, from },
+                    Err(e) => RebaseOne::Failed {
+                        isms,
+                        error: e.to_string(),
+                    },
+                }
+            });
+            progress(n + 1, total);
+        }
+        Ok((to, outcomes))
     }
 }
