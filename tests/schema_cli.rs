@@ -308,3 +308,27 @@ fn unknown_schema_names_the_known_ones() {
         run.stderr
     );
 }
+
+#[test]
+fn validate_warns_that_a_schedule_of_minutes_may_mean_months_and_still_passes() {
+    let m = Mmsm::new();
+    let dir = m.path("short");
+    copy_dir(&repo_root().join("tests/fixtures/msgs"), &dir);
+    let path = dir.join("schema.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("schedule: 30d", "schedule: 6m", 1)).unwrap();
+    let run = m.run(&["schema", "validate", dir.to_str().unwrap()]).ok();
+    assert!(run.stdout.contains("warning:"), "{}", run.stdout);
+    assert!(run.stdout.contains("6mo"), "{}", run.stdout);
+    assert!(run.stdout.contains("is valid"), "{}", run.stdout);
+    let doc = m
+        .run(&["schema", "validate", dir.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["warnings"].as_array().unwrap().len(), 1, "{doc}");
+    // A month is written 6mo and draws no warning.
+    std::fs::write(&path, text.replacen("schedule: 30d", "schedule: 6mo", 1)).unwrap();
+    let run = m.run(&["schema", "validate", dir.to_str().unwrap()]).ok();
+    assert!(!run.stdout.contains("warning:"), "{}", run.stdout);
+}

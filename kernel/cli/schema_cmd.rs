@@ -192,13 +192,18 @@ fn validate(global: &Global, path: &std::path::Path) -> Result<(), Failure> {
     match schema_docs::load_path(path) {
         Ok(loaded) => {
             let s = &loaded.schema;
+            let warnings = schema_docs::warnings(s, Some(&loaded.provenance));
             if global.json {
                 return print_json(&serde_json::json!({
                     "valid": true,
                     "id": s.schema.id,
                     "counts": mmsm_kernel::services::SchemaCounts::of(s),
                     "errors": [],
+                    "warnings": warnings,
                 }));
+            }
+            for warning in &warnings {
+                println!("warning: {warning}");
             }
             println!(
                 "{}: schema `{}` is valid ({} controls, {} subcontrols, {} threats)",

@@ -9,10 +9,12 @@
 
 pub mod ids;
 pub mod isms;
+pub mod period;
 pub mod profile;
 pub mod schema;
 
 pub use ids::*;
 pub use isms::*;
+pub use period::*;
 pub use profile::*;
 pub use schema::*;

@@ -820,7 +820,8 @@ pub struct Procedure {
     /// The controls it supports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<ControlId>,
-    /// How often an execution is expected (e.g. `30d`), for on-time/overdue figures.
+    /// How often an execution is expected, for on-time/overdue figures: a
+    /// [`Period`](crate::Period) such as `30d`, `2w`, `6mo` (months) or `1y`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// Its phases.
@@ -968,7 +969,7 @@ pub struct MetricDef {
     /// The subcontrols whose value it measures.
     #[serde(default)]
     pub subcontrols: Vec<SubControlId>,
-    /// How often it runs, e.g. `1d`, `12h`.
+    /// How often it runs: a [`Period`](crate::Period) such as `1d`, `12h` or `15m` (minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// Optional description.

@@ -3,7 +3,9 @@
 //!
 //! Loading never stops at the first problem: every parse error and every rule
 //! that fails is collected as a [`Problem`] naming the file, the element (kind
-//! and id) and what was expected. This module knows nothing about the store.
+//! and id) and what was expected. [`warnings`] lists what is valid but probably
+//! not meant (a schedule under an hour); warnings never fail a load or an import.
+//! This module knows nothing about the store.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -19,7 +21,7 @@ pub use diff::{diff, Change, ChangeKind, SchemaDiff};
 pub use export::{export_to_dir, export_to_files, export_to_text};
 pub use load::{load_files, load_path, Loaded, Provenance, SourceFile};
 pub use problem::{Problem, Problems};
-pub use validate::{nearest_id, parse_period, validate};
+pub use validate::{nearest_id, parse_period, validate, warnings};
 
 #[cfg(test)]
 mod tests;

@@ -168,6 +168,72 @@ procedures:
 }
 
 #[test]
+fn schedules_must_be_periods() {
+    check(
+        r#"
+procedures:
+  - { id: p, name: P, start: a, schedule: 6x, phases: [{ id: a, name: A, roles: [AGS] }] }
+  - { id: q, name: Q, start: a, schedule: 6mo, phases: [{ id: a, name: A, roles: [AGS] }] }
+metrics:
+  - { id: m, name: M, source: s, schedule: 0d }
+  - { id: n, name: N, source: s, schedule: 1y }
+"#,
+        &[
+            "b.yaml: procedure `p`: schedule: `6x` is not a period: expected a whole number > 0 \
+             followed by s, m (minutes), h, d, w, mo (months) or y, e.g. 30s, 15m, 1h, 1d, 2w, 6mo, 1y",
+            "b.yaml: metric `m`: schedule: `0d` is not a period: expected a whole number > 0 \
+             followed by s, m (minutes), h, d, w, mo (months) or y, e.g. 30s, 15m, 1h, 1d, 2w, 6mo, 1y",
+        ],
+    );
+    assert_eq!(parse_period("6m"), Some(360));
+    assert_eq!(parse_period("6mo"), Some(180 * 86_400));
+    assert_eq!(parse_period("1y"), Some(365 * 86_400));
+    assert_eq!(parse_period("30s"), Some(30));
+    assert_eq!(parse_period("6x"), None);
+}
+
+#[test]
+fn schedules_under_an_hour_are_warnings_not_problems() {
+    let body = r#"
+procedures:
+  - { id: p, name: P, start: a, schedule: 6m, phases: [{ id: a, name: A, roles: [AGS] }] }
+  - { id: q, name: Q, start: a, schedule: 6mo, phases: [{ id: a, name: A, roles: [AGS] }] }
+  - { id: r, name: R, start: a, schedule: 60m, phases: [{ id: a, name: A, roles: [AGS] }] }
+  - { id: u, name: U, start: a, phases: [{ id: a, name: A, roles: [AGS] }] }
+metrics:
+  - { id: m, name: M, source: s, schedule: 15m }
+  - { id: n, name: N, source: s, schedule: 30s }
+  - { id: o, name: O, source: s, schedule: 1h }
+  - { id: x, name: X, source: s, schedule: 6x }
+"#;
+    let loaded = load(&[("a.yaml", HEADER), ("b.yaml", body)]);
+    let problems = loaded.expect_err("`6x` is a problem");
+    assert_eq!(problems.len(), 1, "{problems}");
+
+    let valid = body.replace("schedule: 6x", "schedule: 1d");
+    let loaded =
+        load(&[("a.yaml", HEADER), ("b.yaml", &valid)]).expect("warnings do not fail a load");
+    assert!(validate(&loaded.schema, None).is_empty());
+    let messages: Vec<String> = warnings(&loaded.schema, Some(&loaded.provenance))
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "b.yaml: procedure `p`: schedule: `6m` is six minutes, under an hour; for six months write `6mo`",
+            "b.yaml: metric `m`: schedule: `15m` is 15 minutes, under an hour; for 15 months write `15mo`",
+            "b.yaml: metric `n`: schedule: `30s` is 30 seconds, under an hour; \
+             write a longer period unless so short a one is meant",
+        ]
+    );
+    assert_eq!(
+        warnings(&loaded.schema, None)[0].to_string(),
+        "procedure `p`: schedule: `6m` is six minutes, under an hour; for six months write `6mo`"
+    );
+}
+
+#[test]
 fn culture_answers_must_be_an_option_and_questions_name_a_regulation() {
     check(
         r#"

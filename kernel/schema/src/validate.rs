@@ -756,15 +756,13 @@ impl<'a> Checker<'a> {
                 }
             }
             if let Some(schedule) = &p.schedule {
-                if parse_period(schedule).is_none() {
+                if let Err(error) = schedule.parse::<Period>() {
                     self.report(
                         "procedures",
                         i,
                         "procedure",
                         pid,
-                        format!(
-                            "schedule `{schedule}` is not a period; expected e.g. 30d, 12h or 2w"
-                        ),
+                        format!("schedule: {error}"),
                     );
                 }
             }
@@ -854,15 +852,13 @@ impl<'a> Checker<'a> {
                 }
             }
             if let Some(schedule) = &m.schedule {
-                if parse_period(schedule).is_none() {
+                if let Err(error) = schedule.parse::<Period>() {
                     self.report(
                         "metrics",
                         i,
                         "metric",
                         m.id.as_str(),
-                        format!(
-                            "schedule `{schedule}` is not a period; expected e.g. 1d, 12h or 2w"
-                        ),
+                        format!("schedule: {error}"),
                     );
                 }
             }
@@ -986,18 +982,52 @@ impl<'s> Ids<'s> {
     }
 }
 
-/// Parses a period such as `30d`, `12h`, `2w` or `15m` into seconds.
+/// Parses a [`Period`] such as `30s`, `15m` (minutes), `12h`, `30d`, `2w`,
+/// `6mo` (months of 30 days) or `1y` into seconds; `None` when it is not one.
 pub fn parse_period(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = number.parse().ok()?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return None,
+    text.parse::<Period>().ok().map(Period::seconds)
+}
+
+/// Schedules shorter than this are probably a slip (`6m` written for `6mo`).
+const SHORT_SCHEDULE: u64 = 3_600;
+
+/// The warnings of a schema: what is valid but probably not meant. Unlike the
+/// [`validate`] problems they never make a load or an import fail; today they
+/// are the procedure and metric schedules shorter than an hour ("`6m` is six
+/// minutes; for six months write `6mo`"). `provenance` locates them in files.
+pub fn warnings(schema: &Schema, provenance: Option<&Provenance>) -> Vec<Problem> {
+    let mut check = Checker {
+        provenance,
+        problems: Vec::new(),
     };
-    (n > 0).then_some(n * seconds)
+    for (i, p) in schema.procedures.iter().enumerate() {
+        if let Some(message) = p.schedule.as_deref().and_then(short_schedule) {
+            check.report("procedures", i, "procedure", p.id.as_str(), message);
+        }
+    }
+    for (i, m) in schema.metrics.iter().enumerate() {
+        if let Some(message) = m.schedule.as_deref().and_then(short_schedule) {
+            check.report("metrics", i, "metric", m.id.as_str(), message);
+        }
+    }
+    check.problems
+}
+
+/// The warning of a valid schedule under an hour; `None` for others.
+fn short_schedule(schedule: &str) -> Option<String> {
+    let period: Period = schedule.parse().ok()?;
+    if period.seconds() >= SHORT_SCHEDULE {
+        return None;
+    }
+    let hint = match period.unit() {
+        PeriodUnit::Minutes => {
+            let months = Period::new(period.count(), PeriodUnit::Months)?;
+            format!("for {} write `{months}`", months.words())
+        }
+        _ => "write a longer period unless so short a one is meant".to_owned(),
+    };
+    Some(format!(
+        "schedule: `{period}` is {}, under an hour; {hint}",
+        period.words()
+    ))
 }

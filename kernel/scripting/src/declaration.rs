@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
 
+use mmsm_model::Period;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -89,7 +90,8 @@ pub enum KindFields {
         /// The subcontrols its score feeds.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         subcontrols: Vec<String>,
-        /// How often it runs: a number and a unit `m`, `h`, `d` or `w` (`1d`).
+        /// How often it runs: a [`Period`], a number and a unit `s`, `m`
+        /// (minutes), `h`, `d`, `w`, `mo` (months) or `y` (`1d`, `15m`).
         #[serde(skip_serializing_if = "Option::is_none")]
         schedule: Option<String>,
     },
@@ -147,9 +149,9 @@ impl Declaration {
             ScriptKind::Metric => {
                 let schedule = take_string(&mut fields, "schedule")?;
                 if let Some(schedule) = &schedule {
-                    parse_schedule(schedule).ok_or_else(|| {
-                        format!("the schedule {schedule:?} must be a number and one of m, h, d, w (e.g. \"1d\")")
-                    })?;
+                    schedule
+                        .parse::<Period>()
+                        .map_err(|error| format!("the schedule {error}"))?;
                 }
                 KindFields::Metric {
                     unit: take_string(&mut fields, "unit")?,
@@ -197,19 +199,10 @@ impl Declaration {
     }
 }
 
-/// Reads a schedule such as `30m`, `12h`, `1d` or `2w`.
+/// Reads a schedule, a [`Period`] such as `30s`, `15m` (minutes), `12h`,
+/// `1d`, `2w`, `6mo` (months of 30 days) or `1y`.
 pub fn parse_schedule(schedule: &str) -> Option<Duration> {
-    let schedule = schedule.trim();
-    let unit = schedule.chars().last()?;
-    let count: u64 = schedule[..schedule.len() - unit.len_utf8()].parse().ok()?;
-    let seconds = match unit {
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 7 * 86_400,
-        _ => return None,
-    };
-    (count > 0).then(|| Duration::from_secs(count * seconds))
+    schedule.parse::<Period>().ok().map(Period::as_duration)
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -298,6 +291,12 @@ mod tests {
             }
         );
         assert_eq!(parse_schedule("1d"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_schedule("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_schedule("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(
+            parse_schedule("6mo"),
+            Some(Duration::from_secs(180 * 86_400))
+        );
         assert_eq!(parse_schedule("0d"), None);
         assert_eq!(parse_schedule("daily"), None);
     }
@@ -338,7 +337,7 @@ mod tests {
             (
                 json!({"id": "a", "kind": "metric", "name": "x", "schedule": "often"}),
                 &["collect"],
-                "schedule",
+                "the schedule `often` is not a period: expected a whole number > 0 followed by s, m (minutes)",
             ),
             (
                 json!({"id": "a", "kind": "procedure_action", "name": "x", "unit": "d"}),

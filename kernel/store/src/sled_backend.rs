@@ -7,6 +7,10 @@ use sled::Transactional;
 
 use super::{Backend, Batch, Pairs, Repo, StoreError};
 
+/// sled's page cache: bounded, so that a server's memory does not grow with
+/// the store (sled's default is 1 GiB; 10,000 ISMSs are 350 MB on disk).
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Repositories as sled trees in one database folder.
 pub struct SledBackend {
     db: sled::Db,
@@ -28,7 +32,11 @@ impl SledBackend {
         // moment for it before calling the folder in use.
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         loop {
-            match sled::Config::new().path(dir).open() {
+            match sled::Config::new()
+                .path(dir)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
                 Ok(db) => return Self::over(db),
                 Err(e) => match open_error(dir.to_path_buf(), e) {
                     StoreError::Locked { .. } if std::time::Instant::now() < deadline => {

@@ -259,6 +259,10 @@ impl Kernel {
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
             let id = unique_id(&profile.enterprise.name, store)?;
+            if !store.any(Repo::Isms, "isms/")? {
+                // The first ISMS of a store: the summary index starts complete.
+                super::listing::mark_indexed(batch);
+            }
             let mut board = engine.board();
             board.isms = id.to_string();
             let mut record = IsmsRecord {

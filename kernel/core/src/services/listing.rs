@@ -113,6 +113,11 @@ fn new_revision(old: u64) -> u64 {
     }
 }
 
+/// Marks the summary index complete (in the batch of a store's first ISMS).
+pub(crate) fn mark_indexed(batch: &mut Batch) {
+    batch.put(Repo::Isms, INDEXED, &1u32);
+}
+
 fn summary_key(id: &str) -> String {
     format!("{SUMMARY}{id}")
 }

@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 use crate::access::Principal;
 use mmsm_engine::Engine;
 use mmsm_model::{
-    natural_cmp, ArtefactId, AssetId, Dimension, FieldKind, IsmsId, Phase, PhaseId, Procedure,
-    ProcedureId, RoleId, Schema, ThreatId,
+    natural_cmp, ArtefactId, AssetId, Dimension, FieldKind, IsmsId, Period, Phase, PhaseId,
+    Procedure, ProcedureId, RoleId, Schema, ThreatId,
 };
 use mmsm_store::{Batch, Repo, Store};
 
@@ -162,21 +162,10 @@ pub struct MaintenanceFigures {
     pub plan_overdue: usize,
 }
 
-/// Parses a schedule such as `30d`, `12h`, `2w`, `6m` (months of 30 days), `1y`, in seconds.
+/// Parses a schedule, a [`Period`] such as `30d`, `12h`, `2w`, `6mo` (months
+/// of 30 days) or `1y`, in seconds. `6m` is six minutes.
 pub fn parse_schedule(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let unit = match unit {
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        "m" => 30 * 86_400,
-        "y" => 365 * 86_400,
-        _ => return None,
-    };
-    Some(number * unit)
+    text.parse::<Period>().ok().map(Period::seconds)
 }
 
 fn instance_key(id: &str) -> String {
@@ -805,4 +794,20 @@ fn action_context(record: &IsmsRecord, user: &str, now: u64) -> Value {
         "user": user,
         "now": now,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_schedule;
+
+    #[test]
+    fn schedules_are_periods() {
+        assert_eq!(parse_schedule("30d"), Some(30 * 86_400));
+        assert_eq!(parse_schedule("6mo"), Some(180 * 86_400));
+        assert_eq!(parse_schedule("1y"), Some(365 * 86_400));
+        // `m` is minutes, as in schema validation and script declarations.
+        assert_eq!(parse_schedule("6m"), Some(360));
+        assert_eq!(parse_schedule("0d"), None);
+        assert_eq!(parse_schedule("monthly"), None);
+    }
 }
