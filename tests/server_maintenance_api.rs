@@ -62,6 +62,51 @@ fn incident(server: &Server, luis: &str, ana: &str) -> Value {
 }
 
 #[test]
+fn a_phase_action_edited_while_the_server_runs_takes_effect_without_a_restart() {
+    let m = store();
+    let scripts = m.path("scripts");
+    common::copy_dir(&common::repo_root().join("scripts"), &scripts);
+    let server = Server::start_with(&m, &["--scripts", scripts.to_str().unwrap()]);
+    let luis = server.login("luis");
+    // The report phase's action dates an incident reported without a date.
+    let report = |title: &str| -> Value {
+        let started = server.call(
+            "POST",
+            &url("procedures"),
+            Some(&luis),
+            Some(&json!({ "procedure": "incident-management", "fields": { "title": title } })),
+        );
+        assert_eq!(started.status, 201, "{}", started.body);
+        started.json()["instance"]["registers"]["reg-incidents"]["reported_on"].clone()
+    };
+    let dated = report("before the edit");
+    assert!(dated.as_str().is_some_and(|d| d.len() == 10), "{dated}");
+    assert_ne!(dated, "1999-12-31");
+
+    let file = scripts.join("procedures/incident-reported-on.lua");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace(
+        r#"reported_on = os.date("!%Y-%m-%d", ctx.now())"#,
+        r#"reported_on = "1999-12-31""#,
+    );
+    assert_ne!(edited, text, "the edit applies");
+    std::fs::write(&file, edited).unwrap();
+    // The watcher reloads within its debounce (200 ms); give it a few seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let date = report("after the edit");
+        if date == "1999-12-31" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edited action never took effect: still {date}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn procedures_are_started_moved_and_shown_over_http_with_the_procedure_rules() {
     let m = store();
     let mut server = Server::start(&m);

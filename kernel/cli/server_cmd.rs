@@ -39,6 +39,8 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
     let (registry, first_load) =
         mmsm_registry::Registry::load(crate::scripts_cmd::registry_config(global));
     let registry = std::sync::Arc::new(registry);
+    // One registry per process: the watched one also runs the phase actions.
+    let kernel = kernel.with_actions(registry.clone());
     let loaded = first_load.len();
     let watcher = mmsm_registry::Watcher::start(std::sync::Arc::clone(&registry), |event| {
         eprintln!("scripts: {event}");

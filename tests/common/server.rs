@@ -124,9 +124,15 @@ impl Reply {
 impl Server {
     /// Starts `mmsm serve --addr 127.0.0.1:0` on `m`'s store and waits until it listens.
     pub fn start(m: &Mmsm) -> Server {
+        Server::start_with(m, &[])
+    }
+
+    /// [`Server::start`] with global options (e.g. `--scripts DIR`) before `serve`.
+    pub fn start_with(m: &Mmsm, global: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mmsm"))
             .arg("--data")
             .arg(m.data())
+            .args(global)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .current_dir(repo_root())
             .stdout(Stdio::piped())

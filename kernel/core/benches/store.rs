@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mmsm_engine::Change;
+use mmsm_engine::{synth, Change};
 use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::Kernel;
-use mmsm_model::{Answer, SubControlId};
+use mmsm_model::{Answer, Enterprise, Profile, SubControlId};
 use mmsm_schema as schema_docs;
 use mmsm_schema::profiles;
 use mmsm_store::Store;
@@ -88,6 +88,64 @@ fn bench(c: &mut Criterion) {
     c.bench_function("read an ISMS's board", |b| {
         b.iter(|| kernel.isms(&who, id.as_str()).unwrap().board)
     });
+
+    large_answer(c, &who);
+}
+
+/// The answer path on the engine benchmark's large shape (1,200 controls,
+/// 6,000 subcontrols, 300 assets), through the kernel, store write included:
+/// the live engine applies the change (issue 12).
+fn large_answer(c: &mut Criterion, who: &Principal) {
+    let (mut schema, inputs) = synth::generate(&synth::Params::large(), 42);
+    schema.schema.id = mmsm_model::SchemaId::new("large");
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = Kernel::new(Store::open(dir.path()).unwrap());
+    kernel.import_schema(who, schema.clone()).unwrap();
+    let profile = Profile {
+        enterprise: Enterprise {
+            name: "Large".into(),
+            sector: schema
+                .sectors
+                .first()
+                .map_or_else(|| mmsm_model::SectorId::new("any"), |s| s.id.clone()),
+            employees: 40,
+            turnover_eur: None,
+        },
+        schema: None,
+        target_level: None,
+        speaker: None,
+        departments: Vec::new(),
+        users: Vec::new(),
+        business_checklist: Default::default(),
+        answers: inputs.answers.clone(),
+        assets: inputs.assets.clone(),
+    };
+    let id = kernel
+        .generate_isms(who, profile, None, Some("large"))
+        .unwrap()
+        .id;
+    let subs: Vec<SubControlId> = inputs.answers.keys().cloned().collect();
+    let mut n = 0usize;
+    c.bench_function(
+        "large shape: answer one subcontrol through the kernel (live engine, store write)",
+        |b| {
+            b.iter(|| {
+                n += 1;
+                let answer = if n.is_multiple_of(2) {
+                    Answer::Yes
+                } else {
+                    Answer::No
+                };
+                let change = Change::Answer {
+                    subcontrol: subs[(n * 7919) % subs.len()].clone(),
+                    answer: Some(answer),
+                };
+                kernel
+                    .update_isms(who, id.as_str(), change, "answer")
+                    .unwrap()
+            })
+        },
+    );
 }
 
 criterion_group! {

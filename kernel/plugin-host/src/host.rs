@@ -5,6 +5,8 @@ use std::ffi::{c_char, CStr};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use libloading::Library;
 use mmsm_plugin_abi::{CallFn, EntryFn, FreeFn, PluginReply, ABI_VERSION, ENTRY_SYMBOL};
@@ -18,15 +20,41 @@ pub fn library_extension() -> &'static str {
     std::env::consts::DLL_EXTENSION
 }
 
-/// A loaded plugin. The library stays mapped while the value lives: share it
-/// in an `Arc` so that calls in flight keep their version.
+/// How long one call of a plugin may take before the host gives up on it
+/// (the kernel goes on; the plugin's thread finishes or stays on its own).
+pub const PLUGIN_BUDGET: Duration = Duration::from_secs(5);
+
+/// A loaded plugin. The library stays mapped while the value lives, and
+/// while a call that ran past its budget still runs.
 pub struct Plugin {
     declaration: Declaration,
     file: PathBuf,
+    native: Arc<Native>,
+    budget: Duration,
+}
+
+/// The library and the two functions of the ABI that point into it.
+struct Native {
     call: CallFn,
     free: FreeFn,
     // Last: the functions above point into it.
     _library: Library,
+}
+
+impl Native {
+    /// Calls the plugin with `input` and copies its reply.
+    fn call(&self, input: &[u8]) -> Option<Vec<u8>> {
+        let mut out_len = 0usize;
+        // SAFETY: a valid input buffer and a writable length, as the ABI asks.
+        let out = unsafe { (self.call)(input.as_ptr(), input.len(), &mut out_len) };
+        if out.is_null() {
+            return None;
+        }
+        // SAFETY: the plugin returned `out_len` bytes at `out`; copied, then freed once.
+        let reply = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
+        unsafe { (self.free)(out, out_len) };
+        Some(reply)
+    }
 }
 
 impl fmt::Debug for Plugin {
@@ -101,10 +129,19 @@ impl Plugin {
         Ok(Plugin {
             declaration,
             file: shown.to_path_buf(),
-            call: descriptor.call,
-            free: descriptor.free,
-            _library: library,
+            native: Arc::new(Native {
+                call: descriptor.call,
+                free: descriptor.free,
+                _library: library,
+            }),
+            budget: PLUGIN_BUDGET,
         })
+    }
+
+    /// The same plugin with calls bounded by `budget` instead of [`PLUGIN_BUDGET`].
+    pub fn with_budget(mut self, budget: Duration) -> Plugin {
+        self.budget = budget;
+        self
     }
 
     /// What the plugin declared.
@@ -146,15 +183,30 @@ impl Plugin {
             ctx: ctx.map(CtxData::data),
         })
         .map_err(|err| failed(format!("the call could not be encoded: {err}")))?;
-        let mut out_len = 0usize;
-        // SAFETY: a valid input buffer and a writable length, as the ABI asks.
-        let out = unsafe { (self.call)(input.as_ptr(), input.len(), &mut out_len) };
-        if out.is_null() {
-            return Err(failed("the plugin returned no reply".into()));
-        }
-        // SAFETY: the plugin returned `out_len` bytes at `out`; copied, then freed once.
-        let reply = unsafe { std::slice::from_raw_parts(out, out_len) }.to_vec();
-        unsafe { (self.free)(out, out_len) };
+        // On a thread of its own, so that a plugin that hangs costs its thread,
+        // not the caller (a procedure move, a metric round, a request).
+        let native = Arc::clone(&self.native);
+        let (send, receive) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("plugin {}", self.declaration.id))
+            .spawn(move || {
+                let _ = send.send(native.call(&input));
+            })
+            .map_err(|err| failed(format!("no thread for the call: {err}")))?;
+        let reply = match receive.recv_timeout(self.budget) {
+            Ok(Some(reply)) => reply,
+            Ok(None) => return Err(failed("the plugin returned no reply".into())),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(ScriptError::TimeLimit {
+                    origin: self.origin().into(),
+                    function: function.to_owned(),
+                    budget: self.budget,
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(failed("the plugin's call ended without a reply".into()))
+            }
+        };
         match serde_json::from_slice::<PluginReply>(&reply) {
             Ok(PluginReply::Ok(value)) => Ok(value),
             Ok(PluginReply::Error(message)) => Err(failed(message)),

@@ -10,4 +10,4 @@
 
 mod host;
 
-pub use host::{library_extension, Plugin};
+pub use host::{library_extension, Plugin, PLUGIN_BUDGET};

@@ -73,6 +73,38 @@ fn the_example_plugin_loads_and_answers() {
 }
 
 #[test]
+fn a_plugin_that_runs_past_its_budget_is_given_up_on_and_the_caller_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = fixture_library("mmsm_test_slow");
+    let plugin = Plugin::load(&library, "plugins/slow.so".as_ref(), dir.path())
+        .unwrap()
+        .with_budget(std::time::Duration::from_millis(200));
+    let quick = CtxData::from_value(json!({ "sleep_ms": 0 }));
+    assert_eq!(
+        plugin.call("collect", &[], Some(&quick)).unwrap(),
+        json!(1.0)
+    );
+    let slow = CtxData::from_value(json!({ "sleep_ms": 5000 }));
+    let started = std::time::Instant::now();
+    let err = plugin.call("collect", &[], Some(&slow)).unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, ScriptError::TimeLimit { .. }), "{err}");
+    assert!(
+        err.to_string().contains("exceeded its time budget of"),
+        "{err}"
+    );
+    // The plugin still answers the next call.
+    assert_eq!(
+        plugin.call("collect", &[], Some(&quick)).unwrap(),
+        json!(1.0)
+    );
+}
+
+#[test]
 fn a_plugin_of_another_abi_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let library = fixture_library("mmsm_test_bad_abi");

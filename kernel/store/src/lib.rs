@@ -370,15 +370,26 @@ fn decode<T: DeserializeOwned>(repo: Repo, key: &str, bytes: &[u8]) -> Result<T,
         key: key.to_owned(),
         message,
     };
-    let record: Record<serde_json::Value> =
-        serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-    if record.format > FORMAT_VERSION {
-        return Err(StoreError::NewerFormat {
-            key: key.to_owned(),
-            found: record.format,
-        });
+    let newer = |found: u32| StoreError::NewerFormat {
+        key: key.to_owned(),
+        found,
+    };
+    // One pass straight into `T` (no intermediate JSON tree); only when that
+    // fails is the format read alone, to tell a newer record from a corrupt one.
+    match serde_json::from_slice::<Record<T>>(bytes) {
+        Ok(record) if record.format <= FORMAT_VERSION => Ok(record.data),
+        Ok(record) => Err(newer(record.format)),
+        Err(e) => {
+            #[derive(Deserialize)]
+            struct Format {
+                format: u32,
+            }
+            match serde_json::from_slice::<Format>(bytes) {
+                Ok(Format { format }) if format > FORMAT_VERSION => Err(newer(format)),
+                _ => Err(corrupt(e.to_string())),
+            }
+        }
     }
-    serde_json::from_value(record.data).map_err(|e| corrupt(e.to_string()))
 }
 
 #[cfg(test)]
@@ -408,6 +419,23 @@ mod tests {
         let reopened = Store::open(dir.path()).unwrap();
         assert_eq!(reopened.get::<i32>(Repo::Schemas, "a").unwrap(), Some(1));
         assert_eq!(reopened.get::<i32>(Repo::Isms, "b").unwrap(), None);
+    }
+
+    #[test]
+    fn floats_read_back_bit_for_bit_so_the_audit_chain_never_cries_wolf() {
+        // serde_json without `float_roundtrip` read this back one ulp off,
+        // and `audit verify` called an untouched record edited.
+        let store = Store::temporary().unwrap();
+        let value = serde_json::json!({ "after": 53.239543057251396_f64 });
+        let mut batch = Batch::default();
+        batch.put(Repo::Info, "f", &value);
+        store.apply(&batch).unwrap();
+        let back: serde_json::Value = store.get(Repo::Info, "f").unwrap().unwrap();
+        assert_eq!(
+            back["after"].as_f64().unwrap().to_bits(),
+            53.239543057251396_f64.to_bits()
+        );
+        assert_eq!(back.to_string(), value.to_string());
     }
 
     #[test]

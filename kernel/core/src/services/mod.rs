@@ -54,7 +54,7 @@ pub use metrics::{
 };
 pub use msgs::PhaseActions;
 pub use rebase::{RebaseOne, Rebased};
-pub use scheduler::{schedule_metrics, ScheduledRun};
+pub use scheduler::{schedule_metrics, ScheduledRun, SCHEDULER_BATCH};
 
 /// Engine indices by (schema id, version).
 type IndexCache = HashMap<(String, u32), Arc<SchemaIndex>>;

@@ -228,6 +228,7 @@ impl Kernel {
             record.instantiated = instantiated;
             record.board = board.clone();
             put_isms(batch, &mut record, now);
+            self.keep_engine(&record, engine);
             record_history(
                 store,
                 batch,

@@ -25,7 +25,7 @@ use mmsm_store::{Batch, Repo, Store};
 
 use super::registers::{missing_required, phase_registers, split_by_register, validate_entry};
 use super::suggestions::{incident_changes, Suggestion, SuggestionStatus};
-use super::{Event, IsmsRecord, Kernel, Result, ServiceError};
+use super::{ActionOutcome, Event, IsmsRecord, Kernel, Result, ServiceError};
 
 /// A procedure instance (stored at `proc/{isms}/{procedure}-{n}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,6 +210,14 @@ fn names(ids: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
+/// A phase action's outcome, run once in the first pass of a move (outside
+/// the store's write lock) and used by the second (under it), with the
+/// instance (id, number of moves) it ran for.
+#[derive(Default)]
+struct ActionRun {
+    done: Option<((String, usize), std::result::Result<ActionOutcome, String>)>,
+}
+
 impl Kernel {
     fn procedure_of<'a>(
         &self,
@@ -249,39 +257,67 @@ impl Kernel {
         procedure: &str,
         data: Option<Map<String, Value>>,
     ) -> Result<Moved> {
+        // The phase's action (a script or plugin, maybe slow) runs in a first
+        // pass outside the write lock; the second pass, under the lock, checks
+        // everything again, uses its outcome and writes.
+        let mut action = ActionRun::default();
+        self.start_pass(
+            self.store(),
+            &mut Batch::default(),
+            principal,
+            isms,
+            procedure,
+            data.clone(),
+            &mut action,
+        )?;
         self.store().write(|store, batch| {
-            let record = self.maintained(principal, isms, "start a procedure")?;
-            let schema = self.isms_schema(&record)?;
-            let procedure = self.procedure_of(&schema, &record, procedure)?;
-            let taken = store
-                .keys(Repo::Isms, &format!("proc/{}/{}-", record.id, procedure.id))?
-                .len();
-            let mut instance = ProcedureInstance {
-                id: format!("{}/{}-{}", record.id, procedure.id, taken + 1),
-                isms: record.id.clone(),
-                procedure: procedure.id.clone(),
-                phase: procedure.start.clone(),
-                started_at: self.now(),
-                started_by: principal.user.clone(),
-                closed_at: None,
-                registers: BTreeMap::new(),
-                history: Vec::new(),
-                suggestions: Vec::new(),
-            };
-            let start = procedure.start.clone();
-            self.enter(
-                store,
-                batch,
-                principal,
-                &record,
-                &schema,
-                procedure,
-                &mut instance,
-                None,
-                start.as_str(),
-                data,
-            )
+            self.start_pass(store, batch, principal, isms, procedure, data, &mut action)
         })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_pass(
+        &self,
+        store: &Store,
+        batch: &mut Batch,
+        principal: &Principal,
+        isms: &str,
+        procedure: &str,
+        data: Option<Map<String, Value>>,
+        action: &mut ActionRun,
+    ) -> Result<Moved> {
+        let record = self.maintained(principal, isms, "start a procedure")?;
+        let schema = self.isms_schema(&record)?;
+        let procedure = self.procedure_of(&schema, &record, procedure)?;
+        let taken = store
+            .keys(Repo::Isms, &format!("proc/{}/{}-", record.id, procedure.id))?
+            .len();
+        let mut instance = ProcedureInstance {
+            id: format!("{}/{}-{}", record.id, procedure.id, taken + 1),
+            isms: record.id.clone(),
+            procedure: procedure.id.clone(),
+            phase: procedure.start.clone(),
+            started_at: self.now(),
+            started_by: principal.user.clone(),
+            closed_at: None,
+            registers: BTreeMap::new(),
+            history: Vec::new(),
+            suggestions: Vec::new(),
+        };
+        let start = procedure.start.clone();
+        self.enter(
+            store,
+            batch,
+            principal,
+            &record,
+            &schema,
+            procedure,
+            &mut instance,
+            None,
+            start.as_str(),
+            data,
+            action,
+        )
     }
 
     /// Moves an instance to `phase`, checking every rule of A3.2.
@@ -292,37 +328,77 @@ impl Kernel {
         phase: &str,
         data: Option<Map<String, Value>>,
     ) -> Result<Moved> {
-        let isms = Self::instance_isms(instance)?;
+        // As for a start: the action outside the write lock, then everything
+        // again under it, refused if the instance moved meanwhile.
+        let mut action = ActionRun::default();
+        self.advance_pass(
+            self.store(),
+            &mut Batch::default(),
+            principal,
+            instance,
+            phase,
+            data.clone(),
+            &mut action,
+        )?;
         self.store().write(|store, batch| {
-            let record = self.maintained(principal, isms, "move a procedure")?;
-            let mut current = self.instance(store, instance)?;
-            let schema = self.isms_schema(&record)?;
-            let procedure = self.procedure_of(&schema, &record, current.procedure.as_str())?;
-            let from = procedure
-                .phases
-                .iter()
-                .find(|p| p.id == current.phase)
-                .ok_or_else(|| ServiceError::Refused(format!(
+            self.advance_pass(store, batch, principal, instance, phase, data, &mut action)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn advance_pass(
+        &self,
+        store: &Store,
+        batch: &mut Batch,
+        principal: &Principal,
+        instance: &str,
+        phase: &str,
+        data: Option<Map<String, Value>>,
+        action: &mut ActionRun,
+    ) -> Result<Moved> {
+        let isms = Self::instance_isms(instance)?;
+        let record = self.maintained(principal, isms, "move a procedure")?;
+        let mut current = self.instance(store, instance)?;
+        let schema = self.isms_schema(&record)?;
+        let procedure = self.procedure_of(&schema, &record, current.procedure.as_str())?;
+        let from = procedure
+            .phases
+            .iter()
+            .find(|p| p.id == current.phase)
+            .ok_or_else(|| {
+                ServiceError::Refused(format!(
                     "instance {instance} is in phase `{}`, which procedure {} no longer has",
                     current.phase, procedure.id
-                )))?;
-            if current.closed_at.is_some() {
-                return Err(ServiceError::Refused(format!(
-                    "instance {instance} is closed (phase `{}`); start a new one with `mmsm proc start {isms} {}`",
-                    current.phase, procedure.id
-                )));
-            }
-            if !from.next.iter().any(|n| n.as_str() == phase) {
-                return Err(ServiceError::Refused(format!(
-                    "instance {instance} cannot move from `{}` to `{phase}`: from `{}` the procedure leads only to {}",
-                    from.id,
-                    from.id,
-                    names(&from.next)
-                )));
-            }
-            let previous = Some(from.id.clone());
-            self.enter(store, batch, principal, &record, &schema, procedure, &mut current, previous, phase, data)
-        })
+                ))
+            })?;
+        if current.closed_at.is_some() {
+            return Err(ServiceError::Refused(format!(
+                "instance {instance} is closed (phase `{}`); start a new one with `mmsm proc start {isms} {}`",
+                current.phase, procedure.id
+            )));
+        }
+        if !from.next.iter().any(|n| n.as_str() == phase) {
+            return Err(ServiceError::Refused(format!(
+                "instance {instance} cannot move from `{}` to `{phase}`: from `{}` the procedure leads only to {}",
+                from.id,
+                from.id,
+                names(&from.next)
+            )));
+        }
+        let previous = Some(from.id.clone());
+        self.enter(
+            store,
+            batch,
+            principal,
+            &record,
+            &schema,
+            procedure,
+            &mut current,
+            previous,
+            phase,
+            data,
+            action,
+        )
     }
 
     fn instance(&self, store: &Store, id: &str) -> Result<ProcedureInstance> {
@@ -351,6 +427,7 @@ impl Kernel {
         from: Option<PhaseId>,
         to: &str,
         data: Option<Map<String, Value>>,
+        run: &mut ActionRun,
     ) -> Result<Moved> {
         let Some(phase) = procedure.phases.iter().find(|p| p.id.as_str() == to) else {
             return Err(ServiceError::Refused(format!(
@@ -391,9 +468,24 @@ impl Kernel {
         merge(&mut instance.registers, &given);
         let mut suggestions = Vec::new();
         if let Some(action) = &phase.action {
-            let ctx = action_context(record, &user, self.now());
-            let as_json = serde_json::to_value(&*instance).unwrap_or(Value::Null);
-            let outcome = self.actions.run(action, &ctx, &as_json).map_err(|e| {
+            let seen = (instance.id.clone(), instance.history.len());
+            let outcome = match run.done.take() {
+                Some((before, outcome)) if before == seen => outcome,
+                Some(_) => {
+                    return Err(ServiceError::Refused(format!(
+                        "{} moved while the action `{action}` of phase `{}` ran; nothing was changed: look at it again and repeat the move",
+                        instance.id, phase.id
+                    )))
+                }
+                None => {
+                    let ctx = action_context(record, &user, self.now());
+                    let as_json = serde_json::to_value(&*instance).unwrap_or(Value::Null);
+                    let outcome = self.actions.run(action, &ctx, &as_json);
+                    run.done = Some((seen, outcome.clone()));
+                    outcome
+                }
+            };
+            let outcome = outcome.map_err(|e| {
                 ServiceError::Refused(format!(
                     "the action `{action}` of phase `{}` failed, so {} stays in `{}`: {e}",
                     phase.id,

@@ -62,13 +62,17 @@ fn schema_with_action() -> Schema {
 }
 
 fn kernel(fail: bool) -> (Kernel, String) {
+    kernel_with(Arc::new(FakeActions { fail }))
+}
+
+fn kernel_with(actions: Arc<dyn PhaseActions>) -> (Kernel, String) {
     let kernel = Kernel::new(Store::temporary().unwrap())
         .with_clock(
             chrono::DateTime::parse_from_rfc3339("2027-01-10T09:00:00Z")
                 .unwrap()
                 .into(),
         )
-        .with_actions(Arc::new(FakeActions { fail }));
+        .with_actions(actions);
     let local = Principal::local_operator();
     kernel.import_schema(&local, schema_with_action()).unwrap();
     let profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
@@ -127,6 +131,130 @@ fn a_succeeding_action_fills_the_register_and_records_its_events() {
     assert!(events
         .iter()
         .any(|e| e.kind == "procedure.action" && e.data["note"] == "handler assigned"));
+}
+
+/// An action that, while it runs, does what another user could do at the
+/// same moment through the same kernel: writes, or starts the same procedure.
+struct Meanwhile {
+    kernel: std::sync::OnceLock<(Kernel, String)>,
+    start_another: bool,
+    ran: std::sync::atomic::AtomicUsize,
+}
+
+impl PhaseActions for Meanwhile {
+    fn run(
+        &self,
+        _action: &str,
+        _ctx: &Value,
+        _instance: &Value,
+    ) -> std::result::Result<ActionOutcome, String> {
+        use std::sync::atomic::Ordering;
+        if self.ran.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Ok(ActionOutcome::default());
+        }
+        let (kernel, isms) = self.kernel.get().expect("set before any move");
+        let luis = kernel.principal_for(isms, "luis").unwrap();
+        if self.start_another {
+            kernel
+                .start_procedure(
+                    &luis,
+                    isms,
+                    "incident-management",
+                    fields(json!({ "title": "Another" })),
+                )
+                .map_err(|e| e.to_string())?;
+        } else {
+            // Under a write lock held across the action, this would never return.
+            let local = Principal::local_operator();
+            kernel
+                .update_isms(
+                    &local,
+                    isms,
+                    mmsm_engine::Change::Answer {
+                        subcontrol: mmsm_model::SubControlId::new("8.13.2"),
+                        answer: Some(mmsm_model::Answer::Yes),
+                    },
+                    "answer",
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(ActionOutcome::default())
+    }
+}
+
+fn meanwhile(start_another: bool) -> (Kernel, String, Arc<Meanwhile>) {
+    let actions = Arc::new(Meanwhile {
+        kernel: std::sync::OnceLock::new(),
+        start_another,
+        ran: Default::default(),
+    });
+    let (kernel, isms) = kernel_with(actions.clone());
+    actions.kernel.set((kernel.clone(), isms.clone())).ok();
+    (kernel, isms, actions)
+}
+
+#[test]
+fn an_action_runs_outside_the_write_lock_so_other_writers_go_on() {
+    let (kernel, isms, actions) = meanwhile(false);
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    let ana = kernel.principal_for(&isms, "ana").unwrap();
+    let started = kernel
+        .start_procedure(
+            &luis,
+            &isms,
+            "incident-management",
+            fields(json!({ "title": "Phishing" })),
+        )
+        .unwrap();
+    let moved = kernel
+        .advance_procedure(&ana, &started.instance.id, "assess", None)
+        .unwrap();
+    assert_eq!(moved.instance.phase.as_str(), "assess");
+    assert_eq!(
+        actions.ran.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the action runs once"
+    );
+    let record = kernel.isms(&Principal::local_operator(), &isms).unwrap();
+    assert_eq!(
+        record.inputs.answers[&mmsm_model::SubControlId::new("8.13.2")],
+        mmsm_model::Answer::Yes,
+        "the write made while the action ran landed"
+    );
+}
+
+#[test]
+fn a_start_whose_instance_number_was_taken_while_its_action_ran_is_refused_and_writes_nothing() {
+    let mut schema = schema_with_action();
+    let procedure = schema
+        .procedures
+        .iter_mut()
+        .find(|p| p.id.as_str() == "incident-management")
+        .unwrap();
+    procedure.phases[0].action = Some("any".into());
+    let (kernel, isms, _) = meanwhile(true);
+    let local = Principal::local_operator();
+    schema.schema.version = 2;
+    kernel.import_schema(&local, schema).unwrap();
+    kernel.rebase_isms(&local, &isms, None).unwrap();
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    let err = kernel
+        .start_procedure(
+            &luis,
+            &isms,
+            "incident-management",
+            fields(json!({ "title": "First" })),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("moved while the action `any`"), "{err}");
+    let ana = kernel.principal_for(&isms, "ana").unwrap();
+    let instances = kernel.procedure_instances(&ana, &isms, false).unwrap();
+    assert_eq!(
+        instances.len(),
+        1,
+        "only the start made meanwhile: {instances:?}"
+    );
 }
 
 #[test]
@@ -195,7 +323,7 @@ fn a_rebase_on_a_new_version_of_a_required_regulation_revokes_the_certificate() 
     let share_before = kernel.culture_status(&local, &isms).unwrap().share;
     assert_eq!(share_before, Some(1.0));
     // Version 2: the security policy says more, and 8.13.2 is gone.
-    let mut changed = schema.clone();
+    let mut changed = (*schema).clone();
     changed.regulations[0].rules[0].text =
         "Everyone follows the rules, and reports incidents.".into();
     let backup = changed
@@ -259,7 +387,7 @@ fn a_rebase_refuses_an_asset_whose_type_the_new_version_lacks_and_changes_nothin
     let (kernel, isms) = kernel(false);
     let local = Principal::local_operator();
     let before = kernel.isms(&local, &isms).unwrap();
-    let mut changed = kernel.isms_schema(&before).unwrap();
+    let mut changed = (*kernel.isms_schema(&before).unwrap()).clone();
     let used = before.inputs.assets[0].asset_type.clone();
     changed.asset_types.retain(|t| t.id != used);
     changed

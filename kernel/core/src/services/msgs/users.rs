@@ -222,15 +222,20 @@ impl Kernel {
         Ok(())
     }
 
-    /// The schema version an ISMS was generated from.
-    pub(crate) fn isms_schema(&self, record: &IsmsRecord) -> Result<mmsm_model::Schema> {
+    /// The schema version an ISMS was generated from (shared: versions are
+    /// immutable, so it is decoded once per process).
+    pub(crate) fn isms_schema(
+        &self,
+        record: &IsmsRecord,
+    ) -> Result<std::sync::Arc<mmsm_model::Schema>> {
         Ok(self
-            .schema(
+            .schema_index(
                 &Principal::system(),
                 record.schema.id.as_str(),
-                Some(record.schema.version),
+                record.schema.version,
             )?
-            .schema)
+            .schema()
+            .clone())
     }
 
     /// An ISMS the principal sees, with the schema version it was generated from.
@@ -238,7 +243,7 @@ impl Kernel {
         &self,
         principal: &Principal,
         id: &str,
-    ) -> Result<(IsmsRecord, mmsm_model::Schema)> {
+    ) -> Result<(IsmsRecord, std::sync::Arc<mmsm_model::Schema>)> {
         let record = self.isms(principal, id)?;
         let schema = self.isms_schema(&record)?;
         Ok((record, schema))
