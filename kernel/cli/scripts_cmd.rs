@@ -116,7 +116,8 @@ fn print_event(global: &Global, event: &WatchEvent) -> Result<(), Failure> {
 
 /// Opens the store and runs the metric scheduler on a tokio runtime of its own thread.
 fn start_scheduler(global: &Global, registry: Arc<Registry>, every: u64) -> Result<(), Failure> {
-    let kernel = crate::open_kernel(global)?;
+    // The watched registry serves the phase actions too: one registry per process.
+    let kernel = crate::open_kernel(global)?.with_actions(registry.clone());
     let who = crate::principal(global, &kernel);
     let json = global.json;
     let runtime = tokio::runtime::Builder::new_current_thread()
