@@ -25,6 +25,8 @@ struct Live {
     revision: u64,
     schema: (String, u32),
     engine: Engine,
+    /// The record at that revision, when the last writer kept it too.
+    record: Option<IsmsRecord>,
     used: u64,
 }
 
@@ -46,9 +48,32 @@ impl EngineCache {
             .then_some(live.engine)
     }
 
+    /// The record and engine kept for `id` at exactly `revision`.
+    fn take_at(&mut self, id: &IsmsId, revision: u64) -> Option<(IsmsRecord, Engine)> {
+        let live = self.entries.remove(id)?;
+        if live.revision != revision {
+            return None;
+        }
+        let record = live.record?;
+        (record.revision == revision && live.schema == schema_of(&record))
+            .then_some((record, live.engine))
+    }
+
     fn keep(&mut self, record: &IsmsRecord, engine: Engine) {
+        let schema = schema_of(record);
+        self.keep_parts(record.id.clone(), record.revision, schema, engine, None);
+    }
+
+    fn keep_parts(
+        &mut self,
+        id: IsmsId,
+        revision: u64,
+        schema: (String, u32),
+        engine: Engine,
+        record: Option<IsmsRecord>,
+    ) {
         self.tick += 1;
-        if self.entries.len() >= LIVE_ENGINES && !self.entries.contains_key(&record.id) {
+        if self.entries.len() >= LIVE_ENGINES && !self.entries.contains_key(&id) {
             if let Some(oldest) = self
                 .entries
                 .iter()
@@ -59,11 +84,12 @@ impl EngineCache {
             }
         }
         self.entries.insert(
-            record.id.clone(),
+            id,
             Live {
-                revision: record.revision,
-                schema: schema_of(record),
+                revision,
+                schema,
                 engine,
+                record,
                 used: self.tick,
             },
         );
@@ -89,6 +115,36 @@ impl Kernel {
     /// Keeps `engine` as the live engine of `record` at its current revision.
     pub(crate) fn keep_engine(&self, record: &IsmsRecord, engine: Engine) {
         self.engines().keep(record, engine);
+    }
+
+    /// The record of ISMS `id` as stored and its live engine, for a change:
+    /// both from the cache when the stored revision (read from the small
+    /// summary row, written in the same batch as the record) is the one they
+    /// were kept at, so that a change decodes no record; else read and built.
+    /// The principal must see the ISMS.
+    pub(crate) fn take_live(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(IsmsRecord, Engine)> {
+        if let Some(revision) = self.stored_revision(id)? {
+            let cached = self.engines().take_at(&IsmsId::new(id), revision);
+            if let Some((record, engine)) = cached {
+                if self.may_see_record(principal, &record) {
+                    return Ok((record, engine));
+                }
+            }
+        }
+        let record = self.isms(principal, id)?;
+        let engine = self.take_engine(&record)?;
+        Ok((record, engine))
+    }
+
+    /// Keeps `record` (as just written) and its engine for the next change.
+    pub(crate) fn keep_live(&self, record: IsmsRecord, engine: Engine) {
+        let (id, revision, schema) = (record.id.clone(), record.revision, schema_of(&record));
+        self.engines()
+            .keep_parts(id, revision, schema, engine, Some(record));
     }
 
     /// A copy of the live engine of `record` (built and kept when there is none).

@@ -356,8 +356,7 @@ impl Kernel {
         let now = self.now();
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
-            let mut record = self.isms(principal, id)?;
-            let mut engine = self.take_engine(&record)?;
+            let (mut record, mut engine) = self.take_live(principal, id)?;
             let before = record.board.compliance;
             let deltas = engine
                 .apply(change.clone())
@@ -365,10 +364,21 @@ impl Kernel {
                 .to_vec();
             let mut board = engine.board();
             board.isms = record.id.to_string();
-            record.inputs = engine.inputs();
+            match &change {
+                // The hot path: one answer changes one entry of the inputs
+                // (the engine refused it above if the subcontrol is unknown).
+                Change::Answer { subcontrol, answer } => match answer {
+                    Some(answer) => {
+                        record.inputs.answers.insert(subcontrol.clone(), *answer);
+                    }
+                    None => {
+                        record.inputs.answers.remove(subcontrol);
+                    }
+                },
+                _ => record.inputs = engine.inputs(),
+            }
             record.board = board.clone();
             put_isms(batch, &mut record, now);
-            self.keep_engine(&record, engine);
             if !deltas.is_empty() {
                 record_history(
                     store,
@@ -397,12 +407,14 @@ impl Kernel {
                     "compliance": { "before": before, "after": board.compliance },
                 })),
             );
-            Ok(Updated {
+            let updated = Updated {
                 isms: record.id.clone(),
                 change: change.clone(),
                 changed: deltas,
                 board,
-            })
+            };
+            self.keep_live(record, engine);
+            Ok(updated)
         })
     }
 
@@ -421,6 +433,11 @@ impl Kernel {
     /// an administrator sees every ISMS; an enterprise user only its own; a
     /// consultancy user those it generated or was assigned to; a principal
     /// without account (`--as NAME`) the ISMSs that list it as a user.
+    /// [`Kernel::may_see`], for the live copy of a record.
+    pub(super) fn may_see_record(&self, principal: &Principal, record: &IsmsRecord) -> bool {
+        self.may_see(principal, record)
+    }
+
     fn may_see(&self, principal: &Principal, record: &IsmsRecord) -> bool {
         self.sees(
             principal,

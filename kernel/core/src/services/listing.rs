@@ -43,6 +43,10 @@ pub struct IsmsSummary {
     pub created_by: String,
     /// Its users' ids (for access).
     pub users: Vec<UserId>,
+    /// The record's revision (read by a change to tell whether the kernel's
+    /// live copy is current without decoding the record).
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl IsmsSummary {
@@ -59,6 +63,7 @@ impl IsmsSummary {
             updated_at,
             created_by: record.created_by.clone(),
             users: record.users.iter().map(|u| u.id.clone()).collect(),
+            revision: record.revision,
         }
     }
 
@@ -242,6 +247,14 @@ impl Kernel {
             items: rows.into_iter().map(IsmsSummary::listing).collect(),
             next,
         })
+    }
+
+    /// The stored revision of ISMS `id`, from its summary row.
+    pub(crate) fn stored_revision(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self
+            .store()
+            .get::<IsmsSummary>(Repo::Isms, &summary_key(id))?
+            .map(|s| s.revision))
     }
 
     /// Writes the summary row of every ISMS once, for stores made before the
