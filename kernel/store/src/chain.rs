@@ -150,3 +150,30 @@ pub fn entries(store: &Store) -> Result<Vec<ChainedEntry>, StoreError> {
         .map(|(_, e)| e)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Batch;
+
+    #[test]
+    fn entries_with_any_float_verify_after_a_read_back() {
+        // Before float_roundtrip, a value like 53.239543057251396 read back one
+        // ulp off and an untouched record was reported as edited.
+        let store = Store::temporary().unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for n in 0..300 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = f64::from_bits(state >> 12 | 0x3ff0_0000_0000_0000) * 100.0 - 100.0;
+            let mut batch = Batch::default();
+            batch.audit(&serde_json::json!({ "n": n, "after": value, "before": value / 3.0 }));
+            store.apply(&batch).unwrap();
+        }
+        let report = verify(&store)
+            .unwrap()
+            .expect("an untouched trail verifies");
+        assert_eq!(report.entries, 300);
+    }
+}
