@@ -332,3 +332,40 @@ fn validate_warns_that_a_schedule_of_minutes_may_mean_months_and_still_passes() 
     let run = m.run(&["schema", "validate", dir.to_str().unwrap()]).ok();
     assert!(!run.stdout.contains("warning:"), "{}", run.stdout);
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    let m = Mmsm::new();
+    m.run(&["schema", "list"]).ok();
+    for _ in 0..5 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mmsm"))
+            .arg("--data")
+            .arg(m.data())
+            .args(["schema", "list"])
+            .env_remove("MMSM_DATA")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the command writes (`| head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{:?}: {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_help_names_each_command_with_its_own_text() {
+    let m = Mmsm::new();
+    let help = m.run(&["--help"]).ok().stdout;
+    let line = |command: &str| -> String {
+        help.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+            .unwrap_or_else(|| panic!("no line for {command} in {help}"))
+            .to_owned()
+    };
+    assert!(line("culture").contains("security-culture"), "{help}");
+    assert!(line("watch").contains("Reload scripts"), "{help}");
+}

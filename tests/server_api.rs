@@ -391,6 +391,43 @@ fn the_listing_is_paged_with_a_next_link_and_searched() {
 }
 
 #[test]
+fn api_bodies_with_an_unknown_field_are_refused_with_its_name_and_change_nothing() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let t = server.login("admin");
+    let path = format!("/api/v1/isms/{OWN}/answers/8.6.1");
+    let before = server
+        .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&t), None)
+        .json();
+    let typo = server.call("PUT", &path, Some(&t), Some(&json!({ "anwser": "yes" })));
+    assert!(
+        typo.status >= 400 && typo.status < 500,
+        "{}: {}",
+        typo.status,
+        typo.body
+    );
+    assert!(typo.body.contains("anwser"), "{}", typo.body);
+    let extra = server.call(
+        "PUT",
+        &path,
+        Some(&t),
+        Some(&json!({ "answer": "yes", "note": "not a field" })),
+    );
+    assert!(
+        extra.status >= 400 && extra.status < 500,
+        "{}",
+        extra.status
+    );
+    assert!(extra.body.contains("note"), "{}", extra.body);
+    let after = server
+        .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&t), None)
+        .json();
+    assert_eq!(before["inputs"], after["inputs"], "nothing changed");
+    let right = server.call("PUT", &path, Some(&t), Some(&json!({ "answer": "yes" })));
+    assert_eq!(right.status, 200, "{}", right.body);
+}
+
+#[test]
 fn login_gives_a_strict_http_only_cookie_and_cookie_writes_need_the_csrf_token() {
     let m = prepared_store();
     let server = Server::start(&m);

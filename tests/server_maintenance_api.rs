@@ -369,6 +369,14 @@ fn culture_metrics_stats_and_scripts_have_the_cli_shapes() {
     let cli = m.run(&["scripts", "--json"]).ok().json();
     assert_eq!(ids(&scripts.json()), ids(&cli));
     assert!(!ids(&cli).is_empty(), "the repository ships scripts");
+    // Sources are named from their folder, never by the server's disk layout.
+    for status in scripts.json().as_array().unwrap() {
+        let source = status["source"].as_str().unwrap();
+        assert!(
+            source.starts_with("scripts/") || source.starts_with("plugins/"),
+            "{source}"
+        );
+    }
     assert_eq!(
         server.call("GET", "/api/v1/scripts", None, None).status,
         401

@@ -63,7 +63,6 @@ pub enum Command {
     Isms(IsmsCommand),
     /// Every script and plugin: id, kind, source, version (content hash), state, last load.
     Scripts,
-    /// Reload scripts and plugins as their files change, printing one line per change, until interrupted.
     /// MSGS A3.1: security-culture tests and certificates.
     #[command(subcommand)]
     Culture(CultureCommand),
@@ -88,6 +87,7 @@ pub enum Command {
     /// The hash-chained audit trail: print it, verify it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reload scripts and plugins as their files change, printing one line per change, until interrupted.
     Watch {
         /// Also open the store and run the metrics that are due for every ISMS (the store is then
         /// locked: do not use beside a server holding it).

@@ -26,11 +26,32 @@ use args::{Cli, Command, Global};
 use output::Failure;
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(cli.global.json),
     }
+}
+
+/// A reader that stops early (`mmsm isms list | head -1`) ends the command
+/// quietly with success, as ripgrep does, instead of a panic and a backtrace:
+/// printing to a closed pipe is the only panic this catches. Every write to the
+/// store is durable before anything is printed.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {

@@ -323,6 +323,17 @@ impl Registry {
             .collect()
     }
 
+    /// [`Registry::statuses`] with each source named from its folder
+    /// (`scripts/metrics/x.lua`), not by its place on the server's disk: what
+    /// the API shows to its users.
+    pub fn statuses_shown(&self) -> Vec<ScriptStatus> {
+        let mut statuses = self.statuses();
+        for status in &mut statuses {
+            status.source = self.shown(&status.source);
+        }
+        statuses
+    }
+
     /// Brings the registry in line with the folders and returns what changed.
     /// Only new and changed files are loaded; when a file of `scripts/lib/`
     /// changes, every script is loaded again.

@@ -136,12 +136,23 @@ fn cells(row: &SoaRow) -> [String; 8] {
     ]
 }
 
-/// Writes the SoA as CSV.
+/// A text cell as a spreadsheet reads it safely: one that starts like a
+/// formula (`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// so that opening the CSV never runs what a schema or an import put there.
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// Writes the SoA as CSV; text cells that would start a formula are made inert.
 pub fn write_soa_csv(rows: &[SoaRow], out: impl std::io::Write) -> Result<(), csv::Error> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(HEADER)?;
     for row in rows {
-        writer.write_record(cells(row))?;
+        writer.write_record(cells(row).map(inert))?;
     }
     writer.flush()?;
     Ok(())
@@ -190,5 +201,45 @@ fn status_word(status: mmsm_engine::Status) -> &'static str {
         Status::Amber => "amber",
         Status::Green => "green",
         Status::Na => "na",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(title: &str) -> SoaRow {
+        SoaRow {
+            control: "5.1".into(),
+            title: title.into(),
+            domain: "Organizational".into(),
+            applicable: true,
+            reason: "applies".into(),
+            compliance: Some(55.0),
+            status: "amber".into(),
+            implemented_by: vec!["Security policy".into()],
+        }
+    }
+
+    #[test]
+    fn csv_cells_that_would_start_a_formula_are_made_inert_and_others_are_kept() {
+        let mut out = Vec::new();
+        let rows = [
+            row("=HYPERLINK(\"http://x\")"),
+            row("@SUM(A1)"),
+            row("-1+2"),
+            row("Policies"),
+        ];
+        write_soa_csv(&rows, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("'=HYPERLINK"), "{text}");
+        assert!(text.contains("'@SUM(A1)"), "{text}");
+        assert!(text.contains("'-1+2"), "{text}");
+        assert!(text.contains(",Policies,"), "{text}");
+        assert!(text.contains(",55.0,"), "numbers stay numbers: {text}");
+        assert!(
+            !text.contains("'Policies") && !text.contains("'55"),
+            "{text}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The report view: everything the report templates show, computed in Rust
 //! (chart geometry included), rendered by minijinja templates.
 
+use mmsm_kernel::services::msgs::BoardPoint;
 use serde::Serialize;
 
 use mmsm_engine::{Board, PlanItem, RiskRow};
@@ -84,12 +85,12 @@ pub struct TrendView {
 }
 
 /// The trend of a series of board snapshots `(time, board)`, oldest first.
-pub fn trend_view(snapshots: &[(u64, Board)]) -> Option<TrendView> {
+pub fn trend_view(snapshots: &[(u64, BoardPoint)]) -> Option<TrendView> {
     if snapshots.len() < 2 {
         return None;
     }
     let n = snapshots.len() as f64 - 1.0;
-    let points = |value: &dyn Fn(&Board) -> f64| -> String {
+    let points = |value: &dyn Fn(&BoardPoint) -> f64| -> String {
         snapshots
             .iter()
             .enumerate()
@@ -103,8 +104,8 @@ pub fn trend_view(snapshots: &[(u64, Board)]) -> Option<TrendView> {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let compliance = |b: &Board| b.compliance.unwrap_or(0.0);
-    let risk = |b: &Board| b.risk.max;
+    let compliance = |b: &BoardPoint| b.compliance.unwrap_or(0.0);
+    let risk = |b: &BoardPoint| b.risk.max;
     let (first, last) = (&snapshots[0].1, &snapshots[snapshots.len() - 1].1);
     Some(TrendView {
         snapshots: snapshots.len(),

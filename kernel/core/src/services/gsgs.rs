@@ -491,7 +491,11 @@ pub(crate) fn record_history(
     let key = super::fresh_key(store, batch, Repo::Info, &format!("history/{id}/"), nanos)?;
     let stamp = key.rsplit('/').next().unwrap_or_default().to_owned();
     batch.put(Repo::Info, &key, &event);
-    batch.put(Repo::Info, format!("board/{id}/{stamp}"), board);
+    batch.put(
+        Repo::Info,
+        format!("board/{id}/{stamp}"),
+        &super::msgs::BoardPoint::of(board),
+    );
     Ok(())
 }
 

@@ -192,6 +192,7 @@ pub async fn history(
 
 /// The body of an answer.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AnswerRequest {
     /// yes, partial, no, na or unknown; null leaves the question unanswered.
     pub answer: Option<String>,
@@ -229,6 +230,7 @@ pub async fn answer(
 
 /// The optional body of a re-base.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RebaseRequest {
     /// The schema version to move to (default: the newest).
     pub version: Option<u32>,

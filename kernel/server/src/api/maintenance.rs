@@ -46,6 +46,7 @@ pub async fn list_procedures(
 
 /// The body of a procedure start.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// The procedure id of the ISMS's schema (e.g. incident-management).
     pub procedure: String,
@@ -107,6 +108,7 @@ pub async fn show_procedure(
 
 /// The body of a move.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AdvanceRequest {
     /// The phase to move to.
     pub phase: String,
@@ -188,6 +190,7 @@ pub async fn accept_suggestion(
 
 /// The optional body of a rejection.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// Why it is rejected.
     pub note: Option<String>,
@@ -273,6 +276,7 @@ pub async fn schema_stats(
 
 /// The suggestions to make, by their number in the statistics.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
     /// 0-based positions in `suggestions` of `GET /api/v1/schemas/{id}/stats?suggest=true`.
     pub picked: Vec<usize>,
@@ -305,7 +309,7 @@ pub async fn scripts(State(state): State<AppState>, _auth: Auth) -> Result<Respo
     let statuses = state
         .registry
         .as_ref()
-        .map(|r| r.statuses())
+        .map(|r| r.statuses_shown())
         .unwrap_or_default();
     Ok(Json(statuses).into_response())
 }
@@ -339,6 +343,7 @@ pub async fn culture_test(
 
 /// The answers to a culture test.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TakeRequest {
     /// The user tested (default: the caller).
     #[serde(default)]
@@ -388,6 +393,7 @@ pub async fn metric_values(
 
 /// The optional body of a metrics run.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RunRequest {
     /// Only this metric (default: every metric of the ISMS).
     pub metric: Option<String>,
@@ -436,6 +442,7 @@ pub async fn run_metrics(
 
 /// The follow-up of a plan item; what is left out stays as it is.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanFollowUpRequest {
     /// The user responsible (a user id of the ISMS).
     pub owner: Option<String>,

@@ -71,6 +71,7 @@ pub async fn import(
 
 /// The body of `POST /api/v1/schemas/{id}/clone`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CloneRequest {
     /// The new schema's id.
     pub new: String,

@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 /// The body of `POST /api/v1/login`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// The account name.
     pub user: String,
@@ -112,6 +113,7 @@ pub async fn me(auth: Auth) -> Json<serde_json::Value> {
 
 /// The body of `POST /api/v1/tokens`.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// What the token is for.
     #[serde(default)]
@@ -151,6 +153,7 @@ pub async fn list_accounts(
 
 /// The body of `POST /api/v1/accounts`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccountRequest {
     /// The login name.
     pub name: String,
@@ -196,6 +199,7 @@ pub async fn create_account(
 
 /// The body of `POST /api/v1/accounts/{name}/assign`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     /// The ISMS to assign.
     pub isms: String,

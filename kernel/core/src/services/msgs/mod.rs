@@ -39,7 +39,7 @@ pub use actions::{ActionOutcome, NoActions, PhaseActions};
 pub use culture::{
     CertStatus, Certificate, CultureResult, CultureStatusRow, CultureTest, DrawnQuestion,
 };
-pub use history::HistoryFilter;
+pub use history::{BoardPoint, HistoryFilter, MaturityPoint, RiskPoint};
 pub use plan::{PlanFollowUp, PlanRow, PlanSet};
 pub use procedures::{MaintenanceFigures, ProcedureInstance, ScheduleRow, Transition};
 pub use stats::{AppliedSuggestions, SchemaStats, StatsSuggestion};

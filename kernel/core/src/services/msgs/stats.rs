@@ -10,14 +10,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::access::Principal;
-use mmsm_engine::Board;
 use mmsm_model::{
     natural_cmp, Answer, AssetTypeId, FieldKind, Schema, SchemaId, SubControlId, ThreatId, Zone,
 };
 use mmsm_store::Repo;
 
 use super::procedures::ProcedureInstance;
-use super::{IsmsRecord, Kernel, Result, ServiceError};
+use super::{BoardPoint, IsmsRecord, Kernel, Result, ServiceError};
 
 /// A subcontrol met by more than this share of enterprises is a candidate for a lower level.
 pub const ALMOST_ALWAYS_MET: f64 = 0.95;
@@ -415,11 +414,11 @@ impl Kernel {
 
     fn trends(&self, records: &[IsmsRecord]) -> Result<Vec<TrendPoint>> {
         // month -> per enterprise, its last board of the month
-        let mut months: BTreeMap<String, BTreeMap<usize, Board>> = BTreeMap::new();
+        let mut months: BTreeMap<String, BTreeMap<usize, BoardPoint>> = BTreeMap::new();
         for (n, record) in records.iter().enumerate() {
             for (key, board) in self
                 .store()
-                .scan::<Board>(Repo::Info, &format!("board/{}/", record.id))?
+                .scan::<BoardPoint>(Repo::Info, &format!("board/{}/", record.id))?
             {
                 if let Some(month) = month_of(&key) {
                     months.entry(month).or_default().insert(n, board);
