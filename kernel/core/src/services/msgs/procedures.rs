@@ -257,22 +257,31 @@ impl Kernel {
         procedure: &str,
         data: Option<Map<String, Value>>,
     ) -> Result<Moved> {
-        // The phase's action (a script or plugin, maybe slow) runs in a first
-        // pass outside the write lock; the second pass, under the lock, checks
-        // everything again, uses its outcome and writes.
-        let mut action = ActionRun::default();
-        self.start_pass(
-            self.store(),
-            &mut Batch::default(),
-            principal,
-            isms,
-            procedure,
-            data.clone(),
-            &mut action,
-        )?;
-        self.store().write(|store, batch| {
-            self.start_pass(store, batch, principal, isms, procedure, data, &mut action)
+        self.in_two_passes(|store, batch, action| {
+            self.start_pass(
+                store,
+                batch,
+                principal,
+                isms,
+                procedure,
+                data.clone(),
+                action,
+            )
         })
+    }
+
+    /// Runs a move twice: first outside the store's write lock on a batch that
+    /// is thrown away (every check, and the phase's action, a script or plugin
+    /// that may be slow), then under the lock with the action's outcome, where
+    /// everything is checked again against the fresh state and written.
+    fn in_two_passes(
+        &self,
+        pass: impl Fn(&Store, &mut Batch, &mut ActionRun) -> Result<Moved>,
+    ) -> Result<Moved> {
+        let mut action = ActionRun::default();
+        pass(self.store(), &mut Batch::default(), &mut action)?;
+        self.store()
+            .write(|store, batch| pass(store, batch, &mut action))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -328,20 +337,16 @@ impl Kernel {
         phase: &str,
         data: Option<Map<String, Value>>,
     ) -> Result<Moved> {
-        // As for a start: the action outside the write lock, then everything
-        // again under it, refused if the instance moved meanwhile.
-        let mut action = ActionRun::default();
-        self.advance_pass(
-            self.store(),
-            &mut Batch::default(),
-            principal,
-            instance,
-            phase,
-            data.clone(),
-            &mut action,
-        )?;
-        self.store().write(|store, batch| {
-            self.advance_pass(store, batch, principal, instance, phase, data, &mut action)
+        self.in_two_passes(|store, batch, action| {
+            self.advance_pass(
+                store,
+                batch,
+                principal,
+                instance,
+                phase,
+                data.clone(),
+                action,
+            )
         })
     }
 
