@@ -211,7 +211,10 @@ pub fn audit(global: &Global, command: &AuditCommand) -> Result<(), Failure> {
                     format!(
                         "{broken}; restore the store from a backup and find out who changed it"
                     ),
-                    serde_json::json!({ "intact": false, "key": broken.key, "reason": broken.reason }),
+                    serde_json::json!({
+                        "intact": false, "key": broken.key, "reason": broken.reason,
+                        "checked": broken.checked, "others": broken.others,
+                    }),
                 )),
             }
         }

@@ -76,70 +76,126 @@ pub struct ChainReport {
 
 /// The first broken link of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("the audit trail is broken at {key}: {reason}")]
+#[error("the audit trail is broken at {key}: {reason}{}", more_breaks(.others))]
 pub struct ChainBreak {
-    /// The key where the walk stopped.
+    /// The first broken record.
     pub key: String,
-    /// What is wrong there.
+    /// What is wrong with it.
+    pub reason: String,
+    /// How many records were read.
+    pub checked: u64,
+    /// Every other broken record after it: the walk goes on past a break, so
+    /// an edit behind a first one is seen too.
+    pub others: Vec<BrokenRecord>,
+}
+
+/// A broken record after the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokenRecord {
+    /// Its key.
+    pub key: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 
-/// Walks the chain from the first entry and reports the first broken link.
+fn more_breaks(others: &[BrokenRecord]) -> String {
+    if others.is_empty() {
+        return String::new();
+    }
+    let listed: Vec<String> = others
+        .iter()
+        .map(|b| format!("{} ({})", b.key, b.reason))
+        .collect();
+    format!("; and {} more: {}", others.len(), listed.join("; "))
+}
+
+/// Walks the whole chain, oldest first: `Ok` with the number of records and
+/// the head when every link holds, else every broken record (the first with
+/// the count of records read). An edited record does not hide the ones after
+/// it: the walk goes on from its stored hash, and a gap resynchronises on the
+/// next record found.
 pub fn verify(store: &Store) -> Result<Result<ChainReport, ChainBreak>, StoreError> {
     let raw = store.backend.scan(Repo::Info, AUDIT_PREFIX.as_bytes())?;
     let mut prev = GENESIS.to_owned();
     let mut seq = 0u64;
+    let mut checked = 0u64;
+    let mut breaks: Vec<BrokenRecord> = Vec::new();
+    // A link after a broken record is that record's break, not a new one.
+    let mut after_break = false;
     for (k, v) in raw {
+        checked += 1;
         let key = String::from_utf8_lossy(&k).into_owned();
-        let broken = |reason: String| {
-            Ok(Err(ChainBreak {
-                key: key.clone(),
-                reason,
-            }))
-        };
-        let link: ChainedEntry = match super::decode(Repo::Info, &key, &v) {
-            Ok(l) => l,
-            Err(e) => return broken(format!("the record cannot be read ({e})")),
-        };
-        seq += 1;
-        if key != entry_key(link.seq) {
-            return broken(format!("it holds entry {} (moved or reordered)", link.seq));
+        // The place the key gives the record: entry n at `audit/e/{n}`.
+        let place = key[AUDIT_PREFIX.len()..].parse::<u64>().ok();
+        let mut reasons: Vec<String> = Vec::new();
+        let expected_place = seq + 1;
+        match place {
+            Some(n) if n > expected_place => {
+                reasons.push(if n == expected_place + 1 {
+                    format!("entry {expected_place} is missing (deleted)")
+                } else {
+                    format!(
+                        "entries {expected_place} to {} are missing (deleted)",
+                        n - 1
+                    )
+                });
+            }
+            Some(_) => {}
+            None => reasons.push("its key is not an entry number".into()),
         }
-        if link.seq != seq {
-            return broken(format!(
-                "entry {seq} is missing (deleted): the next one found is {}",
-                link.seq
-            ));
+        seq = place.unwrap_or(expected_place).max(expected_place);
+        match super::decode::<ChainedEntry>(Repo::Info, &key, &v) {
+            Err(e) => reasons.push(format!("the record cannot be read ({e})")),
+            Ok(link) => {
+                if link.seq != seq {
+                    reasons.push(format!("it holds entry {} (moved or reordered)", link.seq));
+                }
+                if reasons.is_empty() && !after_break && link.prev != prev {
+                    reasons.push(format!(
+                        "its link to the previous entry does not match (an entry before it was deleted, edited or reordered): expected {prev}, found {}",
+                        link.prev
+                    ));
+                }
+                if link_hash(link.seq, &link.prev, &link.entry) != link.hash {
+                    reasons.push("its content was edited: the hash does not match".into());
+                }
+                prev = link.hash;
+            }
         }
-        if link.prev != prev {
-            return broken(format!(
-                "its link to the previous entry does not match (an entry before it was deleted, edited or reordered): expected {prev}, found {}",
-                link.prev
-            ));
+        after_break = !reasons.is_empty();
+        if after_break {
+            breaks.push(BrokenRecord {
+                key,
+                reason: reasons.join("; "),
+            });
         }
-        let expected = link_hash(link.seq, &link.prev, &link.entry);
-        if expected != link.hash {
-            return broken("its content was edited: the hash does not match".into());
-        }
-        prev = link.hash;
     }
     let head: ChainHead = store.get(Repo::Info, AUDIT_HEAD)?.unwrap_or(ChainHead {
         seq: 0,
         hash: GENESIS.into(),
     });
     if head.seq != seq || head.hash != prev {
-        return Ok(Err(ChainBreak {
+        breaks.push(BrokenRecord {
             key: AUDIT_HEAD.into(),
             reason: format!(
                 "the head names entry {} ({}), but the chain ends at entry {seq} ({prev}): the last entries were deleted",
                 head.seq, head.hash
             ),
-        }));
+        });
     }
-    Ok(Ok(ChainReport {
-        entries: seq,
-        head: prev,
-    }))
+    let mut breaks = breaks.into_iter();
+    Ok(match breaks.next() {
+        None => Ok(ChainReport {
+            entries: seq,
+            head: prev,
+        }),
+        Some(first) => Err(ChainBreak {
+            key: first.key,
+            reason: first.reason,
+            checked,
+            others: breaks.collect(),
+        }),
+    })
 }
 
 /// Every entry of the chain, oldest first.
@@ -175,5 +231,57 @@ mod tests {
             .unwrap()
             .expect("an untouched trail verifies");
         assert_eq!(report.entries, 300);
+    }
+
+    #[test]
+    fn every_edited_record_is_reported_not_only_the_first() {
+        let store = Store::temporary().unwrap();
+        for n in 0..10 {
+            let mut batch = Batch::default();
+            batch.audit(&serde_json::json!({ "n": n, "user": "ana" }));
+            store.apply(&batch).unwrap();
+        }
+        let mut batch = Batch::default();
+        for seq in [3, 7] {
+            let mut link: ChainedEntry = store.get(Repo::Info, &entry_key(seq)).unwrap().unwrap();
+            link.entry["user"] = serde_json::json!("mallory");
+            batch.put(Repo::Info, entry_key(seq), &link);
+        }
+        store.apply(&batch).unwrap();
+        let broken = verify(&store).unwrap().unwrap_err();
+        assert_eq!(broken.key, entry_key(3));
+        assert!(broken.reason.contains("edited"), "{}", broken.reason);
+        assert_eq!(broken.checked, 10);
+        assert_eq!(broken.others.len(), 1, "{broken}");
+        assert_eq!(broken.others[0].key, entry_key(7));
+        assert!(broken.to_string().contains("and 1 more"), "{broken}");
+    }
+
+    #[test]
+    fn a_reorder_and_a_deletion_blame_the_records_moved_and_the_gap_not_their_neighbours() {
+        let store = Store::temporary().unwrap();
+        for n in 0..10 {
+            let mut batch = Batch::default();
+            batch.audit(&serde_json::json!({ "n": n }));
+            store.apply(&batch).unwrap();
+        }
+        let get =
+            |seq| -> ChainedEntry { store.get(Repo::Info, &entry_key(seq)).unwrap().unwrap() };
+        let (four, five) = (get(4), get(5));
+        let mut batch = Batch::default();
+        batch.put(Repo::Info, entry_key(4), &five);
+        batch.put(Repo::Info, entry_key(5), &four);
+        batch.delete(Repo::Info, entry_key(8));
+        store.apply(&batch).unwrap();
+        let broken = verify(&store).unwrap().unwrap_err();
+        let keys: Vec<&str> = std::iter::once(broken.key.as_str())
+            .chain(broken.others.iter().map(|b| b.key.as_str()))
+            .collect();
+        assert_eq!(keys, [entry_key(4), entry_key(5), entry_key(9)], "{broken}");
+        assert!(
+            broken.others[1].reason.contains("entry 8 is missing"),
+            "{broken}"
+        );
+        assert_eq!(broken.checked, 9);
     }
 }

@@ -33,9 +33,9 @@ pub async fn isms_audit(
     Ok(Json(entries).into_response())
 }
 
-/// Walks the hash chain: `{ "intact": true, entries, head }` or the first broken link.
+/// Walks the hash chain: `{ "intact": true, entries, head }` or every broken record, the first first.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    responses((status = 200, description = "intact, entries, head; or intact false, key, reason")))]
+    responses((status = 200, description = "intact, entries, head; or intact false, key and reason of the first broken record, checked (records read) and others (every later broken record: key, reason)")))]
 pub async fn verify(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     let result = state.call(move |k| k.audit_verify(&auth.principal)).await?;
     Ok(Json(match result {
@@ -43,7 +43,10 @@ pub async fn verify(State(state): State<AppState>, auth: Auth) -> Result<Respons
             serde_json::json!({ "intact": true, "entries": report.entries, "head": report.head })
         }
         Err(broken) => {
-            serde_json::json!({ "intact": false, "key": broken.key, "reason": broken.reason })
+            serde_json::json!({
+                "intact": false, "key": broken.key, "reason": broken.reason,
+                "checked": broken.checked, "others": broken.others,
+            })
         }
     })
     .into_response())

@@ -25,7 +25,10 @@ async fn trail(State(state): State<AppState>, p: Page) -> Result<Response, UiErr
                 Ok(report) => {
                     json!({ "intact": true, "entries": report.entries, "head": report.head })
                 }
-                Err(b) => json!({ "intact": false, "key": b.key, "reason": b.reason }),
+                Err(b) => json!({
+                    "intact": false, "key": b.key, "reason": b.reason,
+                    "checked": b.checked, "others": b.others,
+                }),
             });
             Ok((entries, verify))
         })
