@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::extract::Page;
 use crate::state::AppState;
 use mmsm_kernel::access::ROLE_ZONES;
-use mmsm_kernel::services::{random_password, NewAccount};
+use mmsm_kernel::services::{random_password, IsmsQuery, NewAccount};
 
 use super::{field, page, UiError};
 
@@ -23,6 +23,9 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{name}/assign", post(assign))
 }
 
+/// Enterprises offered as suggestions in the account forms.
+const SUGGESTED: usize = 200;
+
 async fn render(
     state: &AppState,
     p: &Page,
@@ -30,7 +33,18 @@ async fn render(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let (accounts, isms) = state
-        .call(move |k| Ok((k.list_accounts(&who)?, k.list_isms(&who)?)))
+        .call(move |k| {
+            // Suggestions for the enterprise fields, not a list of every ISMS:
+            // the kernel checks whatever id is typed.
+            let first = IsmsQuery {
+                limit: Some(SUGGESTED),
+                ..IsmsQuery::default()
+            };
+            Ok((
+                k.list_accounts(&who)?,
+                k.list_isms_page(&who, &first)?.items,
+            ))
+        })
         .await?;
     let roles: Vec<serde_json::Value> = ROLE_ZONES
         .iter()
