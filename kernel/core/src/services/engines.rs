@@ -130,7 +130,7 @@ impl Kernel {
         if let Some(revision) = self.stored_revision(id)? {
             let cached = self.engines().take_at(&IsmsId::new(id), revision);
             if let Some((record, engine)) = cached {
-                if self.may_see_record(principal, &record) {
+                if self.may_see(principal, &record) {
                     return Ok((record, engine));
                 }
             }

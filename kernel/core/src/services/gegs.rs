@@ -233,7 +233,7 @@ impl Kernel {
         }
     }
 
-    fn schema_not_found(&self, id: &str, version: Option<u32>) -> Result<ServiceError> {
+    pub(super) fn schema_not_found(&self, id: &str, version: Option<u32>) -> Result<ServiceError> {
         let versions = self.store().schema_versions(id)?;
         Ok(match (version, versions.is_empty()) {
             (Some(v), false) => ServiceError::NotFound {

@@ -433,12 +433,7 @@ impl Kernel {
     /// an administrator sees every ISMS; an enterprise user only its own; a
     /// consultancy user those it generated or was assigned to; a principal
     /// without account (`--as NAME`) the ISMSs that list it as a user.
-    /// [`Kernel::may_see`], for the live copy of a record.
-    pub(super) fn may_see_record(&self, principal: &Principal, record: &IsmsRecord) -> bool {
-        self.may_see(principal, record)
-    }
-
-    fn may_see(&self, principal: &Principal, record: &IsmsRecord) -> bool {
+    pub(super) fn may_see(&self, principal: &Principal, record: &IsmsRecord) -> bool {
         self.sees(
             principal,
             &record.id,

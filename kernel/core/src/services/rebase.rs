@@ -306,13 +306,7 @@ impl Kernel {
     pub(crate) fn newest_version(&self, id: &str) -> Result<u32> {
         match self.store().schema_versions(id)?.into_iter().max() {
             Some(v) => Ok(v),
-            None => Err(self.schema(&Principal::system(), id, None).err().unwrap_or(
-                ServiceError::NotFound {
-                    kind: "schema",
-                    id: id.to_owned(),
-                    hint: String::new(),
-                },
-            )),
+            None => Err(self.schema_not_found(id, None)?),
         }
     }
 
