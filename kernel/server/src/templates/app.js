@@ -54,9 +54,15 @@ if (gen) {
     var text = document.getElementById("tech-progress-text");
     if (text) text.textContent = n + " of " + selects.length + " answered";
   };
+  // Once the form is submitted no draft is saved any more (the generation
+  // forgets it), and a save still on its way is awaited first: otherwise a
+  // late save would bring the draft back after the ISMS was generated.
+  var submitting = false;
+  var inflight = null;
   var save = function () {
+    if (submitting) return;
     draftStatus.textContent = "saving the draft…";
-    fetch("/isms/new/draft", {
+    inflight = fetch("/isms/new/draft", {
       method: "POST",
       headers: { "Accept": "application/json" },
       body: new URLSearchParams(new FormData(gen)),
@@ -67,9 +73,19 @@ if (gen) {
           ? "Draft saved at " + res[1].saved_time + ": it is kept until the ISMS is generated."
           : "Draft not saved: " + (res[1].error || "the server refused it");
       })
-      .catch(function () { draftStatus.textContent = "Draft not saved: check the connection"; });
+      .catch(function () { draftStatus.textContent = "Draft not saved: check the connection"; })
+      .then(function () { inflight = null; });
   };
   var later = function (ms) { clearTimeout(timer); timer = setTimeout(save, ms); };
+  gen.addEventListener("submit", function (e) {
+    clearTimeout(timer);
+    submitting = true;
+    if (inflight) {
+      e.preventDefault();
+      var submitter = e.submitter;
+      inflight.then(function () { gen.requestSubmit(submitter || undefined); });
+    }
+  });
   gen.addEventListener("change", function () { progress(); later(200); });
   gen.addEventListener("input", function (e) {
     if (e.target.tagName === "INPUT") later(800);
