@@ -1,5 +1,6 @@
-//! The stored ISMS record's shape is pinned: its JSON fields (every path of
-//! object keys, arrays as `[]`) must equal `stored-isms-record.keys`. A
+//! The stored ISMS record's shape is pinned: the JSON fields of its parts
+//! (head and answers; every path of object keys, arrays as `[]`) must
+//! equal `stored-isms-record.keys`. A
 //! renamed engine or model field that would change what the store holds,
 //! silently, fails here; a deliberate change updates the file (and, for
 //! stores already written, the record's format version and a migration).
@@ -57,13 +58,23 @@ fn the_stored_isms_record_keeps_its_fields() {
         .generate_isms(&local, profile, None, Some("msgs"))
         .unwrap()
         .id;
-    let stored: Value = kernel
-        .store()
+    // The parts of the layout (services/stored.rs): the head and the
+    // answers' buckets (the board is derived, not stored).
+    let store = kernel.store();
+    let mut found = BTreeSet::new();
+    let head: Value = store
         .get(Repo::Isms, &format!("isms/{id}"))
         .unwrap()
         .unwrap();
-    let mut found = BTreeSet::new();
-    paths(&stored, "", &mut found);
+    assert_eq!(head["record_format"], 2, "the layout's version is written");
+    paths(&head, "head", &mut found);
+    let buckets: Vec<(String, Value)> = store
+        .scan(Repo::Isms, &format!("isms-answers/{id}/"))
+        .unwrap();
+    assert!(!buckets.is_empty(), "the answers are stored");
+    for (_, bucket) in &buckets {
+        paths(bucket, "answers", &mut found);
+    }
     let found: Vec<String> = found.into_iter().collect();
     let pinned = std::fs::read_to_string(PINNED).unwrap_or_default();
     let pinned: Vec<&str> = pinned.lines().filter(|l| !l.is_empty()).collect();

@@ -10,12 +10,13 @@
 
 use std::collections::HashMap;
 
-use mmsm_engine::Engine;
+use mmsm_engine::{Board, Engine};
 use mmsm_model::IsmsId;
 
 use crate::access::Principal;
 
-use super::{IsmsRecord, Kernel, Result};
+use super::stored::Unboarded;
+use super::{IsmsRecord, Kernel, Result, SchemaChoice};
 
 /// How many live engines a kernel keeps: an engine of the base schema holds
 /// a few hundred kilobytes, the large benchmark shape a few megabytes.
@@ -38,22 +39,31 @@ pub(crate) struct EngineCache {
 }
 
 fn schema_of(record: &IsmsRecord) -> (String, u32) {
-    (record.schema.id.to_string(), record.schema.version)
+    schema_key(&record.schema)
+}
+
+fn schema_key(schema: &SchemaChoice) -> (String, u32) {
+    (schema.id.to_string(), schema.version)
 }
 
 impl EngineCache {
     fn take(&mut self, record: &IsmsRecord) -> Option<Engine> {
-        let live = self.entries.remove(&record.id)?;
-        (live.revision == record.revision && live.schema == schema_of(record))
-            .then_some(live.engine)
+        self.take_parts(&record.id, record.revision, &schema_of(record))
     }
 
-    /// The record and engine kept for `id` at exactly `revision`.
-    fn take_at(&mut self, id: &IsmsId, revision: u64) -> Option<(IsmsRecord, Engine)> {
+    fn take_parts(&mut self, id: &IsmsId, revision: u64, schema: &(String, u32)) -> Option<Engine> {
         let live = self.entries.remove(id)?;
-        if live.revision != revision {
+        (live.revision == revision && live.schema == *schema).then_some(live.engine)
+    }
+
+    /// The record and engine kept for `id` at exactly `revision`; an engine
+    /// kept without its record stays for [`EngineCache::take`].
+    fn take_at(&mut self, id: &IsmsId, revision: u64) -> Option<(IsmsRecord, Engine)> {
+        let live = self.entries.get(id)?;
+        if live.revision != revision || live.record.is_none() {
             return None;
         }
+        let live = self.entries.remove(id)?;
         let record = live.record?;
         (record.revision == revision && live.schema == schema_of(&record))
             .then_some((record, live.engine))
@@ -121,23 +131,48 @@ impl Kernel {
     /// both from the cache when the stored revision (read from the small
     /// summary row, written in the same batch as the record) is the one they
     /// were kept at, so that a change decodes no record; else read and built.
-    /// The principal must see the ISMS.
+    /// The third value tells whether the stored layout is current (a record
+    /// kept here was written by this release, so it is). The principal must
+    /// see the ISMS.
     pub(crate) fn take_live(
         &self,
         principal: &Principal,
         id: &str,
-    ) -> Result<(IsmsRecord, Engine)> {
+    ) -> Result<(IsmsRecord, Engine, bool)> {
         if let Some(revision) = self.stored_revision(id)? {
             let cached = self.engines().take_at(&IsmsId::new(id), revision);
             if let Some((record, engine)) = cached {
                 if self.may_see(principal, &record) {
-                    return Ok((record, engine));
+                    return Ok((record, engine, true));
                 }
             }
         }
-        let record = self.isms(principal, id)?;
-        let engine = self.take_engine(&record)?;
-        Ok((record, engine))
+        let read = self.isms_read(principal, id)?;
+        let engine = self.take_engine(&read.record)?;
+        Ok((read.record, engine, read.current_format))
+    }
+
+    /// The board of a stored ISMS ([`super::stored::read`]): from its live
+    /// engine at that revision, or a new one, kept for the next use.
+    pub(crate) fn derived_board(&self, parts: Unboarded<'_>) -> Result<Board> {
+        let schema = schema_key(parts.schema);
+        let cached = self.engines().take_parts(parts.id, parts.revision, &schema);
+        let engine = match cached {
+            Some(engine) => engine,
+            None => {
+                let index = self.schema_index(
+                    &Principal::system(),
+                    parts.schema.id.as_str(),
+                    parts.schema.version,
+                )?;
+                Engine::with_index(index, parts.inputs.clone())
+            }
+        };
+        let mut board = engine.board();
+        board.isms = parts.id.to_string();
+        self.engines()
+            .keep_parts(parts.id.clone(), parts.revision, schema, engine, None);
+        Ok(board)
     }
 
     /// Keeps `record` (as just written) and its engine for the next change.

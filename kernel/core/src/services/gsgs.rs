@@ -14,7 +14,8 @@ use mmsm_model::*;
 use mmsm_schema::profiles;
 use mmsm_store::Repo;
 
-use super::listing::{put_isms, IsmsSummary};
+use super::listing::{put_answer, put_isms, summary_revision, IsmsSummary};
+use super::stored;
 use super::{audit, Kernel, Result, ServiceError};
 
 /// The schema an ISMS was generated from, and why it was chosen.
@@ -41,7 +42,8 @@ pub struct Instantiated {
     pub metrics: Vec<MetricId>,
 }
 
-/// An enterprise's ISMS, as stored in the isms repository.
+/// An enterprise's ISMS, whole: what the services and the API hold (stored
+/// in parts, in a layout of its own: [`super::stored`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IsmsRecord {
     /// The ISMS id.
@@ -139,10 +141,6 @@ pub struct Updated {
     pub changed: Vec<Delta>,
     /// The board after the change.
     pub board: Board,
-}
-
-pub(super) fn isms_key(id: &str) -> String {
-    format!("isms/{id}")
 }
 
 impl Kernel {
@@ -285,7 +283,7 @@ impl Kernel {
                 batch,
                 &id,
                 nanos,
-                HistoryEvent {
+                &HistoryEvent {
                     at: now,
                     user: principal.user.clone(),
                     cause: "generate".into(),
@@ -312,9 +310,20 @@ impl Kernel {
 
     /// One ISMS as stored.
     pub fn isms(&self, principal: &Principal, id: &str) -> Result<IsmsRecord> {
-        let record: Option<IsmsRecord> = self.store().get(Repo::Isms, &isms_key(id))?;
-        match record {
-            Some(r) if self.may_see(principal, &r) => Ok(r),
+        Ok(self.isms_read(principal, id)?.record)
+    }
+
+    /// One ISMS as stored, and whether its stored layout is current.
+    pub(crate) fn isms_read(&self, principal: &Principal, id: &str) -> Result<stored::Read> {
+        let store = self.store();
+        let read = stored::read(
+            store,
+            id,
+            || summary_revision(store, id),
+            |parts| self.derived_board(parts),
+        )?;
+        match read {
+            Some(r) if self.may_see(principal, &r.record) => Ok(r),
             _ => {
                 let any = self.store().any(Repo::Isms, "isms/")?;
                 Err(ServiceError::NotFound {
@@ -356,7 +365,7 @@ impl Kernel {
         let now = self.now();
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
-            let (mut record, mut engine) = self.take_live(principal, id)?;
+            let (mut record, mut engine, current_format) = self.take_live(principal, id)?;
             let before = record.board.compliance;
             let deltas = engine
                 .apply(change.clone())
@@ -377,25 +386,13 @@ impl Kernel {
                 },
                 _ => record.inputs = engine.inputs(),
             }
-            record.board = board.clone();
-            put_isms(batch, &mut record, now);
-            if !deltas.is_empty() {
-                record_history(
-                    store,
-                    batch,
-                    &record.id,
-                    nanos,
-                    HistoryEvent {
-                        at: now,
-                        user: principal.user.clone(),
-                        cause: cause.to_owned(),
-                        change: Some(change.clone()),
-                        deltas: deltas.clone(),
-                        refs: Vec::new(),
-                        note: None,
-                    },
-                    &board,
-                )?;
+            let after = board.compliance;
+            record.board = board;
+            match &change {
+                Change::Answer { subcontrol, .. } if current_format => {
+                    put_answer(batch, &mut record, subcontrol, now)
+                }
+                _ => put_isms(batch, &mut record, now),
             }
             super::audit_detail(
                 batch,
@@ -404,14 +401,26 @@ impl Kernel {
                 vec![record.id.to_string()],
                 Some(serde_json::json!({
                     "change": change,
-                    "compliance": { "before": before, "after": board.compliance },
+                    "compliance": { "before": before, "after": after },
                 })),
             );
+            let event = HistoryEvent {
+                at: now,
+                user: principal.user.clone(),
+                cause: cause.to_owned(),
+                change: Some(change),
+                deltas,
+                refs: Vec::new(),
+                note: None,
+            };
+            if !event.deltas.is_empty() {
+                record_history(store, batch, &record.id, nanos, &event, &record.board)?;
+            }
             let updated = Updated {
                 isms: record.id.clone(),
-                change: change.clone(),
-                changed: deltas,
-                board,
+                change: event.change.expect("set above"),
+                changed: event.deltas,
+                board: record.board.clone(),
             };
             self.keep_live(record, engine);
             Ok(updated)
@@ -480,12 +489,12 @@ pub(crate) fn record_history(
     batch: &mut mmsm_store::Batch,
     id: &IsmsId,
     nanos: u128,
-    event: HistoryEvent,
+    event: &HistoryEvent,
     board: &Board,
 ) -> Result<()> {
     let key = super::fresh_key(store, batch, Repo::Info, &format!("history/{id}/"), nanos)?;
     let stamp = key.rsplit('/').next().unwrap_or_default().to_owned();
-    batch.put(Repo::Info, &key, &event);
+    batch.put(Repo::Info, &key, event);
     batch.put(
         Repo::Info,
         format!("board/{id}/{stamp}"),
@@ -507,7 +516,7 @@ fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
     let slug = slug.trim_end_matches('-');
     let slug = if slug.is_empty() { "isms" } else { slug };
     let taken: std::collections::HashSet<String> = store
-        .keys(Repo::Isms, &isms_key(slug))?
+        .keys(Repo::Isms, &stored::head_key(slug))?
         .into_iter()
         .filter_map(|k| k.strip_prefix("isms/").map(str::to_owned))
         .collect();

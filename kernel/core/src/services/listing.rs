@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::access::Principal;
-use mmsm_model::{IsmsId, SectorId, UserId};
-use mmsm_store::{Batch, Repo};
+use mmsm_model::{IsmsId, SectorId, SubControlId, UserId};
+use mmsm_store::{Batch, Repo, Store, StoreError};
 
-use super::gsgs::isms_key;
+use super::stored;
 use super::{IsmsListing, IsmsRecord, Kernel, Result, ServiceError};
 
 /// The prefix of the summary rows.
@@ -93,15 +93,41 @@ impl IsmsSummary {
 
 /// Stores an ISMS record and its summary row in `batch`, with a new revision
 /// (the key of the kernel's engine cache). Every write of an ISMS record goes
-/// through here.
+/// through here or through [`put_answer`].
 pub(crate) fn put_isms(batch: &mut Batch, record: &mut IsmsRecord, now: u64) {
     record.revision = new_revision(record.revision);
-    batch.put(Repo::Isms, isms_key(record.id.as_str()), &*record);
+    stored::write_whole(batch, record);
+    put_summary(batch, record, now);
+}
+
+/// Like [`put_isms`] after `record` changed only in `subcontrol`'s answer (and
+/// what the engine derives from it): writes that answer's part and the board,
+/// not the whole record. Only for a record whose head is in the current
+/// layout ([`stored::Read::current_format`]).
+pub(crate) fn put_answer(
+    batch: &mut Batch,
+    record: &mut IsmsRecord,
+    subcontrol: &SubControlId,
+    now: u64,
+) {
+    record.revision = new_revision(record.revision);
+    stored::write_answer(batch, record, subcontrol);
+    put_summary(batch, record, now);
+}
+
+fn put_summary(batch: &mut Batch, record: &IsmsRecord, now: u64) {
     batch.put(
         Repo::Isms,
         summary_key(record.id.as_str()),
         &IsmsSummary::of(record, now),
     );
+}
+
+/// The revision in ISMS `id`'s summary row, if it has one.
+pub(crate) fn summary_revision(store: &Store, id: &str) -> Result<Option<u64>, StoreError> {
+    Ok(store
+        .get::<IsmsSummary>(Repo::Isms, &summary_key(id))?
+        .map(|s| s.revision))
 }
 
 /// A revision no earlier write of this record had: random, so that a batch
@@ -251,10 +277,7 @@ impl Kernel {
 
     /// The stored revision of ISMS `id`, from its summary row.
     pub(crate) fn stored_revision(&self, id: &str) -> Result<Option<u64>> {
-        Ok(self
-            .store()
-            .get::<IsmsSummary>(Repo::Isms, &summary_key(id))?
-            .map(|s| s.revision))
+        Ok(summary_revision(self.store(), id)?)
     }
 
     /// Writes the summary row of every ISMS once, for stores made before the
@@ -268,17 +291,22 @@ impl Kernel {
             if store.get::<u32>(Repo::Isms, INDEXED)?.is_some() {
                 return Ok(());
             }
-            for (_, record) in store.scan::<IsmsRecord>(Repo::Isms, "isms/")? {
+            for id in stored::ids(store)? {
+                let read = stored::read(
+                    store,
+                    &id,
+                    || summary_revision(store, &id),
+                    |parts| self.derived_board(parts),
+                )?;
+                let Some(stored::Read { record, .. }) = read else {
+                    continue;
+                };
                 let updated = if record.created_at > 0 {
                     record.created_at
                 } else {
                     now
                 };
-                batch.put(
-                    Repo::Isms,
-                    summary_key(record.id.as_str()),
-                    &IsmsSummary::of(&record, updated),
-                );
+                put_summary(batch, &record, updated);
             }
             batch.put(Repo::Isms, INDEXED, &1u32);
             Ok::<_, ServiceError>(())

@@ -529,7 +529,7 @@ impl Kernel {
                     batch,
                     &record.id,
                     nanos,
-                    HistoryEvent {
+                    &HistoryEvent {
                         at,
                         user: principal.user.clone(),
                         cause: "metric".into(),

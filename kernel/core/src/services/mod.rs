@@ -16,6 +16,7 @@ mod metrics;
 pub mod msgs;
 mod rebase;
 mod scheduler;
+mod stored;
 mod uploads;
 
 use std::collections::HashMap;

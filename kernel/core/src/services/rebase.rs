@@ -234,7 +234,7 @@ impl Kernel {
                 batch,
                 &record.id,
                 nanos,
-                HistoryEvent {
+                &HistoryEvent {
                     at: now,
                     user: principal.user.clone(),
                     cause: "rebase".into(),

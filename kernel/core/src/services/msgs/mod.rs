@@ -224,7 +224,7 @@ impl Kernel {
                 batch,
                 &record.id,
                 self.now_nanos(),
-                HistoryEvent {
+                &HistoryEvent {
                     at: now,
                     user: principal.user.clone(),
                     cause: because.cause.clone(),
@@ -259,7 +259,7 @@ impl Kernel {
             batch,
             &record.id,
             self.now_nanos(),
-            HistoryEvent {
+            &HistoryEvent {
                 at: self.now(),
                 user: principal.user.clone(),
                 cause: because.cause,

@@ -286,13 +286,14 @@ impl Kernel {
         principal.require(Zone::Schemas, "read schema statistics")?;
         let stored = self.schema(principal, id, None)?;
         let schema = stored.schema;
-        let records: Vec<IsmsRecord> = self
-            .store()
-            .scan::<IsmsRecord>(Repo::Isms, "isms/")?
-            .into_iter()
-            .map(|(_, r)| r)
-            .filter(|r| r.schema.id.as_str() == id)
-            .collect();
+        // The summary index names the ISMSs of the schema; only those are read.
+        let prefix = format!("{id}@");
+        let mut records: Vec<IsmsRecord> = Vec::new();
+        for listed in self.list_isms(&Principal::system())? {
+            if listed.schema.starts_with(&prefix) {
+                records.push(self.isms(&Principal::system(), listed.id.as_str())?);
+            }
+        }
         let answers = answer_stats(&schema, &records);
         let mut gaps: Vec<AnswerStats> = answers
             .iter()
