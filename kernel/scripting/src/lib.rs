@@ -14,6 +14,7 @@ mod ctx;
 mod declaration;
 mod error;
 mod limits;
+mod patterns;
 mod sandbox;
 mod script;
 

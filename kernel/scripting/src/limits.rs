@@ -5,7 +5,9 @@
 //! itself to fail on *every* instruction, so that a `pcall` that swallows the
 //! first error fails again on its next instruction (RUST-NOTES: the three ways
 //! out of a Lua sandbox). C functions such as `string.rep` count as one
-//! instruction: the memory limit is their bound.
+//! instruction: the memory limit is their bound. The pattern functions,
+//! which can backtrack for hours inside one call, are Rust functions that
+//! look at the deadline as they go ([`super::patterns`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -69,19 +71,36 @@ impl Budget {
         lua.set_global_hook(
             HookTriggers::new().every_nth_instruction(HOOK_PERIOD),
             move |lua, debug| {
-                if budget.elapsed_nanos() <= budget.deadline.load(Relaxed) {
+                if !budget.expired() {
                     return Ok(VmState::Continue);
                 }
-                if !budget.tripped.swap(true, Relaxed) {
-                    let line = debug.current_line().and_then(|l| u32::try_from(l).ok());
-                    budget.line.store(line.unwrap_or(0), Relaxed);
-                    lua.set_global_hook(HookTriggers::new().every_nth_instruction(1), |_, _| {
-                        Err(mlua::Error::runtime(OUT_OF_TIME))
-                    })?;
-                }
-                Err(mlua::Error::runtime(OUT_OF_TIME))
+                let line = debug.current_line().and_then(|l| u32::try_from(l).ok());
+                Err(budget.trip(lua, line))
             },
         )
+    }
+
+    /// Whether the current call's deadline has passed.
+    pub(crate) fn expired(&self) -> bool {
+        self.elapsed_nanos() > self.deadline.load(Relaxed)
+    }
+
+    /// Stops the current call: records the line (the first time) and makes
+    /// every next instruction fail, so that a `pcall` cannot swallow it.
+    /// Called by the hook, and by Rust functions that run long without
+    /// reaching it (the pattern functions).
+    pub(crate) fn trip(&self, lua: &Lua, line: Option<u32>) -> mlua::Error {
+        if !self.tripped.swap(true, Relaxed) {
+            self.line.store(line.unwrap_or(0), Relaxed);
+            let rearmed = lua
+                .set_global_hook(HookTriggers::new().every_nth_instruction(1), |_, _| {
+                    Err(mlua::Error::runtime(OUT_OF_TIME))
+                });
+            if let Err(e) = rearmed {
+                return e;
+            }
+        }
+        mlua::Error::runtime(OUT_OF_TIME)
     }
 
     /// Starts a call: a fresh deadline, and the normal hook back if the last

@@ -3,7 +3,8 @@
 //!
 //! What a script gets: the base functions without `load`, `loadfile`,
 //! `dofile`, `collectgarbage`, `print` (replaced by a logger) and `warn`;
-//! `string` (without `dump`), `table`, `math`, `utf8`; `os.time`, `os.date`,
+//! `string` (without `dump`; its pattern functions matched in Rust under the
+//! call's deadline, [`super::patterns`]), `table`, `math`, `utf8`; `os.time`, `os.date`,
 //! `os.clock`; `require` of text modules under `scripts/lib/`. No `io`, no
 //! `debug`, no `package`, no `coroutine`, no binary chunks, no finalizers
 //! (`__gc`), which could run outside any call's budget.
@@ -12,9 +13,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 use super::limits::{Budget, Limits};
+use super::patterns::{self, Capture, GMatch, GsubError, PatternError, Replacement};
 
 const MODULES_KEY: &str = "mmsm.modules";
 
@@ -44,6 +46,7 @@ pub(crate) fn new_vm(lib_dir: Option<&Path>, limits: &Limits) -> mlua::Result<(L
     refuse_finalizers(&lua, &globals)?;
     install_require(&lua, &globals, lib_dir)?;
     let budget = Budget::install(&lua, limits.time)?;
+    install_patterns(&lua, &globals, &budget)?;
     lua.set_memory_limit(limits.memory)?;
     Ok((lua, budget))
 }
@@ -72,6 +75,179 @@ fn refuse_finalizers(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         original.call::<Value>((table, metatable))
     })?;
     globals.raw_set("setmetatable", guarded)
+}
+
+/// Replaces `string.find`, `match`, `gmatch` and `gsub` (also reached as
+/// methods of strings) with [`patterns`], which stops at the call's deadline.
+fn install_patterns(lua: &Lua, globals: &Table, budget: &Arc<Budget>) -> mlua::Result<()> {
+    let string: Table = globals.get("string")?;
+    let b = Arc::clone(budget);
+    let find = lua.create_function(
+        move |lua, (s, p, init, plain): (mlua::LuaString, mlua::LuaString, Option<i64>, Value)| {
+            let plain = !matches!(plain, Value::Nil | Value::Boolean(false));
+            find_or_match(lua, &b, (s, p, init), Some(plain))
+        },
+    )?;
+    string.raw_set("find", find)?;
+    let b = Arc::clone(budget);
+    let matcher = lua.create_function(
+        move |lua, (s, p, init): (mlua::LuaString, mlua::LuaString, Option<i64>)| {
+            find_or_match(lua, &b, (s, p, init), None)
+        },
+    )?;
+    string.raw_set("match", matcher)?;
+    let b = Arc::clone(budget);
+    let gmatch = lua.create_function(
+        move |lua, (s, p, init): (mlua::LuaString, mlua::LuaString, Option<i64>)| {
+            let len = s.as_bytes().len();
+            let start = patterns::start_index(init.unwrap_or(1), len).unwrap_or(len + 1);
+            let mut state = GMatch::new(start);
+            let b = Arc::clone(&b);
+            lua.create_function_mut(move |lua, ()| {
+                let (src, pat) = (s.as_bytes(), p.as_bytes());
+                let expired = || b.expired();
+                match state.next(&src, &pat, &expired) {
+                    Ok(Some(captures)) => to_values(lua, &src, &captures),
+                    Ok(None) => Ok(MultiValue::new()),
+                    Err(e) => Err(pattern_error(lua, &b, e)),
+                }
+            })
+        },
+    )?;
+    string.raw_set("gmatch", gmatch)?;
+    let b = Arc::clone(budget);
+    let gsub = lua.create_function(
+        move |lua, (s, p, repl, max): (mlua::LuaString, mlua::LuaString, Value, Option<i64>)| {
+            gsub(lua, &b, (s, p), repl, max)
+        },
+    )?;
+    string.raw_set("gsub", gsub)
+}
+
+fn find_or_match(
+    lua: &Lua,
+    budget: &Budget,
+    (s, p, init): (mlua::LuaString, mlua::LuaString, Option<i64>),
+    plain: Option<bool>,
+) -> mlua::Result<MultiValue> {
+    let (src, pat) = (s.as_bytes(), p.as_bytes());
+    let Some(start) = patterns::start_index(init.unwrap_or(1), src.len()) else {
+        return Ok(MultiValue::from_iter([Value::Nil]));
+    };
+    let expired = || budget.expired();
+    let found = match plain {
+        Some(plain) => patterns::find(&src, &pat, start, plain, &expired),
+        None => patterns::search(&src, &pat, start, &expired),
+    };
+    let found = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(MultiValue::from_iter([Value::Nil])),
+        Err(e) => return Err(pattern_error(lua, budget, e)),
+    };
+    let mut values = MultiValue::new();
+    if plain.is_some() {
+        values.push_back(Value::Integer(found.start as i64 + 1));
+        values.push_back(Value::Integer(found.end as i64));
+        if !found.has_captures {
+            return Ok(values);
+        }
+    }
+    values.extend(to_values(lua, &src, &found.captures)?);
+    Ok(values)
+}
+
+fn gsub(
+    lua: &Lua,
+    budget: &Budget,
+    (s, p): (mlua::LuaString, mlua::LuaString),
+    repl: Value,
+    max: Option<i64>,
+) -> mlua::Result<MultiValue> {
+    let (src, pat) = (s.as_bytes(), p.as_bytes());
+    let max = max.map(|m| usize::try_from(m).unwrap_or(0));
+    let expired = || budget.expired();
+    let text;
+    let mut lookup = |captures: &[Capture]| -> Result<Option<Vec<u8>>, String> {
+        let value: Value = match &repl {
+            Value::Table(table) => {
+                let key = to_values(lua, &src, &captures[..1]).map_err(|e| e.to_string())?;
+                table
+                    .get(key.into_iter().next().unwrap_or(Value::Nil))
+                    .map_err(|e| e.to_string())?
+            }
+            Value::Function(f) => f
+                .call(to_values(lua, &src, captures).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?,
+            _ => Value::Nil,
+        };
+        match value {
+            Value::Nil | Value::Boolean(false) => Ok(None),
+            Value::String(s) => Ok(Some(s.as_bytes().to_vec())),
+            Value::Integer(i) => Ok(Some(i.to_string().into_bytes())),
+            Value::Number(n) => Ok(Some(
+                lua.coerce_string(Value::Number(n))
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| n.to_string().into_bytes(), |s| s.as_bytes().to_vec()),
+            )),
+            other => Err(format!(
+                "invalid replacement value (a {})",
+                other.type_name()
+            )),
+        }
+    };
+    let replacement = match &repl {
+        Value::String(r) => {
+            text = r.as_bytes();
+            Replacement::Text(&text)
+        }
+        Value::Integer(_) | Value::Number(_) => {
+            text = lua
+                .coerce_string(repl.clone())?
+                .map(|s| s.as_bytes())
+                .ok_or_else(|| mlua::Error::runtime("bad argument #3 to 'gsub'"))?;
+            Replacement::Text(&text)
+        }
+        Value::Table(_) | Value::Function(_) => Replacement::Lookup(&mut lookup),
+        other => {
+            return Err(mlua::Error::runtime(format!(
+                "bad argument #3 to 'gsub' (string/function/table expected, got {})",
+                other.type_name()
+            )))
+        }
+    };
+    match patterns::gsub(&src, &pat, replacement, max, &expired) {
+        Ok((out, n)) => Ok(MultiValue::from_iter([
+            Value::String(lua.create_string(out)?),
+            Value::Integer(n as i64),
+        ])),
+        Err(GsubError::Pattern(e)) => Err(pattern_error(lua, budget, e)),
+        Err(GsubError::Lua(message)) => Err(mlua::Error::runtime(message)),
+    }
+}
+
+fn to_values(lua: &Lua, src: &[u8], captures: &[Capture]) -> mlua::Result<MultiValue> {
+    captures
+        .iter()
+        .map(|c| match *c {
+            Capture::Text(a, b) => lua.create_string(&src[a..b]).map(Value::String),
+            Capture::Position(p) => Ok(Value::Integer(p as i64)),
+        })
+        .collect()
+}
+
+/// A malformed pattern is the script's error; a passed deadline stops the call.
+fn pattern_error(lua: &Lua, budget: &Budget, e: PatternError) -> mlua::Error {
+    match e {
+        PatternError::Invalid(message) => mlua::Error::runtime(message),
+        PatternError::OutOfTime => {
+            // The nearest Lua caller's line (a `pcall` between has none).
+            let line = (1..8)
+                .find_map(|level| lua.inspect_stack(level, |d| d.current_line()).flatten())
+                .and_then(|l| u32::try_from(l).ok());
+            budget.trip(lua, line)
+        }
+    }
 }
 
 /// `require(name)`: loads `lib_dir/<name with dots as slashes>.lua` once per

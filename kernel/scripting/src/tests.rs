@@ -459,3 +459,98 @@ fn the_luals_annotations_match_the_registered_api() {
     assert_eq!(declared, script.ctx_functions());
     assert!(declared.len() >= 13, "{declared:?}");
 }
+
+#[test]
+fn pattern_bombs_stop_within_the_budget_and_pcall_cannot_swallow_them() {
+    // Lua's C matcher backtracks for hours on these; the hook never fires
+    // inside a C function (issue 18).
+    for body in [
+        "return string.find(string.rep('a', 40), string.rep('a*', 40) .. 'b')",
+        "return (string.rep('a', 40)):match(string.rep('a-', 40) .. 'b')",
+        "return string.gsub(string.rep('a', 40), string.rep('.-', 40) .. 'b', 'x')",
+        "for w in string.gmatch(string.rep('a', 40), string.rep('a*', 40) .. 'b') do end",
+        "return string.find(string.rep('a', 300000), 'a*b')",
+        "while true do pcall(string.find, string.rep('a', 40), string.rep('a*', 40) .. 'b') end",
+    ] {
+        let started = Instant::now();
+        let err = collect_error(body);
+        assert!(
+            err.starts_with(
+                "metric escape (scripts/metrics/test.lua:4): collect exceeded its time budget of 300ms"
+            ),
+            "{body}: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{body}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Runs `calls` (Lua expressions over `s` and `p`) for every subject and
+/// pattern, and returns what each gave, printed.
+const DIFFERENTIAL: &str = r##"
+local function show(ok, ...)
+  if not ok then return "error" end
+  local out = {}
+  for i = 1, select("#", ...) do out[#out + 1] = tostring((select(i, ...))) end
+  return table.concat(out, ",")
+end
+local function gm(s, p)
+  local out = {}
+  for a, b in string.gmatch(s, p) do
+    out[#out + 1] = tostring(a) .. "/" .. tostring(b)
+    if #out > 50 then break end
+  end
+  return table.concat(out, ";")
+end
+local tokens = { "a", "b", "%a", "%d", "%s", "%W", ".", "[ab]", "[^a]", "[a-c]", "[%d)]",
+  "*", "+", "-", "?", "(", ")", "()", "%b()", "%f[%a]", "^", "$", "%1", "%", "[" }
+local subjects = { "", "a", "ab(1) b", "aab((b)) 12 ", "ba ab  (a(b)c)", "xyz 9a" }
+local seed = 7
+local function rand(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n + 1 end
+local lines = {}
+for _ = 1, 1500 do
+  local parts = {}
+  for _ = 1, rand(5) do parts[#parts + 1] = tokens[rand(#tokens)] end
+  local p = table.concat(parts)
+  local s = subjects[rand(#subjects)]
+  local init = rand(5) - 2
+  lines[#lines + 1] = table.concat({
+    p, s,
+    show(pcall(string.find, s, p, init)),
+    show(pcall(string.find, s, p, 1, true)),
+    show(pcall(string.match, s, p)),
+    show(pcall(string.gsub, s, p, "<%0>")),
+    show(pcall(string.gsub, s, p, function(a) return a == "a" and "A" or nil end)),
+    show(pcall(string.gsub, s, p, { a = "1", b = false }, 2)),
+    show(pcall(gm, s, p)),
+  }, " | ")
+end
+return table.concat(lines, "\n")
+"##;
+
+#[test]
+fn the_pattern_functions_give_what_luas_own_give() {
+    let own = mlua::Lua::new();
+    let expected: String = own.load(DIFFERENTIAL).eval().unwrap();
+    let script = load(
+        &metric(
+            "patterns",
+            &format!("return (function() {DIFFERENTIAL} end)()"),
+        ),
+        &config(64 * 1024 * 1024, Duration::from_secs(20)),
+    )
+    .unwrap();
+    let got = collect(&script, &CtxData::default()).unwrap();
+    let got = got.as_str().unwrap();
+    let mismatches: Vec<(&str, &str)> = expected
+        .lines()
+        .zip(got.lines())
+        .filter(|(a, b)| a != b)
+        .take(5)
+        .collect();
+    assert!(mismatches.is_empty(), "Lua / ours: {mismatches:#?}");
+    assert_eq!(expected.lines().count(), got.lines().count());
+}
