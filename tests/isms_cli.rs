@@ -355,6 +355,25 @@ fn the_profile_template_lists_every_question() {
 }
 
 #[test]
+fn the_base_schemas_profile_template_generates_as_written() {
+    // Its ~300 questions are comment lines; the YAML reader once refused more
+    // than 96 comments in a row ("too many buffered comments", issue 18).
+    let m = Mmsm::new();
+    let out = m.path("template.yaml");
+    m.run(&["profile", "template", "-o", out.to_str().unwrap()])
+        .ok();
+    let generated = m
+        .run(&["isms", "generate", out.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(generated["schema"]["id"], "base", "{generated}");
+    // As written the template answers nothing: every question is flagged.
+    let board = &generated["board"];
+    assert_eq!(board["compliance"], 0.0, "{board}");
+    assert!(board["flagged"].as_u64().unwrap() > 250, "{board}");
+}
+
+#[test]
 fn the_demo_generates_the_sample_sme_on_the_base_schema_and_writes_its_report() {
     let m = Mmsm::new();
     let out = m.path("out");
