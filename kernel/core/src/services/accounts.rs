@@ -166,6 +166,16 @@ impl Account {
     }
 }
 
+/// Names no account may take: the principals the kernel acts as
+/// (`Principal::local_operator`, `Principal::system`), which see every ISMS.
+const RESERVED_NAMES: [&str; 2] = ["local", "system"];
+
+/// A role held inside one enterprise (the client's `Cl/...` roles and its
+/// speaker `Int`), as opposed to the consultancy's.
+fn is_enterprise_role(role: &str) -> bool {
+    role.starts_with("Cl/") || role == "Int"
+}
+
 impl Kernel {
     /// Creates an account (administrators only; the CLI's local operator is one).
     pub fn create_account(&self, principal: &Principal, new: NewAccount) -> Result<AccountView> {
@@ -178,6 +188,21 @@ impl Kernel {
         {
             return Err(ServiceError::Refused(format!(
                 "`{name}` is not a valid account name: use letters, digits, `.`, `_` or `-`"
+            )));
+        }
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            return Err(ServiceError::Refused(format!(
+                "`{name}` is reserved for the kernel itself (the command line's operator, the scheduler): choose another name"
+            )));
+        }
+        if new.isms.is_none()
+            && !new.admin
+            && !new.roles.is_empty()
+            && new.roles.iter().all(|r| is_enterprise_role(r))
+        {
+            return Err(ServiceError::Refused(format!(
+                "an account with only enterprise roles ({}) belongs to one enterprise: name its ISMS with --isms ID",
+                new.roles.join(", ")
             )));
         }
         if new.password.chars().count() < 8 {
@@ -201,11 +226,7 @@ impl Kernel {
         }
         if let Some(isms) = &new.isms {
             self.isms(principal, isms)?;
-            if let Some(role) = new
-                .roles
-                .iter()
-                .find(|r| !r.starts_with("Cl/") && r.as_str() != "Int")
-            {
+            if let Some(role) = new.roles.iter().find(|r| !is_enterprise_role(r)) {
                 return Err(ServiceError::Refused(format!(
                     "an enterprise user (--isms {isms}) holds enterprise roles (Cl/..., Int), not the consultancy role `{role}`"
                 )));
@@ -442,6 +463,51 @@ mod tests {
 
     fn kernel() -> Kernel {
         Kernel::new(Store::temporary().unwrap())
+    }
+
+    fn refusal(k: &Kernel, name: &str, roles: &[&str], isms: Option<&str>) -> String {
+        let new = NewAccount {
+            name: name.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            admin: false,
+            isms: isms.map(str::to_owned),
+            password: "correct horse".into(),
+        };
+        match k.create_account(&Principal::local_operator(), new) {
+            Err(ServiceError::Refused(message)) => message,
+            other => panic!("{name} {roles:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_kernel_acts_as_and_enterprise_roles_without_an_enterprise_are_refused() {
+        // Issue 18: `local` saw every ISMS generated from the command line,
+        // and `jorge` with Cl/US alone every ISMS that had a user `jorge`.
+        let k = kernel();
+        for name in ["local", "system"] {
+            let message = refusal(&k, name, &["CoS"], None);
+            assert!(message.contains("is reserved"), "{message}");
+        }
+        for roles in [&["Cl/US"][..], &["Cl/RS", "Int"][..]] {
+            let message = refusal(&k, "jorge", roles, None);
+            assert!(message.contains("name its ISMS with --isms"), "{message}");
+        }
+        assert!(k
+            .list_accounts(&Principal::local_operator())
+            .unwrap()
+            .is_empty());
+        // A consultancy role needs no enterprise.
+        k.create_account(
+            &Principal::local_operator(),
+            NewAccount {
+                name: "jorge".into(),
+                roles: vec!["CoS".into(), "Cl/US".into()],
+                admin: false,
+                isms: None,
+                password: "correct horse".into(),
+            },
+        )
+        .unwrap();
     }
 
     #[test]
