@@ -73,7 +73,7 @@ pub struct NewAccount {
     /// The ISMS of an enterprise user.
     #[serde(default)]
     pub isms: Option<String>,
-    /// The password (at least 8 characters).
+    /// The password ([`check_password`]: 12 characters at least).
     pub password: String,
 }
 
@@ -166,6 +166,37 @@ impl Account {
     }
 }
 
+/// The shortest password an account may have.
+pub const MIN_PASSWORD: usize = 12;
+
+/// Refuses a password that is short, one character repeated, the account's
+/// name, or among the most common ones (`common-passwords.txt`).
+pub fn check_password(password: &str, account: &str) -> Result<()> {
+    let refuse = |why: &str| Err(ServiceError::Refused(format!("the password {why}")));
+    if password.chars().count() < MIN_PASSWORD {
+        return refuse(&format!(
+            "is too short: use at least {MIN_PASSWORD} characters (a few words make a good one)"
+        ));
+    }
+    let mut chars = password.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return refuse("repeats one character: use words or a mix");
+    }
+    let folded = password.trim().to_lowercase();
+    if folded == account.to_lowercase() {
+        return refuse("is the account's name: choose another");
+    }
+    let common = include_str!("common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .any(|l| l.trim() == folded);
+    if common {
+        return refuse("is among the most common ones: choose another");
+    }
+    Ok(())
+}
+
 /// Names no account may take: the principals the kernel acts as
 /// (`Principal::local_operator`, `Principal::system`), which see every ISMS.
 const RESERVED_NAMES: [&str; 2] = ["local", "system"];
@@ -205,11 +236,7 @@ impl Kernel {
                 new.roles.join(", ")
             )));
         }
-        if new.password.chars().count() < 8 {
-            return Err(ServiceError::Refused(
-                "the password is too short: use at least 8 characters".into(),
-            ));
-        }
+        check_password(&new.password, &name)?;
         if new.roles.is_empty() && !new.admin {
             return Err(ServiceError::Refused(format!(
                 "give the account at least one role (--role), one of {}",
@@ -511,6 +538,27 @@ mod tests {
     }
 
     #[test]
+    fn weak_passwords_are_refused_with_the_reason() {
+        for (password, why) in [
+            ("correct", "too short"),
+            ("            ", "repeats one character"),
+            ("aaaaaaaaaaaaaaaa", "repeats one character"),
+            ("Password1234", "most common"),
+            (" qwerty123456 ", "most common"),
+            ("Marta.Lopez-2", "account's name"),
+        ] {
+            match check_password(password, "marta.lopez-2") {
+                Err(ServiceError::Refused(message)) => {
+                    assert!(message.contains(why), "{password:?}: {message}")
+                }
+                other => panic!("{password:?}: {other:?}"),
+            }
+        }
+        check_password("correct horse", "marta").unwrap();
+        check_password("Clínica-Sonrisa-2026", "marta").unwrap();
+    }
+
+    #[test]
     fn a_created_account_logs_in_and_its_token_authenticates() {
         let k = kernel();
         let admin = Principal::local_operator();
@@ -559,7 +607,7 @@ mod tests {
             roles: vec![role.into()],
             admin: false,
             isms: None,
-            password: "long enough".into(),
+            password: "long enough words".into(),
         };
         let err = k
             .create_account(&Principal::new("carl", ["CoS"]), new("x", "CoS"))

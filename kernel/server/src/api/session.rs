@@ -166,7 +166,7 @@ pub struct AccountRequest {
     /// The ISMS of an enterprise user.
     #[serde(default)]
     pub isms: Option<String>,
-    /// The password (8 characters at least).
+    /// The password (12 characters at least, not one of the most common).
     pub password: String,
 }
 
