@@ -134,15 +134,40 @@ fn read_with_progress(path: &Path, progress: &dyn ImportProgress) -> Result<Stri
         .map_err(|e| ServiceError::Refused(format!("{}: not UTF-8 text: {e}", path.display())))
 }
 
-fn parse_csv(text: &str) -> std::result::Result<Value, csv::Error> {
+/// Records keyed by the header row, empty fields left out. A row with more or
+/// fewer fields than the header, or a quote never closed, is refused with its
+/// line: read anyway, it would shift or swallow fields silently.
+fn parse_csv(text: &str) -> std::result::Result<Value, String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader.headers()?.clone();
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record?;
+    let mut records = reader.records().peekable();
+    while let Some(record) = records.next() {
+        let record = record.map_err(|e| e.to_string())?;
+        let (line, start) = record
+            .position()
+            .map_or((0, 0), |p| (p.line(), p.byte() as usize));
+        let last = records.peek().is_none();
+        // A quote left open runs to the end of the text: the last record then
+        // holds a line break and an odd number of quotes.
+        if last && record.iter().any(|f| f.contains('\n')) {
+            let raw = text.get(start..).unwrap_or_default();
+            if raw.matches('"').count() % 2 == 1 {
+                return Err(format!(
+                    "line {line}: a quote opened in this row is never closed"
+                ));
+            }
+        }
+        if record.len() != headers.len() {
+            return Err(format!(
+                "line {line}: the row has {} fields, the header has {}: a field is missing or extra, or a comma in a text is not quoted",
+                record.len(),
+                headers.len()
+            ));
+        }
         let mut row = Map::new();
         for (name, field) in headers.iter().zip(record.iter()) {
             if !field.is_empty() {
@@ -673,6 +698,30 @@ mod tests {
         assert_eq!(texts, ["a", "B", "c"]);
         assert_eq!(kinds["subcontrols"].added, 1);
         assert_eq!(kinds["subcontrols"].changed, 1);
+    }
+
+    #[test]
+    fn ragged_rows_and_open_quotes_are_refused_with_their_line() {
+        let short = parse_csv("id,title,theme\n5.1,Policies,org\n5.2,Roles\n").unwrap_err();
+        assert!(
+            short.starts_with("line 3: the row has 2 fields, the header has 3"),
+            "{short}"
+        );
+        let long = parse_csv("id,title\n5.1,Policies, and rules\n").unwrap_err();
+        assert!(
+            long.starts_with("line 2: the row has 3 fields, the header has 2"),
+            "{long}"
+        );
+        let open = parse_csv("id,title,theme\n5.1,\"Policies,org\n5.2,Roles,org\n").unwrap_err();
+        assert_eq!(open, "line 2: a quote opened in this row is never closed");
+        let open_last = parse_csv("id,title\n5.1,\"Policies\n5.2,Roles\n").unwrap_err();
+        assert_eq!(
+            open_last,
+            "line 2: a quote opened in this row is never closed"
+        );
+        // Quoted commas, quotes and line breaks are text, not problems.
+        let rows = parse_csv("id,title\n5.1,\"Policies, \"\"rules\"\"\nand more\"\n").unwrap();
+        assert_eq!(rows[0]["title"], "Policies, \"rules\"\nand more");
     }
 
     #[test]
