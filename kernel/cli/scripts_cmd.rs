@@ -22,6 +22,7 @@ pub fn registry_config(global: &Global) -> RegistryConfig {
         .unwrap_or_else(|| global.data.join("plugins"));
     let mut config = RegistryConfig::new(&global.scripts, Some(plugins));
     config.host.evidence_dir = global.evidence.clone();
+    config.plugin_copies_dir = global.data.join("plugin-copies");
     config
 }
 

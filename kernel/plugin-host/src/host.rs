@@ -250,10 +250,13 @@ fn read_declaration(id: String, kind: String, declared: &str) -> Result<Declarat
     Declaration::from_fields(fields, functions)
 }
 
-/// Copies `path` to a path under `dir` that no load has used before.
+/// Copies `path` to a path under `dir` that no load has used before. `dir`
+/// is made private (0700) and the copy is created new (never through a file
+/// or link someone placed there), so no other user can swap the library
+/// between the copy and the load (issue 18).
 fn unique_copy(path: &Path, dir: &Path) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    std::fs::create_dir_all(dir)?;
+    private_dir(dir)?;
     let stem = path
         .file_stem()
         .map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
@@ -266,6 +269,79 @@ fn unique_copy(path: &Path, dir: &Path) -> std::io::Result<PathBuf> {
         COUNTER.fetch_add(1, Ordering::Relaxed),
         library_extension()
     ));
-    std::fs::copy(path, &copy)?;
+    let mut source = std::fs::File::open(path)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o700);
+    let mut target = options.open(&copy)?;
+    std::io::copy(&mut source, &mut target)?;
+    target.sync_all()?;
     Ok(copy)
+}
+
+/// Creates `dir` readable and writable by this user only, or makes an
+/// existing one so; refuses a folder it cannot make private.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let meta = std::fs::symlink_metadata(dir)?;
+        if !meta.is_dir() {
+            return Err(std::io::Error::other(format!(
+                "{} is not a folder",
+                dir.display()
+            )));
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+                std::io::Error::other(format!(
+                    "{} is open to other users and cannot be made private: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn copies_go_to_a_private_folder_as_new_files() {
+        let root = tempfile::tempdir().unwrap();
+        let library = root.path().join("libdemo.so");
+        std::fs::write(&library, b"not really a library").unwrap();
+
+        let fresh = root.path().join("data").join("plugin-copies");
+        let copy = unique_copy(&library, &fresh).unwrap();
+        assert_eq!(mode(&fresh), 0o700);
+        assert_eq!(std::fs::read(&copy).unwrap(), b"not really a library");
+
+        // A folder left open to others is closed before any copy lands in it.
+        let shared = root.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        unique_copy(&library, &shared).unwrap();
+        assert_eq!(mode(&shared), 0o700);
+
+        // A file where a folder should be is refused, not written through.
+        let file = root.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(unique_copy(&library, &file).is_err());
+    }
 }

@@ -40,8 +40,9 @@ pub struct RegistryConfig {
     pub scripts_dir: PathBuf,
     /// The plugin folder (`--plugins DIR`, default `plugins` in the data folder).
     pub plugins_dir: Option<PathBuf>,
-    /// Where plugin libraries are copied before loading (default: a folder
-    /// in the system's temporary folder).
+    /// Where plugin libraries are copied before loading, made private (0700):
+    /// `plugin-copies` in the data folder for the CLI and the server; without
+    /// one, a folder of this user's in the system's temporary folder.
     pub plugin_copies_dir: PathBuf,
     /// Limits, evidence folder and log of the Lua host.
     pub host: HostConfig,
@@ -53,7 +54,10 @@ impl RegistryConfig {
         RegistryConfig {
             scripts_dir: scripts_dir.into(),
             plugins_dir,
-            plugin_copies_dir: std::env::temp_dir().join("mmsm-plugin-copies"),
+            plugin_copies_dir: std::env::temp_dir().join(format!(
+                "mmsm-plugin-copies-{}",
+                std::env::var("USER").unwrap_or_else(|_| "user".into())
+            )),
             host: HostConfig::default(),
         }
     }
