@@ -425,6 +425,29 @@ fn api_bodies_with_an_unknown_field_are_refused_with_its_name_and_change_nothing
     assert_eq!(before["inputs"], after["inputs"], "nothing changed");
     let right = server.call("PUT", &path, Some(&t), Some(&json!({ "answer": "yes" })));
     assert_eq!(right.status, 200, "{}", right.body);
+
+    // An id outside the grammar is refused, with the reason (issue 18).
+    let evil = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/assets/..%2Fevil"),
+        Some(&t),
+        Some(&json!({ "id": "../evil", "name": "Evil", "type": "HW", "strategic_value": 8, "requirements": { "D": 3, "I": 3, "C": 2 } })),
+    );
+    assert!(
+        evil.status >= 400 && evil.status < 500,
+        "{}: {}",
+        evil.status,
+        evil.body
+    );
+    assert!(
+        evil.body.contains("the asset id holds '/'"),
+        "{}",
+        evil.body
+    );
+    let after = server
+        .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&t), None)
+        .json();
+    assert!(!after["inputs"]["assets"].to_string().contains("evil"));
 }
 
 #[test]

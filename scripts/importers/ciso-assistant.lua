@@ -1,7 +1,8 @@
 -- A CISO Assistant library (YAML, intuitem's format).
 --   objects.framework.requirement_nodes:
 --     an assessable node                -> a control (id = the last part of its urn, e.g.
---                                          `ac-2`, title = its name or ref_id) with one
+--                                          `ac-2`, `ac-2(1)` as `ac-2.1`; title = its name
+--                                          or ref_id) with one
 --                                          subcontrol of the same id (text = its description,
 --                                          else its name; level 2 for 800-53 enhancements
 --                                          such as `AC-2(1)`, else 1)
@@ -19,10 +20,18 @@ local importer = {
   formats = { "yaml" },
 }
 
+-- An urn's node as a schema id (letters, digits, `.`, `-`, `_`): 800-53's
+-- enhancement `ac-2(1)` becomes `ac-2.1`, as OSCAL spells it; any other
+-- character becomes `-`.
+local function schema_id(node)
+  local id = node:gsub("%((%w+)%)", ".%1"):gsub("[^%w%.%-_]", "-")
+  return id
+end
+
 -- `urn:intuitem:risk:req_node:nist-sp-800-53-rev5:ac-2` -> "nist-sp-800-53-rev5", "ac-2"
 local function split_urn(urn)
   local framework, node = tostring(urn):match("req_node:([^:]+):(.+)$")
-  return framework, node
+  return framework, node and schema_id(node)
 end
 
 local RELATIONS = { equal = "equal", subset = "subset", superset = "superset", intersect = "related" }

@@ -21,7 +21,7 @@ pub use diff::{diff, Change, ChangeKind, SchemaDiff};
 pub use export::{export_to_dir, export_to_files, export_to_text};
 pub use load::{load_files, load_path, Loaded, Provenance, SourceFile};
 pub use problem::{Problem, Problems};
-pub use validate::{nearest_id, parse_period, validate, warnings};
+pub use validate::{check_id, nearest_id, parse_period, validate, warnings, MAX_ID};
 
 #[cfg(test)]
 mod tests;

@@ -155,6 +155,9 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
     let mut users = HashSet::new();
     for u in &profile.users {
         let uid = u.id.as_str();
+        if let Err(why) = crate::check_id("user", uid) {
+            report("user", uid, why);
+        }
         if !users.insert(uid) {
             report("user", uid, "duplicate user id; expected ids unique".into());
         }
@@ -248,6 +251,9 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
 
     let mut assets = HashSet::new();
     for a in &profile.assets {
+        if let Err(why) = crate::check_id("asset", a.id.as_str()) {
+            report("asset", a.id.as_str(), why);
+        }
         if !assets.insert(a.id.as_str()) {
             report(
                 "asset",

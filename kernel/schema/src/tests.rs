@@ -401,3 +401,30 @@ fn diff_names_added_removed_and_changed_elements() {
         ]
     );
 }
+
+#[test]
+fn ids_follow_one_grammar() {
+    // Issue 18: an OSCAL import made the domain `../../etc` and the control `=1+1`.
+    check(
+        r#"
+domains: [{ id: "../../etc", name: Escape }]
+controls:
+  - id: "=1+1"
+    domain: "8"
+    title: Formula
+    subcontrols: [{ id: "a b/c", text: A question?, level: 1 }]
+"#,
+        &[
+            "b.yaml: domain `../../etc`: the domain id holds '/'; expected letters, digits, `.`, `-` and `_`, starting with a letter or digit",
+            "b.yaml: control `=1+1`: the control id holds '='; expected letters, digits, `.`, `-` and `_`, starting with a letter or digit",
+            "b.yaml: subcontrol `a b/c`: the subcontrol id holds ' '; expected letters, digits, `.`, `-` and `_`, starting with a letter or digit",
+        ],
+    );
+    assert!(check_id("role", "Cl/RS").is_ok());
+    assert!(check_id("role", "Cl/").is_err());
+    assert!(check_id("threat", "N.*").is_ok());
+    assert!(check_id("control", "N.*").is_err());
+    assert!(check_id("control", ".hidden").is_err());
+    assert!(check_id("control", &"x".repeat(MAX_ID + 1)).is_err());
+    assert!(check_id("subcontrol", "ac-2.1_smt.a").is_ok());
+}

@@ -61,6 +61,53 @@ impl<'s> IdSet<'s> {
     }
 }
 
+/// The longest id of a schema element.
+pub const MAX_ID: usize = 64;
+
+/// The grammar of every schema element's id (issue 18): ASCII letters, digits,
+/// `.`, `-` and `_`, starting with a letter or digit, at most [`MAX_ID`]
+/// characters; `/` only in role ids (`Cl/RS`), `*` only in threat ids
+/// (Magerit's families of threats, `N.*`). Ids become keys, file names,
+/// URL segments and CSV cells: an OSCAL import once made the domain
+/// `../../etc` and the control `=1+1`.
+pub fn check_id(kind: &str, id: &str) -> Result<(), String> {
+    let slash = kind == "role";
+    let star = kind == "threat";
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '.' | '-' | '_')
+            || (slash && c == '/')
+            || (star && c == '*')
+    };
+    let expected = if slash {
+        "letters, digits, `.`, `-`, `_` and `/`"
+    } else if star {
+        "letters, digits, `.`, `-`, `_` and `*`"
+    } else {
+        "letters, digits, `.`, `-` and `_`"
+    };
+    if id.is_empty() {
+        return Err(format!("the {kind} id is empty; expected {expected}"));
+    }
+    if id.chars().count() > MAX_ID {
+        return Err(format!(
+            "the {kind} id has {} characters; expected at most {MAX_ID}",
+            id.chars().count()
+        ));
+    }
+    if let Some(bad) = id.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "the {kind} id holds {bad:?}; expected {expected}, starting with a letter or digit"
+        ));
+    }
+    if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) || id.split('/').any(str::is_empty) {
+        return Err(format!(
+            "the {kind} id must start with a letter or digit (and `/` separate two names); expected {expected}"
+        ));
+    }
+    Ok(())
+}
+
 /// The candidate closest to `id` by edit distance, when close enough to be a likely typo.
 pub fn nearest_id<'s>(id: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
     candidates
@@ -116,6 +163,9 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (index, item) in items.iter().enumerate() {
             let key = id(item);
+            if let Err(why) = check_id(kind, key) {
+                self.report(section, index, kind, key, why);
+            }
             if let Some(first) = seen.get(key) {
                 let first_file = self.file(section, *first);
                 let place = match first_file {
@@ -364,6 +414,9 @@ impl<'a> Checker<'a> {
             }
             for s in &c.subcontrols {
                 let sid = s.id.as_str();
+                if let Err(why) = check_id("subcontrol", sid) {
+                    self.report("controls", i, "subcontrol", sid, why);
+                }
                 if let Some(first) = subcontrol_ids.insert(sid, id) {
                     self.report("controls", i, "subcontrol", sid, format!("duplicate subcontrol id (also in control `{first}`); expected ids unique per kind"));
                 }

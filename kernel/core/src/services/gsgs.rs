@@ -362,6 +362,9 @@ impl Kernel {
             .or_else(|_| {
                 principal.require(Zone::Generation, "change an ISMS's answers or assets")
             })?;
+        if let Change::AssetValue { asset } = &change {
+            mmsm_schema::check_id("asset", asset.id.as_str()).map_err(ServiceError::Refused)?;
+        }
         let now = self.now();
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
