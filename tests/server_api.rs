@@ -533,12 +533,41 @@ fn wrong_passwords_are_401_and_repeated_failures_are_rate_limited() {
         None,
         Some(&json!({ "user": "ghost", "password": "x" })),
     );
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("wrong user name or password"), "{}", r.body);
+    // Another user behind the same address is not locked out by `us`.
+    let rs = json!({ "user": "rs", "password": PASSWORD });
+    let r = server.call("POST", "/api/v1/login", None, Some(&rs));
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Once the back-off has passed, the rightful user gets in.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let r = server.call("POST", "/api/v1/login", None, Some(&right));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn a_burst_of_parallel_guesses_checks_no_more_than_the_free_attempts() {
+    // Issue 18: of 40 parallel wrong passwords, 15 to 40 were checked.
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let wrong = json!({ "user": "us", "password": "not the password" });
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..40)
+            .map(|_| {
+                scope.spawn(|| {
+                    server
+                        .call("POST", "/api/v1/login", None, Some(&wrong))
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "{checked} guesses were checked: {statuses:?}");
     assert!(
-        r.json()["error"]
-            .as_str()
-            .unwrap()
-            .contains("wrong user name or password")
-            || r.status == 429
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
     );
 }
 

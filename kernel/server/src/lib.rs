@@ -6,6 +6,7 @@
 //!
 //! - [`routes`]: `app(state) -> Router`;
 //! - [`state`]: `AppState` (kernel, login limiter, templates);
+//! - [`limiter`]: failed logins slow the next guesses;
 //! - [`extract`]: the principal from the session cookie or `Authorization: Bearer`;
 //! - [`error`]: `AppError` to status and JSON;
 //! - [`api`]: the API handlers per zone; [`ui`]: the web pages.
@@ -17,6 +18,7 @@ pub mod api;
 pub mod drawn;
 pub mod error;
 pub mod extract;
+pub mod limiter;
 pub mod routes;
 pub mod state;
 pub mod ui;

@@ -317,7 +317,16 @@ impl Kernel {
     /// the same error, so that it does not tell which accounts exist.
     pub fn login(&self, user: &str, password: &str) -> Result<Login> {
         let account: Option<Account> = self.store().get(Repo::Isms, &account_key(user))?;
-        let Some(account) = account.filter(|a| verify_password(&a.password_hash, password)) else {
+        // An unknown user costs the same hash as a known one: the time of
+        // the answer does not tell which names exist.
+        let verified = match &account {
+            Some(a) => verify_password(&a.password_hash, password),
+            None => {
+                let _ = verify_password(dummy_hash(), password);
+                false
+            }
+        };
+        let Some(account) = account.filter(|_| verified) else {
             return Err(ServiceError::Unauthenticated(
                 "wrong user name or password".into(),
             ));
@@ -471,6 +480,13 @@ fn hash_password(password: &str) -> Result<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| ServiceError::Refused(format!("the password cannot be hashed: {e}")))
+}
+
+/// The hash an unknown user's password is checked against: a real argon2
+/// hash (of a random password), made once per process.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_password()).unwrap_or_default())
 }
 
 fn verify_password(hash: &str, password: &str) -> bool {

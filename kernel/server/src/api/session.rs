@@ -10,6 +10,7 @@ use mmsm_kernel::services::{NewAccount, SESSION_SECONDS};
 
 use crate::error::AppError;
 use crate::extract::{Auth, SESSION_COOKIE};
+use crate::limiter::{FREE_PER_ADDRESS, FREE_PER_NAME};
 use crate::state::AppState;
 
 /// The body of `POST /api/v1/login`.
@@ -45,24 +46,25 @@ pub async fn do_login(
     user: String,
     password: String,
 ) -> Result<mmsm_kernel::services::Login, AppError> {
-    let keys = [format!("user:{user}"), format!("ip:{client}")];
-    if let Some(wait) = keys.iter().find_map(|k| state.limiter.blocked(k)) {
-        return Err(AppError::new(
+    let keys = vec![
+        (format!("user:{user}"), FREE_PER_NAME),
+        (format!("ip:{client}"), FREE_PER_ADDRESS),
+    ];
+    let attempt = state.limiter.begin(keys).map_err(|wait| {
+        AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many failed logins: wait {wait} s and try again"),
-        ));
-    }
+        )
+    })?;
     let name = user.clone();
     match state.call(move |k| k.login(&name, &password)).await {
         Ok(login) => {
-            state.limiter.clear(&keys[0]);
+            attempt.succeeded();
             Ok(login)
         }
         Err(e) => {
             if e.status == StatusCode::UNAUTHORIZED {
-                for k in &keys {
-                    state.limiter.fail(k);
-                }
+                attempt.failed();
             }
             Err(e)
         }
