@@ -264,6 +264,24 @@ fn routes() -> Vec<Route> {
             Some(token_body),
             [401, 200, 200, 200, 200, 200, 200, 200],
         ),
+        global(
+            "GET",
+            "/api/v1/tokens",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        global(
+            "GET",
+            "/api/v1/tokens?user=rs",
+            None,
+            [401, 200, 403, 403, 403, 403, 200, 403],
+        ),
+        global(
+            "DELETE",
+            "/api/v1/tokens/000000000000",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404],
+        ),
         // Last: once assigned, ags would see the own enterprise in later rows.
         global(
             "POST",
@@ -590,6 +608,7 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
             .replace("/metrics/backup-freshness/", "/metrics/{metric}/")
             .replace("/plan/1", "/plan/{rank}")
             .replace("/accounts/ags/", "/accounts/{name}/")
+            .replace("/tokens/000000000000", "/tokens/{token}")
             .replace("/schemas/worked", "/schemas/{id}");
         let ops = paths
             .get(&template)

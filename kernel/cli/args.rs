@@ -156,6 +156,18 @@ pub enum AccountCommand {
         /// The ISMS id.
         isms: String,
     },
+    /// The live API tokens of an account: id, label, created, expires (never the secret).
+    Tokens {
+        /// The account.
+        name: String,
+    },
+    /// Revoke an API token of an account (its id from `mmsm user tokens`).
+    RevokeToken {
+        /// The account.
+        name: String,
+        /// The token's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

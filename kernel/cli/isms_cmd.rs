@@ -548,7 +548,13 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             }
             for e in &events {
                 let change = e.change.as_ref().map(describe_change).unwrap_or_default();
-                println!("{} {} {} {}", date_time(e.at), e.user, e.cause, change);
+                println!(
+                    "{} {} {} {}",
+                    crate::output::datetime(e.at),
+                    e.user,
+                    e.cause,
+                    change
+                );
                 if let Some(note) = &e.note {
                     println!("    {note}");
                 }
@@ -861,12 +867,6 @@ fn opt(value: Option<f64>) -> String {
             text.trim_end_matches('0').trim_end_matches('.').to_owned()
         },
     )
-}
-
-fn date_time(seconds: u64) -> String {
-    chrono::DateTime::from_timestamp(seconds as i64, 0)
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
 }
 
 /// `mmsm demo`: the sample SME's ISMS, its board, the top of its plan, and its report.

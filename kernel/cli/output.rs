@@ -94,3 +94,10 @@ impl Table {
         }
     }
 }
+
+/// A time (seconds since the Unix epoch) as `YYYY-MM-DD HH:MM` (UTC).
+pub fn datetime(seconds: u64) -> String {
+    chrono::DateTime::from_timestamp(seconds as i64, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}

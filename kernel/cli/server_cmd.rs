@@ -185,6 +185,42 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             println!("`{name}` now sees `{isms}`");
             Ok(())
         }
+        AccountCommand::Tokens { name } => {
+            let tokens = kernel.list_tokens(&who, name).map_err(service_failure)?;
+            if global.json {
+                return print_json(&tokens);
+            }
+            if tokens.is_empty() {
+                println!("`{name}` has no live API token");
+                return Ok(());
+            }
+            let mut table = Table::new(&["ID", "LABEL", "CREATED", "EXPIRES", "ENDS WITH"]);
+            for t in &tokens {
+                table.row(vec![
+                    t.id.clone(),
+                    t.label.clone().unwrap_or_default(),
+                    crate::output::datetime(t.created),
+                    crate::output::datetime(t.expires),
+                    if t.ends_with_session {
+                        "its login session".into()
+                    } else {
+                        "its expiry (long-lived)".into()
+                    },
+                ]);
+            }
+            table.print();
+            Ok(())
+        }
+        AccountCommand::RevokeToken { name, id } => {
+            kernel
+                .revoke_token(&who, name, id)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&serde_json::json!({ "user": name, "revoked": id }));
+            }
+            println!("revoked token {id} of `{name}`");
+            Ok(())
+        }
     }
 }
 

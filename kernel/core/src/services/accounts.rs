@@ -91,6 +91,31 @@ pub struct Session {
     /// What a token is for.
     #[serde(default)]
     pub label: Option<String>,
+    /// A token's login session (the key of its record): the token ends with
+    /// it. `None` for a session, and for a long-lived token an administrator
+    /// minted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// When it was made (seconds since the Unix epoch; 0 before tokens were listed).
+    #[serde(default)]
+    pub created: u64,
+}
+
+/// An API token as its owner and administrators see it: never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenView {
+    /// The token's id (the start of its hash), for `revoke`.
+    pub id: String,
+    /// Whose it is.
+    pub user: String,
+    /// What it is for.
+    pub label: Option<String>,
+    /// When it was made (seconds since the Unix epoch).
+    pub created: u64,
+    /// When it expires (seconds since the Unix epoch).
+    pub expires: u64,
+    /// Whether it ends with the login session that made it.
+    pub ends_with_session: bool,
 }
 
 /// What a successful login returns.
@@ -120,7 +145,21 @@ fn account_key(name: &str) -> String {
 }
 
 fn session_key(token: &str) -> String {
-    format!("session/{}", hex(&Sha256::digest(token.as_bytes())))
+    format!("session/{}", token_hash(token))
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The index of `user`'s API tokens: `token/{user}/{id}` -> the token's hash.
+fn token_index_key(user: &str, id: &str) -> String {
+    format!("token/{user}/{id}")
+}
+
+/// A token's id: the first 12 hex digits of its hash.
+fn token_id(hash: &str) -> &str {
+    &hash[..12.min(hash.len())]
 }
 
 /// The key recording that consultancy user `user` is assigned to ISMS `isms`.
@@ -164,6 +203,14 @@ impl Account {
         p.enterprise = self.isms.clone();
         p
     }
+}
+
+/// Tokens are managed by their owner and by administrators.
+fn may_manage_tokens(principal: &Principal, user: &str) -> Result<()> {
+    if principal.user == user {
+        return Ok(());
+    }
+    Ok(principal.require_admin(&format!("manage the API tokens of `{user}`"))?)
 }
 
 /// The shortest password an account may have.
@@ -338,6 +385,8 @@ impl Kernel {
             csrf: random_secret(),
             kind: "session".into(),
             label: None,
+            parent: None,
+            created: self.now(),
         };
         let principal = account.principal();
         self.store().write(|_, batch| {
@@ -375,12 +424,18 @@ impl Kernel {
         })
     }
 
-    /// A long-lived API token for scripts and integrations, acting as `principal`.
+    /// An API token for scripts and integrations, acting as `principal`, for
+    /// `days` (default and at most [`TOKEN_DAYS`]). It ends with the login
+    /// session `caller` (the secret the request came with; a token made with
+    /// a token ends with that token's session), unless `long_lived`, which
+    /// only an administrator may ask.
     pub fn create_token(
         &self,
         principal: &Principal,
+        caller: Option<&str>,
         label: Option<String>,
         days: Option<u64>,
+        long_lived: bool,
     ) -> Result<Login> {
         let account: Account = self
             .store()
@@ -391,21 +446,58 @@ impl Kernel {
                     principal.user
                 ))
             })?;
+        let days = days.unwrap_or(TOKEN_DAYS);
+        if !(1..=TOKEN_DAYS).contains(&days) {
+            return Err(ServiceError::Refused(format!(
+                "a token lives 1 to {TOKEN_DAYS} days, not {days}"
+            )));
+        }
+        if long_lived && !principal.admin {
+            return Err(ServiceError::Refused(
+                "only an administrator makes a long-lived token (one that outlives the login session)"
+                    .into(),
+            ));
+        }
+        let parent = match (long_lived, caller) {
+            (true, _) | (false, None) => None,
+            (false, Some(caller)) => {
+                let session: Option<Session> =
+                    self.store().get(Repo::Isms, &session_key(caller))?;
+                match session {
+                    Some(s) if s.kind == "token" => s.parent,
+                    Some(_) => Some(token_hash(caller)),
+                    None => None,
+                }
+            }
+        };
         let token = random_secret();
+        let hash = token_hash(&token);
+        let now = self.now();
         let session = Session {
             user: account.name.clone(),
-            expires: self.now() + days.unwrap_or(TOKEN_DAYS).clamp(1, 3650) * 86400,
+            expires: now + days * 86400,
             csrf: random_secret(),
             kind: "token".into(),
             label: label.clone(),
+            parent,
+            created: now,
         };
         self.store().write(|_, batch| {
             batch.put(Repo::Isms, session_key(&token), &session);
+            batch.put(
+                Repo::Isms,
+                token_index_key(&account.name, token_id(&hash)),
+                &hash,
+            );
             audit(
                 batch,
                 principal,
                 "account.token",
-                vec![account.name.clone(), label.clone().unwrap_or_default()],
+                vec![
+                    account.name.clone(),
+                    token_id(&hash).to_owned(),
+                    label.clone().unwrap_or_default(),
+                ],
             );
             Ok::<_, ServiceError>(())
         })?;
@@ -415,6 +507,69 @@ impl Kernel {
             expires: session.expires,
             account: account.view(),
         })
+    }
+
+    /// The live API tokens of `user` (its own, or any for an administrator).
+    pub fn list_tokens(&self, principal: &Principal, user: &str) -> Result<Vec<TokenView>> {
+        may_manage_tokens(principal, user)?;
+        let now = self.now();
+        let mut views = Vec::new();
+        for (_, hash) in self
+            .store()
+            .scan::<String>(Repo::Isms, &token_index_key(user, ""))?
+        {
+            let Some(session) = self
+                .store()
+                .get::<Session>(Repo::Isms, &format!("session/{hash}"))?
+            else {
+                continue;
+            };
+            if session.expires <= now || !self.parent_alive(&session)? {
+                continue;
+            }
+            views.push(TokenView {
+                id: token_id(&hash).to_owned(),
+                user: session.user,
+                label: session.label,
+                created: session.created,
+                expires: session.expires,
+                ends_with_session: session.parent.is_some(),
+            });
+        }
+        Ok(views)
+    }
+
+    /// Revokes `user`'s token `id` (its own, or any for an administrator).
+    pub fn revoke_token(&self, principal: &Principal, user: &str, id: &str) -> Result<()> {
+        may_manage_tokens(principal, user)?;
+        let index = token_index_key(user, id);
+        self.store().write(|store, batch| {
+            let Some(hash) = store.get::<String>(Repo::Isms, &index)? else {
+                return Err(ServiceError::NotFound {
+                    kind: "token",
+                    id: id.to_owned(),
+                    hint: format!("; `mmsm user tokens {user}` lists them"),
+                });
+            };
+            batch.delete(Repo::Isms, format!("session/{hash}"));
+            batch.delete(Repo::Isms, index.clone());
+            audit(
+                batch,
+                principal,
+                "account.token.revoke",
+                vec![user.to_owned(), id.to_owned()],
+            );
+            Ok(())
+        })
+    }
+
+    /// Whether the login session a token ends with is still open.
+    fn parent_alive(&self, session: &Session) -> Result<bool> {
+        let Some(parent) = &session.parent else {
+            return Ok(true);
+        };
+        let parent: Option<Session> = self.store().get(Repo::Isms, &format!("session/{parent}"))?;
+        Ok(parent.is_some_and(|p| p.expires > self.now()))
     }
 
     /// The principal of a session cookie or API token.
@@ -428,7 +583,7 @@ impl Kernel {
             .store()
             .get(Repo::Isms, &session_key(token))?
             .ok_or_else(unauthenticated)?;
-        if session.expires <= self.now() {
+        if session.expires <= self.now() || !self.parent_alive(&session)? {
             return Err(unauthenticated());
         }
         let account: Account = self
@@ -572,6 +727,80 @@ mod tests {
         }
         check_password("correct horse", "marta").unwrap();
         check_password("Clínica-Sonrisa-2026", "marta").unwrap();
+    }
+
+    fn account(k: &Kernel, name: &str, admin: bool) {
+        k.create_account(
+            &Principal::local_operator(),
+            NewAccount {
+                name: name.into(),
+                roles: vec!["CoS".into()],
+                admin,
+                isms: None,
+                password: "correct horse".into(),
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn tokens_end_with_their_login_session_and_are_listed_and_revoked() {
+        let k = kernel();
+        account(&k, "carla", false);
+        account(&k, "root", true);
+        let login = k.login("carla", "correct horse").unwrap();
+        let carla = k.authenticate(&login.token).unwrap().principal;
+        let token = k
+            .create_token(&carla, Some(&login.token), Some("ci".into()), None, false)
+            .unwrap();
+        // A token made with that token ends with the same session.
+        let second = k
+            .create_token(&carla, Some(&token.token), None, Some(7), false)
+            .unwrap();
+        let listed = k.list_tokens(&carla, "carla").unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().all(|t| t.ends_with_session));
+        assert!(listed.iter().any(|t| t.label.as_deref() == Some("ci")));
+        assert!(k.authenticate(&token.token).is_ok());
+        k.logout(&login.token).unwrap();
+        assert!(
+            k.authenticate(&token.token).is_err(),
+            "dies with its session"
+        );
+        assert!(k.authenticate(&second.token).is_err());
+        assert!(k.list_tokens(&carla, "carla").unwrap().is_empty());
+
+        // Only an administrator outlives its session; at most 90 days.
+        let login = k.login("carla", "correct horse").unwrap();
+        let refused = k.create_token(&carla, Some(&login.token), None, None, true);
+        assert!(
+            matches!(refused, Err(ServiceError::Refused(m)) if m.contains("only an administrator"))
+        );
+        let refused = k.create_token(&carla, Some(&login.token), None, Some(3650), false);
+        assert!(matches!(refused, Err(ServiceError::Refused(m)) if m.contains("1 to 90 days")));
+        let admin_login = k.login("root", "correct horse").unwrap();
+        let root = k.authenticate(&admin_login.token).unwrap().principal;
+        let lasting = k
+            .create_token(&root, Some(&admin_login.token), None, None, true)
+            .unwrap();
+        k.logout(&admin_login.token).unwrap();
+        assert!(k.authenticate(&lasting.token).is_ok(), "long-lived");
+
+        // Revoking: the owner or an administrator, nobody else.
+        let mine = k
+            .create_token(&carla, Some(&login.token), None, None, false)
+            .unwrap();
+        let id = k.list_tokens(&carla, "carla").unwrap()[0].id.clone();
+        assert!(matches!(
+            k.list_tokens(&carla, "root"),
+            Err(ServiceError::Forbidden(_))
+        ));
+        k.revoke_token(&root, "carla", &id).unwrap();
+        assert!(k.authenticate(&mine.token).is_err());
+        assert!(matches!(
+            k.revoke_token(&carla, "carla", &id),
+            Err(ServiceError::NotFound { .. })
+        ));
     }
 
     #[test]

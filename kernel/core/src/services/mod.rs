@@ -34,7 +34,7 @@ use mmsm_store::{Batch, Repo, Store, StoreError};
 
 pub use accounts::{
     random_password, random_secret, Account, AccountView, Authenticated, Login, NewAccount,
-    Session, SESSION_SECONDS, TOKEN_DAYS,
+    Session, TokenView, SESSION_SECONDS, TOKEN_DAYS,
 };
 pub use auditing::AuditLogEntry;
 pub use drafts::Draft;

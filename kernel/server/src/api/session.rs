@@ -120,9 +120,21 @@ pub struct TokenRequest {
     /// What the token is for.
     #[serde(default)]
     pub label: Option<String>,
-    /// Days until it expires (default 90).
+    /// Days until it expires (default and at most 90).
     #[serde(default)]
     pub days: Option<u64>,
+    /// Outlive the login session that makes it (administrators only).
+    #[serde(default)]
+    pub long_lived: bool,
+}
+
+/// Whose tokens: `?user=NAME` (administrators), else the caller's.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TokenOwner {
+    /// The account (default: the caller).
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 /// A long-lived API token for scripts and integrations, acting as the caller.
@@ -135,9 +147,50 @@ pub async fn create_token(
     Json(body): Json<TokenRequest>,
 ) -> Result<Response, AppError> {
     let login = state
-        .call(move |k| k.create_token(&auth.principal, body.label, body.days))
+        .call(move |k| {
+            k.create_token(
+                &auth.principal,
+                Some(&auth.token),
+                body.label,
+                body.days,
+                body.long_lived,
+            )
+        })
         .await?;
     Ok(Json(login).into_response())
+}
+
+/// The live API tokens of the caller (or of `?user=NAME`, administrators): never the secrets.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "session",
+    params(TokenOwner),
+    responses((status = 200, description = "id, user, label, created, expires, ends_with_session")))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    auth: Auth,
+    axum::extract::Query(owner): axum::extract::Query<TokenOwner>,
+) -> Result<Response, AppError> {
+    let user = owner.user.unwrap_or_else(|| auth.principal.user.clone());
+    let list = state
+        .call(move |k| k.list_tokens(&auth.principal, &user))
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+/// Revokes a token of the caller (or of `?user=NAME`, administrators).
+#[utoipa::path(delete, path = "/api/v1/tokens/{token}", tag = "session",
+    params(("token" = String, Path, description = "The token's id, from the listing"), TokenOwner),
+    responses((status = 204, description = "Revoked")))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    axum::extract::Query(owner): axum::extract::Query<TokenOwner>,
+) -> Result<Response, AppError> {
+    let user = owner.user.unwrap_or_else(|| auth.principal.user.clone());
+    state
+        .call(move |k| k.revoke_token(&auth.principal, &user, &id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Every account (administrators).
