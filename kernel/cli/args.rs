@@ -81,7 +81,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "auto")]
         cookie_secure: crate::server_cmd::CookieSecure,
     },
-    /// Accounts: create, list, assign to an ISMS.
+    /// Accounts: create, list, assign to an ISMS, list and revoke API tokens.
     #[command(subcommand)]
     User(AccountCommand),
     /// The hash-chained audit trail: print it, verify it.

@@ -512,6 +512,17 @@ impl Kernel {
     /// The live API tokens of `user` (its own, or any for an administrator).
     pub fn list_tokens(&self, principal: &Principal, user: &str) -> Result<Vec<TokenView>> {
         may_manage_tokens(principal, user)?;
+        if self
+            .store()
+            .get::<Account>(Repo::Isms, &account_key(user))?
+            .is_none()
+        {
+            return Err(ServiceError::NotFound {
+                kind: "account",
+                id: user.to_owned(),
+                hint: "; `mmsm user list` shows the accounts".into(),
+            });
+        }
         let now = self.now();
         let mut views = Vec::new();
         for (_, hash) in self
