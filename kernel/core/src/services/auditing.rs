@@ -60,10 +60,14 @@ impl Kernel {
             let about = |id: &str| entry.ids.iter().any(|i| i == id);
             let shown = match isms {
                 Some(id) => about(id),
+                // By tenant, never by name alone (issue 18): the entries about
+                // the ISMSs the principal sees, and its own account's events.
                 None => {
                     principal.admin
-                        || entry.user == principal.user
                         || visible.iter().any(|v| about(v))
+                        || (entry.action.starts_with("account.")
+                            && entry.user == principal.user
+                            && about(&principal.user))
                 }
             };
             if shown {
@@ -89,5 +93,61 @@ impl Kernel {
             principal.require(Zone::Audit, "verify the audit trail")?;
         }
         Ok(chain::verify(self.store())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use mmsm_engine::Change;
+    use mmsm_model::{Answer, SubControlId};
+    use mmsm_schema::profiles;
+    use mmsm_store::Store;
+
+    use super::*;
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
+    const PROFILE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/msgs-profile.yaml"
+    );
+
+    #[test]
+    fn the_trail_is_shown_by_tenant_never_by_a_matching_user_name() {
+        // Issue 18: `ana` of one enterprise read what an `ana` did in another.
+        let kernel = Kernel::new(Store::temporary().unwrap());
+        let local = Principal::local_operator();
+        let schema = mmsm_schema::load_path(Path::new(FIXTURE)).unwrap().schema;
+        kernel.import_schema(&local, schema).unwrap();
+        let mut ids = Vec::new();
+        for name in ["Taller Gil", "Taller Sol"] {
+            let mut profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
+            profile.enterprise.name = name.into();
+            ids.push(
+                kernel
+                    .generate_isms(&local, profile, None, Some("msgs"))
+                    .unwrap()
+                    .id
+                    .to_string(),
+            );
+        }
+        let ana = |isms: &str| Principal::new("ana", ["Cl/RS"]).bound_to(isms);
+        let answer = Change::Answer {
+            subcontrol: SubControlId::new("8.13.2"),
+            answer: Some(Answer::Yes),
+        };
+        kernel
+            .update_isms(&ana(&ids[1]), &ids[1], answer, "answer")
+            .unwrap();
+        let own = kernel.audit_log(&ana(&ids[0]), None).unwrap();
+        assert!(!own.is_empty(), "its own enterprise's trail");
+        assert!(
+            own.iter().all(|e| !e.ids.contains(&ids[1])),
+            "{:?}",
+            own.iter().map(|e| (&e.action, &e.ids)).collect::<Vec<_>>()
+        );
+        let other = kernel.audit_log(&ana(&ids[1]), None).unwrap();
+        assert!(other.iter().any(|e| e.action == "isms.answer"));
     }
 }
