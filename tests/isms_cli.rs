@@ -411,3 +411,150 @@ fn the_demo_generates_the_sample_sme_on_the_base_schema_and_writes_its_report() 
         .any(|p| p == "incident-management"));
     assert_eq!(show["inputs"]["assets"].as_array().unwrap().len(), 15);
 }
+
+/// One write the crash test sends: the arguments, and for an answer, which.
+struct Write {
+    args: Vec<String>,
+    answer: Option<(&'static str, &'static str)>,
+    generates: Option<String>,
+}
+
+/// Crash consistency (issue 18): real processes answering, revaluing and
+/// generating are killed with SIGKILL at seeded random moments; after every
+/// trial the store must open with every ISMS whole, its summary row equal to
+/// its board, the audit chain intact, and every acknowledged write kept.
+/// `MMSM_CRASH_TRIALS` runs longer (default 50).
+#[test]
+fn killing_writers_at_random_moments_loses_no_acknowledged_write() {
+    let trials: usize = std::env::var("MMSM_CRASH_TRIALS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50);
+    let m = with_worked_schema();
+    let id = generate(&m, PROFILE)["id"].as_str().unwrap().to_owned();
+    let mut seed: u64 = 0x5eed_2026;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let subs = ["8.20.1", "8.20.2", "8.6.1"];
+    let values = ["yes", "no", "partial", "na", "unknown"];
+    // Per subcontrol: every value sent, in order, and whether it was acknowledged.
+    let mut sent: std::collections::BTreeMap<&str, Vec<(&str, bool)>> = Default::default();
+    let mut acknowledged_answers = 0;
+    let mut killed = 0;
+    let mut generated = Vec::new();
+    for trial in 0..trials {
+        let write = match next(4) {
+            0 => {
+                let name = format!("Crash {trial}");
+                let file = m.path(&format!("crash-{trial}.yaml"));
+                let profile = std::fs::read_to_string(common::repo_root().join(PROFILE))
+                    .unwrap()
+                    .replace("Worked Example", &name);
+                std::fs::write(&file, profile).unwrap();
+                Write {
+                    args: vec!["isms".into(), "generate".into(), file.display().to_string()],
+                    answer: None,
+                    generates: Some(format!("crash-{trial}")),
+                }
+            }
+            1 => Write {
+                args: ["isms", "asset", &id, "erp", "--value"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain([format!("D={},I=4,C=2", 1 + next(9))])
+                    .collect(),
+                answer: None,
+                generates: None,
+            },
+            _ => {
+                let sub = subs[next(3) as usize];
+                let value = values[next(5) as usize];
+                Write {
+                    args: ["isms", "answer", &id, sub, value]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    answer: Some((sub, value)),
+                    generates: None,
+                }
+            }
+        };
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mmsm"))
+            .arg("--data")
+            .arg(m.data())
+            .args(&write.args)
+            .env_remove("MMSM_DATA")
+            .current_dir(common::repo_root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(next(60_000)));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let acknowledged = status.success();
+        killed += usize::from(!acknowledged);
+        if let Some((sub, value)) = write.answer {
+            sent.entry(sub).or_default().push((value, acknowledged));
+            acknowledged_answers += usize::from(acknowledged);
+        }
+        if let (Some(generated_id), true) = (write.generates, acknowledged) {
+            generated.push(generated_id);
+        }
+
+        // After every kill: the store opens and holds together.
+        let verify = m.run(&["audit", "verify", "--json"]).ok().json();
+        assert_eq!(verify["intact"], true, "trial {trial}: {verify}");
+    }
+    assert!(acknowledged_answers > 0, "some writes must finish");
+    assert!(killed > 0, "some writes must be killed");
+
+    let listed = m.run(&["isms", "list", "--json"]).ok().json();
+    let listed = listed.as_array().unwrap();
+    for g in &generated {
+        assert!(
+            listed.iter().any(|l| l["id"] == g.as_str()),
+            "acknowledged {g} is kept"
+        );
+    }
+    for row in listed {
+        let isms = row["id"].as_str().unwrap();
+        m.run(&["isms", "show", isms, "--json"]).ok();
+        let board = m.run(&["isms", "board", isms, "--json"]).ok().json();
+        assert_eq!(
+            row["compliance"], board["compliance"],
+            "{isms}: summary row and board"
+        );
+        assert_eq!(row["current"], board["maturity"]["current"], "{isms}");
+    }
+    let record = m.run(&["isms", "show", &id, "--json"]).ok().json();
+    for (sub, history) in &sent {
+        // The stored answer is the last acknowledged one or one sent after it.
+        let last_ack = history.iter().rposition(|(_, ack)| *ack);
+        let Some(last_ack) = last_ack else { continue };
+        let stored = record["inputs"]["answers"][*sub].as_str().unwrap_or("none");
+        assert!(
+            history[last_ack..].iter().any(|(v, _)| *v == stored),
+            "{sub}: stored {stored}, sent {history:?}"
+        );
+    }
+    let log = m
+        .run(&["audit", "log", "--isms", &id, "--json"])
+        .ok()
+        .json();
+    let answers_logged = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "isms.answer")
+        .count();
+    let attempted: usize = sent.values().map(Vec::len).sum();
+    assert!(
+        (acknowledged_answers..=attempted).contains(&answers_logged),
+        "{answers_logged} answers in the trail, {acknowledged_answers} acknowledged, {attempted} sent"
+    );
+}
