@@ -438,8 +438,9 @@ fn every_maintenance_write_as_every_role_for_its_own_and_a_foreign_enterprise() 
             "GET",
             "/api/v1/isms/{id}/culture/test?user={user}",
             None,
-            [401, 200, 200, 403, 200, 200],
-            [401, 200, 404, 404, 404, 404],
+            // Each user draws their own test only, not even the officer theirs (issue 16).
+            [401, 403, 403, 403, 403, 200],
+            [401, 403, 404, 404, 404, 404],
         ),
         (
             "POST",

@@ -114,6 +114,12 @@ impl Principal {
         Principal::new("local", ROLE_ZONES.iter().map(|(r, _)| *r)).as_admin()
     }
 
+    /// Whether this is the command line's local operator (no account can be
+    /// named `local`: the name is reserved).
+    pub fn is_local_operator(&self) -> bool {
+        self.user == "local" && self.admin
+    }
+
     /// The kernel itself (loading the shipped schemas on first use).
     pub fn system() -> Self {
         Principal::new("system", ROLE_ZONES.iter().map(|(r, _)| *r)).as_admin()

@@ -51,7 +51,9 @@ impl From<ServiceError> for AppError {
                 message,
                 details: serde_json::to_value(&problems).ok(),
             },
-            ServiceError::Forbidden(_) => AppError::new(StatusCode::FORBIDDEN, message),
+            ServiceError::Forbidden(_) | ServiceError::NotYours(_) => {
+                AppError::new(StatusCode::FORBIDDEN, message)
+            }
             ServiceError::Unauthenticated(_) => AppError::new(StatusCode::UNAUTHORIZED, message),
             ServiceError::NotFound { .. } => AppError::new(StatusCode::NOT_FOUND, message),
             ServiceError::Exists { .. } => AppError::new(StatusCode::CONFLICT, message),

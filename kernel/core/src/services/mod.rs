@@ -117,6 +117,9 @@ pub enum ServiceError {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Refused(String),
+    /// An act only its own person may do (a culture test), asked by someone else.
+    #[error("{0}")]
+    NotYours(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

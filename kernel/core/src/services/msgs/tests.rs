@@ -429,7 +429,10 @@ fn the_auditor_reads_the_maintenance_zone_but_changes_nothing_in_it() {
             .map(|_| ()),
     ];
     for r in refused {
-        assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+        assert!(
+            matches!(r, Err(ServiceError::Forbidden(_) | ServiceError::NotYours(_))),
+            "{r:?}"
+        );
     }
     // Without an assignment an auditor does not even see the ISMS.
     let unassigned = Principal::new("aus", ["AuS"]);
@@ -443,7 +446,13 @@ fn the_auditor_reads_the_maintenance_zone_but_changes_nothing_in_it() {
         .set_plan(&consultant, &isms, 1, &[PlanSet::Done])
         .is_ok());
     let officer = kernel.principal_for(&isms, "ana").unwrap();
-    assert!(kernel.draw_culture_test(&officer, &isms, "luis", 1).is_ok());
+    // ... but nobody draws or takes another user's culture test (issue 16).
+    assert!(matches!(
+        kernel.draw_culture_test(&officer, &isms, "luis", 1),
+        Err(ServiceError::NotYours(_))
+    ));
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    assert!(kernel.draw_culture_test(&luis, &isms, "luis", 1).is_ok());
 }
 
 #[test]
