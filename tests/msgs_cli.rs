@@ -270,6 +270,9 @@ fn scoring_follows_the_pass_mark_and_the_minimum_per_regulation() {
     assert_eq!(result["passed"], false, "{result}");
     assert!((result["score"].as_f64().unwrap() - 0.5).abs() < 1e-9);
     assert_eq!(result["per_regulation"]["backups"]["passed"], false);
+    // Both rules the test is scored by are in the result (issue 16).
+    assert_eq!(result["pass_mark"], 0.7);
+    assert_eq!(result["regulation_min"], 0.5);
     // seed 3 draws sp-3 and sp-2 for luis: sp-3, missing from the answers, counts as wrong
     let partial = file(&m, "partial.json", r#"{ "sp-1": 1, "sp-2": 0 }"#);
     let result = at(

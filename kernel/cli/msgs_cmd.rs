@@ -211,14 +211,15 @@ pub fn culture(global: &Global, command: &CultureCommand) -> Result<(), Failure>
                 return print_json(&result);
             }
             println!(
-                "{user}: {} with {:.0} % (needs {:.0} % overall)",
+                "{user}: {} with {:.0} % (needs {:.0} % overall and {:.0} % for each regulation)",
                 if result.passed {
                     "passed"
                 } else {
                     "not passed"
                 },
                 result.score * 100.0,
-                result.pass_mark * 100.0
+                result.pass_mark * 100.0,
+                result.regulation_min * 100.0
             );
             for (regulation, score) in &result.per_regulation {
                 println!(

@@ -153,6 +153,9 @@ pub struct CultureResult {
     pub score: f64,
     /// The pass mark, 0..1.
     pub pass_mark: f64,
+    /// The least score each regulation needs, 0..1: the test passes when
+    /// both rules hold, and a result shows both (issue 16).
+    pub regulation_min: f64,
     /// Per regulation.
     pub per_regulation: BTreeMap<RegulationId, RegulationScore>,
     /// The questions answered wrongly (or not at all).
@@ -631,6 +634,7 @@ impl Kernel {
                 passed,
                 score,
                 pass_mark: culture.pass_mark,
+                regulation_min: culture.regulation_min,
                 per_regulation: scores,
                 wrong,
                 certificate,

@@ -430,7 +430,10 @@ fn the_auditor_reads_the_maintenance_zone_but_changes_nothing_in_it() {
     ];
     for r in refused {
         assert!(
-            matches!(r, Err(ServiceError::Forbidden(_) | ServiceError::NotYours(_))),
+            matches!(
+                r,
+                Err(ServiceError::Forbidden(_) | ServiceError::NotYours(_))
+            ),
             "{r:?}"
         );
     }
