@@ -558,3 +558,39 @@ fn killing_writers_at_random_moments_loses_no_acknowledged_write() {
         "{answers_logged} answers in the trail, {acknowledged_answers} acknowledged, {attempted} sent"
     );
 }
+
+#[test]
+fn the_schema_made_for_the_sector_wins_and_every_other_sector_gets_the_wildcard_schema() {
+    // Issue 16: a schema whose sectors are "*" was never chosen automatically.
+    let m = Mmsm::new();
+    let mut choices = Vec::new();
+    for (name, sector) in [("Clinica Norte", "health"), ("Tienda Sur", "retail")] {
+        let file = m.path(&format!("{sector}.yaml"));
+        std::fs::write(
+            &file,
+            format!(
+                "enterprise: {{ name: \"{name}\", sector: {sector}, employees: 12 }}\nassets: [{{ id: pc, name: Office PC, type: HW, values: {{ D: 4 }} }}]\n"
+            ),
+        )
+        .unwrap();
+        let out = m
+            .run(&["isms", "generate", file.to_str().unwrap(), "--json"])
+            .ok()
+            .json();
+        choices.push(out["schema"].clone());
+    }
+    assert_eq!(choices[0]["id"], "health-small", "{}", choices[0]);
+    assert!(choices[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("made for sector `health`"));
+    assert_eq!(choices[1]["id"], "base", "{}", choices[1]);
+    assert!(
+        choices[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("made for every sector (no schema is made for sector `retail` alone)"),
+        "{}",
+        choices[1]
+    );
+}

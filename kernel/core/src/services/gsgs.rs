@@ -171,6 +171,9 @@ impl Kernel {
             return pick(id.as_str(), format!("named in the profile (schema: {id})"));
         }
         let e = &profile.enterprise;
+        // A schema made for the sector wins over one made for every sector
+        // (`"*"`); among equals, the first id.
+        let mut best: Option<(bool, SchemaChoice)> = None;
         for id in self.store().schema_ids()? {
             let Some(latest) = self.store().schema_versions(&id)?.last().copied() else {
                 continue;
@@ -178,7 +181,12 @@ impl Kernel {
             let index = self.schema_index(&Principal::system(), &id, latest)?;
             let schema = index.schema();
             let header = &schema.schema;
-            if !header.applies_to.sectors.contains(&e.sector) {
+            let sectors = &header.applies_to.sectors;
+            let named = sectors.contains(&e.sector);
+            if !named && !sectors.iter().any(|s| s.as_str() == "*") {
+                continue;
+            }
+            if best.as_ref().is_some_and(|(b, _)| *b || !named) {
                 continue;
             }
             let Some(size) = schema.size_class(e.employees, e.turnover_eur) else {
@@ -186,22 +194,32 @@ impl Kernel {
             };
             let sizes = &header.applies_to.sizes;
             if sizes.is_empty() || sizes.contains(&size.id) {
+                let made_for = if named {
+                    format!("sector `{}`", e.sector)
+                } else {
+                    format!(
+                        "every sector (no schema is made for sector `{}` alone)",
+                        e.sector
+                    )
+                };
                 let reason = format!(
-                    "made for sector `{}` and size `{}`, which holds {} employees{}",
-                    e.sector,
+                    "made for {made_for} and size `{}`, which holds {} employees{}",
                     size.id,
                     e.employees,
                     e.turnover_eur
                         .map(|t| format!(" and a turnover of {t} EUR"))
                         .unwrap_or_default()
                 );
-                let version = header.version;
-                return Ok(SchemaChoice {
+                let choice = SchemaChoice {
                     id: SchemaId::new(id),
-                    version,
+                    version: header.version,
                     reason,
-                });
+                };
+                best = Some((named, choice));
             }
+        }
+        if let Some((_, choice)) = best {
+            return Ok(choice);
         }
         pick(
             "base",
