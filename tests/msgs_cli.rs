@@ -897,7 +897,8 @@ fn schema_stats_never_name_an_enterprise_and_suggest_changes() {
     let m = setup();
     certify(&m, DAY1, "luis");
     certify(&m, DAY1, "ana");
-    for _ in 0..1 {
+    // Three incidents in a year: a quarterly frequency, a band above P = 40 (yearly).
+    for _ in 0..3 {
         let id = incident(&m, DAY1, "{ D: 80 }");
         at(&m, DAY1, &["proc", "advance", &id, "close", "--as", "ana"]).ok();
     }
@@ -925,6 +926,19 @@ fn schema_stats_never_name_an_enterprise_and_suggest_changes() {
     assert_eq!(incident["asset_type"], "HW");
     assert_eq!(incident["observed"], 100.0);
     assert_eq!(incident["schema_probability"], 40.0);
+    assert_eq!(incident["yearly_rate"], 3.0);
+    assert_eq!(incident["observed_probability"], 60.0);
+    let raise = stats["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "raise-probability")
+        .unwrap();
+    assert_eq!(
+        (raise["current"].clone(), raise["proposed"].clone()),
+        (40.0.into(), 60.0.into())
+    );
+    assert_eq!(raise["sample"], 1, "the fixture's min_sample is 1");
     let kinds: Vec<&str> = stats["suggestions"]
         .as_array()
         .unwrap()

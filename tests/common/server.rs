@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{repo_root, Mmsm};
 
@@ -426,4 +426,44 @@ impl Matrix {
         );
         assert!(self.failures.is_empty(), "{}", self.failures.join("\n"));
     }
+}
+
+/// Reports an incident as luis, assesses and closes it as ana; returns the instance.
+pub fn close_an_incident(server: &Server, isms: &str, luis: &str, ana: &str) -> Value {
+    let url = |rest: &str| format!("/api/v1/isms/{isms}/{rest}");
+    let started = server.call(
+        "POST",
+        &url("procedures"),
+        Some(luis),
+        Some(&json!({
+            "procedure": "incident-management",
+            "fields": { "reported_on": "2027-01-10", "title": "ERP down all morning" }
+        })),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let instance = started.json()["instance"].clone();
+    let local = instance["id"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&format!("{isms}/"))
+        .unwrap()
+        .to_owned();
+    let assessed = server.call(
+        "POST",
+        &url(&format!("procedures/{local}/advance")),
+        Some(ana),
+        Some(&json!({
+            "phase": "assess",
+            "fields": { "threat": "A.24", "assets": ["erp"], "damage": { "D": 80 }, "severity": "high" }
+        })),
+    );
+    assert_eq!(assessed.status, 200, "{}", assessed.body);
+    let closed = server.call(
+        "POST",
+        &url(&format!("procedures/{local}/advance")),
+        Some(ana),
+        Some(&json!({ "phase": "close" })),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    closed.json()
 }

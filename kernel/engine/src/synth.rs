@@ -194,6 +194,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
             .into_iter()
             .map(|(s, l)| (SizeId::new(s), l))
             .collect(),
+        min_sample: None,
     });
     schema.sizes = [("micro", 9, 2e6), ("small", 49, 1e7), ("medium", 249, 5e7)]
         .into_iter()

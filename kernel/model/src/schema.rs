@@ -245,7 +245,14 @@ pub struct SchemaHeader {
     /// The maturity level to reach, per size class (A2.2).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub target_level: BTreeMap<SizeId, u8>,
+    /// The fewest enterprises whose data the schema statistics need before
+    /// they suggest a change (default [`DEFAULT_MIN_SAMPLE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_sample: Option<u32>,
 }
+
+/// The statistics' minimum sample when a schema names none.
+pub const DEFAULT_MIN_SAMPLE: u32 = 5;
 
 fn one() -> u32 {
     1

@@ -292,6 +292,7 @@ impl Kernel {
                     )),
                     applies_to: AppliesTo::default(),
                     target_level: BTreeMap::new(),
+                    min_sample: None,
                 }))
             }
         }
@@ -651,6 +652,7 @@ mod tests {
             description: None,
             applies_to: AppliesTo::default(),
             target_level: BTreeMap::new(),
+            min_sample: None,
         }
     }
 

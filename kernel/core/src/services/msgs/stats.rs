@@ -60,8 +60,61 @@ pub struct IncidentStats {
     pub exposed: usize,
     /// Enterprises with such an incident in the last year, per 100 exposed.
     pub observed: f64,
+    /// Incidents closed in the last year.
+    pub incidents_last_year: usize,
+    /// Incidents in the last year per exposed enterprise: a yearly frequency.
+    pub yearly_rate: f64,
+    /// That frequency on the scale of P (20 every few years, 40 yearly, 60
+    /// quarterly, 80 monthly, 100 weekly); none without an incident in the year.
+    pub observed_probability: Option<f64>,
     /// P(T,t) of the schema's TAD matrix (own row or nearest ancestor's), 0..100.
     pub schema_probability: Option<f64>,
+}
+
+/// A yearly frequency on the scale of P: each band reaches from the geometric
+/// middle between its frequency and the one below (a year has 52 weeks,
+/// 12 months, 4 quarters; "every few years" is taken as every 3).
+pub fn probability_band(yearly_rate: f64) -> Option<f64> {
+    const BANDS: [(f64, f64); 5] = [
+        (100.0, 52.0),
+        (80.0, 12.0),
+        (60.0, 4.0),
+        (40.0, 1.0),
+        (20.0, 1.0 / 3.0),
+    ];
+    if yearly_rate <= 0.0 {
+        return None;
+    }
+    for window in BANDS.windows(2) {
+        let ((band, frequency), (_, below)) = (window[0], window[1]);
+        if yearly_rate >= (frequency * below).sqrt() {
+            return Some(band);
+        }
+    }
+    Some(20.0)
+}
+
+/// The name of a band of P.
+fn band_name(p: f64) -> &'static str {
+    match p.round() as u32 {
+        0..=29 => "every few years",
+        30..=49 => "yearly",
+        50..=69 => "quarterly",
+        70..=89 => "monthly",
+        _ => "weekly",
+    }
+}
+
+/// The 95 % Wilson interval of `k` successes in `n` trials, 0..1.
+fn wilson(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (k, n, z) = (k as f64, n as f64, 1.96f64);
+    let p = k / n;
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+    ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 /// Mean compliance of the enterprises in one month.
@@ -110,6 +163,9 @@ pub struct StatsSuggestion {
     /// The subcontrol of a level change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subcontrol: Option<SubControlId>,
+    /// How many enterprises the suggestion rests on.
+    #[serde(default)]
+    pub sample: usize,
 }
 
 impl StatsSuggestion {
@@ -139,6 +195,8 @@ pub struct SchemaStats {
     pub measured: Vec<MeasuredStats>,
     /// Concrete schema changes (with `--suggest`).
     pub suggestions: Vec<StatsSuggestion>,
+    /// The fewest enterprises a suggestion rests on (the schema's `min_sample`).
+    pub min_sample: usize,
 }
 
 /// P(T,t) of the TAD row of `asset_type` or its nearest ancestor.
@@ -323,8 +381,12 @@ impl Kernel {
                 mean: values.iter().sum::<f64>() / values.len() as f64,
             })
             .collect();
+        let min_sample = schema
+            .schema
+            .min_sample
+            .unwrap_or(mmsm_model::DEFAULT_MIN_SAMPLE) as usize;
         let suggestions = if suggest {
-            schema_suggestions(&answers, &incidents)
+            schema_suggestions(&answers, &incidents, min_sample)
         } else {
             Vec::new()
         };
@@ -337,6 +399,7 @@ impl Kernel {
             trends,
             measured,
             suggestions,
+            min_sample,
         })
     }
 
@@ -346,8 +409,9 @@ impl Kernel {
         records: &[IsmsRecord],
     ) -> Result<Vec<IncidentStats>> {
         let now = self.now();
-        // (threat, type) -> (incidents, enterprises with one in the last year)
-        let mut counts: BTreeMap<(ThreatId, AssetTypeId), (usize, BTreeSet<usize>)> =
+        // (threat, type) -> (incidents, enterprises with one in the last
+        // year, incidents in the last year)
+        let mut counts: BTreeMap<(ThreatId, AssetTypeId), (usize, BTreeSet<usize>, usize)> =
             BTreeMap::new();
         for (n, record) in records.iter().enumerate() {
             let instances: Vec<ProcedureInstance> = self
@@ -389,6 +453,7 @@ impl Kernel {
                         entry.0 += 1;
                         if instance.closed_at.is_some_and(|c| c + YEAR >= now) {
                             entry.1.insert(n);
+                            entry.2 += 1;
                         }
                     }
                 }
@@ -396,14 +461,18 @@ impl Kernel {
         }
         Ok(counts
             .into_iter()
-            .map(|((threat, asset_type), (incidents, recent))| {
+            .map(|((threat, asset_type), (incidents, recent, last_year))| {
                 let exposed = records
                     .iter()
                     .filter(|r| r.inputs.assets.iter().any(|a| a.asset_type == asset_type))
                     .count();
+                let yearly_rate = last_year as f64 / exposed.max(1) as f64;
                 IncidentStats {
                     schema_probability: schema_probability(schema, &asset_type, &threat),
                     observed: 100.0 * recent.len() as f64 / exposed.max(1) as f64,
+                    incidents_last_year: last_year,
+                    yearly_rate,
+                    observed_probability: probability_band(yearly_rate),
                     threat,
                     asset_type,
                     incidents,
@@ -483,6 +552,7 @@ fn answer_stats(schema: &Schema, records: &[IsmsRecord]) -> Vec<AnswerStats> {
 fn schema_suggestions(
     answers: &[AnswerStats],
     incidents: &[IncidentStats],
+    min_sample: usize,
 ) -> Vec<StatsSuggestion> {
     let mut suggestions = Vec::new();
     for incident in incidents {
@@ -490,51 +560,79 @@ fn schema_suggestions(
             "asset_type_threat({}, {}).probability",
             incident.asset_type, incident.threat
         );
+        let Some(observed) = incident.observed_probability else {
+            continue;
+        };
+        let seen = format!(
+            "{} incident{} of {} in the last year across the {} enterprise{} with assets of type {}: about {:.2} a year each, the band of P = {observed:.0} ({})",
+            incident.incidents_last_year,
+            if incident.incidents_last_year == 1 { "" } else { "s" },
+            incident.threat,
+            incident.exposed,
+            if incident.exposed == 1 { "" } else { "s" },
+            incident.asset_type,
+            incident.yearly_rate,
+            band_name(observed)
+        );
         match incident.schema_probability {
-            Some(p) if incident.observed > p + 1e-9 => suggestions.push(StatsSuggestion {
-                kind: "raise-probability".into(),
-                target,
-                current: Some(p),
-                proposed: Some(incident.observed.min(100.0)),
-                reason: format!(
-                    "{:.0} of every 100 enterprises with assets of type {} had an incident of {} in the last year, above the schema's P = {p}",
-                    incident.observed, incident.asset_type, incident.threat
-                ),
-                asset_type: Some(incident.asset_type.clone()),
-                threat: Some(incident.threat.clone()),
-                subcontrol: None,
-            }),
+            // Like with like: the frequency's band against P's, one band at a
+            // time, and only from enough enterprises.
+            Some(p) if observed > p + 1e-9 && incident.exposed >= min_sample => {
+                let proposed = (p + 20.0).min(100.0);
+                suggestions.push(StatsSuggestion {
+                    kind: "raise-probability".into(),
+                    target,
+                    current: Some(p),
+                    proposed: Some(proposed),
+                    reason: format!(
+                        "{seen}; the schema says P = {p:.0} ({}): one band up to {proposed:.0} ({})",
+                        band_name(p),
+                        band_name(proposed)
+                    ),
+                    asset_type: Some(incident.asset_type.clone()),
+                    threat: Some(incident.threat.clone()),
+                    subcontrol: None,
+                    sample: incident.exposed,
+                })
+            }
+            // A fact, not a statistic: the matrix does not expose the type at all.
             None => suggestions.push(StatsSuggestion {
                 kind: "add-tad-row".into(),
                 target,
                 current: None,
-                proposed: Some(incident.observed.min(100.0)),
+                proposed: Some(observed),
                 reason: format!(
-                    "{} incidents of {} hit assets of type {}, which the TAD matrix does not expose to it",
-                    incident.incidents, incident.threat, incident.asset_type
+                    "{seen}; the TAD matrix does not expose assets of type {} to {}",
+                    incident.asset_type, incident.threat
                 ),
                 asset_type: Some(incident.asset_type.clone()),
                 threat: Some(incident.threat.clone()),
                 subcontrol: None,
+                sample: incident.exposed,
             }),
             Some(_) => {}
         }
     }
     for a in answers {
         let Some(met) = a.met_share else { continue };
-        if met > ALMOST_ALWAYS_MET && a.level > 1 {
+        let answered = a.yes + a.partial + a.no + a.unknown + a.unanswered;
+        if met > ALMOST_ALWAYS_MET && a.level > 1 && answered >= min_sample {
+            let (low, high) = wilson(a.yes, answered);
             suggestions.push(StatsSuggestion {
                 kind: "lower-level".into(),
                 target: format!("subcontrol {}.level", a.subcontrol),
                 current: Some(f64::from(a.level)),
                 proposed: Some(f64::from(a.level - 1)),
                 reason: format!(
-                    "met by {:.0} % of the enterprises that answered it: a candidate for a lower level",
-                    met * 100.0
+                    "met by {:.0} % of the {answered} enterprises it applies to (95 % interval {:.0}-{:.0} %): a candidate for a lower level",
+                    met * 100.0,
+                    low * 100.0,
+                    high * 100.0
                 ),
                 asset_type: None,
                 threat: None,
                 subcontrol: Some(a.subcontrol.clone()),
+                sample: answered,
             });
         }
     }
@@ -552,6 +650,72 @@ mod tests {
             .schema
     }
 
+    #[test]
+    fn frequencies_fall_in_the_bands_of_p() {
+        // Issue 16: a share of enterprises was compared with P, a frequency.
+        assert_eq!(probability_band(0.0), None);
+        assert_eq!(probability_band(0.2), Some(20.0), "every five years");
+        assert_eq!(probability_band(1.0), Some(40.0), "yearly");
+        assert_eq!(probability_band(3.0), Some(60.0), "three times a year");
+        assert_eq!(probability_band(12.0), Some(80.0), "monthly");
+        assert_eq!(probability_band(60.0), Some(100.0), "weekly");
+        let (low, high) = wilson(5, 5);
+        assert!((0.56..0.57).contains(&low) && high > 0.999, "{low} {high}");
+    }
+
+    fn incident(exposed: usize, last_year: usize, p: f64) -> IncidentStats {
+        let yearly_rate = last_year as f64 / exposed as f64;
+        IncidentStats {
+            threat: "A.24".into(),
+            asset_type: "HW".into(),
+            incidents: last_year,
+            exposed,
+            observed: 100.0,
+            incidents_last_year: last_year,
+            yearly_rate,
+            observed_probability: probability_band(yearly_rate),
+            schema_probability: Some(p),
+        }
+    }
+
+    fn answered_yes(n: usize) -> AnswerStats {
+        AnswerStats {
+            subcontrol: "8.13.2".into(),
+            level: 2,
+            yes: n,
+            partial: 0,
+            no: 0,
+            na: 0,
+            unknown: 0,
+            unanswered: 0,
+            met_share: Some(1.0),
+            gap_share: Some(0.0),
+        }
+    }
+
+    #[test]
+    fn suggestions_need_the_minimum_sample_and_move_one_band() {
+        // One incident in one enterprise once proposed "60 -> 100 (weekly)".
+        assert!(schema_suggestions(&[answered_yes(1)], &[incident(1, 1, 20.0)], 5).is_empty());
+        let s = schema_suggestions(&[answered_yes(6)], &[incident(6, 30, 40.0)], 5);
+        assert_eq!(s.len(), 2, "{s:#?}");
+        let raise = &s[0];
+        assert_eq!(
+            (raise.current, raise.proposed),
+            (Some(40.0), Some(60.0)),
+            "one band"
+        );
+        assert_eq!(raise.sample, 6);
+        assert!(
+            raise.reason.contains("about 5.00 a year each"),
+            "{}",
+            raise.reason
+        );
+        assert!(s[1].reason.contains("95 % interval"), "{}", s[1].reason);
+        // A frequency within the schema's band suggests nothing.
+        assert!(schema_suggestions(&[], &[incident(10, 10, 40.0)], 5).is_empty());
+    }
+
     fn raise(asset_type: &str, proposed: f64) -> StatsSuggestion {
         StatsSuggestion {
             kind: "raise-probability".into(),
@@ -562,6 +726,7 @@ mod tests {
             asset_type: Some(asset_type.into()),
             threat: Some("A.24".into()),
             subcontrol: None,
+            sample: 5,
         }
     }
 
@@ -603,6 +768,7 @@ mod tests {
             asset_type: None,
             threat: None,
             subcontrol: Some("8.13.2".into()),
+            sample: 5,
         };
         assert!(lower.applicable());
         apply_suggestion(&mut s, &lower).unwrap();
