@@ -282,6 +282,39 @@ fn the_html_report_parses_and_holds_the_board_figures() {
 }
 
 #[test]
+fn the_markdown_report_shows_typed_html_as_text() {
+    // Issue 17: an asset named `<script>alert(1)</script>` was live HTML in the
+    // Markdown report (most viewers render HTML in Markdown), and `|` broke tables.
+    let m = with_worked_schema();
+    let file = m.path("hostile.yaml");
+    let profile = std::fs::read_to_string(common::repo_root().join(PROFILE))
+        .unwrap()
+        .replace("\"ERP server\"", "\"<script>alert(1)</script> | ERP\"");
+    std::fs::write(&file, profile).unwrap();
+    let id = generate(&m, file.to_str().unwrap())["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let md = m.path("hostile.md");
+    m.run(&[
+        "isms",
+        "report",
+        &id,
+        "--format",
+        "md",
+        "-o",
+        md.to_str().unwrap(),
+    ])
+    .ok();
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(!md.contains("<script"), "{md}");
+    assert!(
+        md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| ERP"),
+        "{md}"
+    );
+}
+
+#[test]
 fn generating_a_folder_reports_failures_per_file_and_goes_on() {
     let m = with_worked_schema();
     let dir = m.path("profiles");

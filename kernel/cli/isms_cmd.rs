@@ -856,7 +856,7 @@ pub fn pct(value: Option<f64>) -> String {
 }
 
 fn num(value: f64) -> String {
-    format!("{value:.2}")
+    mmsm_reports::fixed(value, 2)
 }
 
 fn opt(value: Option<f64>) -> String {

@@ -14,5 +14,5 @@ mod view;
 pub use documents::Documents;
 pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
 pub use view::{
-    render_html, render_markdown, report_view, trend_view, HeatCell, ReportView, TrendView,
+    fixed, render_html, render_markdown, report_view, trend_view, HeatCell, ReportView, TrendView,
 };

@@ -490,11 +490,11 @@ fn environment() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.add_filter("pct", |v: minijinja::Value| -> String {
         match f64::try_from(v) {
-            Ok(x) => format!("{x:.1}"),
+            Ok(x) => fixed(x, 1),
             Err(_) => "n/a".into(),
         }
     });
-    env.add_filter("num", |v: f64| -> String { format!("{v:.2}") });
+    env.add_filter("num", |v: f64| -> String { fixed(v, 2) });
     env.add_template("report.html", include_str!("templates/report.html.j2"))
         .expect("the HTML report template parses");
     env.add_template("report.md", include_str!("templates/report.md.j2"))
@@ -509,9 +509,57 @@ pub fn render_html(view: &ReportView) -> Result<String, minijinja::Error> {
         .render(minijinja::Value::from(minijinja::value::Serde(view)))
 }
 
-/// The report as Markdown.
+/// The report as Markdown. Every value is escaped: text people typed (names,
+/// notes, titles) must not become HTML, which most Markdown viewers render,
+/// nor break a table.
 pub fn render_markdown(view: &ReportView) -> Result<String, minijinja::Error> {
-    environment()
-        .get_template("report.md")?
+    let mut env = environment();
+    env.set_formatter(|out, _state, value| {
+        if value.is_undefined() {
+            return Ok(());
+        }
+        out.write_str(&markdown_text(&value.to_string()))
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    });
+    env.get_template("report.md")?
         .render(minijinja::Value::from(minijinja::value::Serde(view)))
+}
+
+/// `value` with `places` decimals, as people read it: never `-0.00` for a
+/// value that rounds to zero (a plan item reducing no risk showed it).
+pub fn fixed(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_owned(),
+        _ => text,
+    }
+}
+
+/// `text` as literal Markdown: HTML's special characters as entities and
+/// table pipes escaped.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("\\|"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::fixed;
+
+    #[test]
+    fn numbers_never_read_minus_zero() {
+        assert_eq!(fixed(-0.0, 2), "0.00");
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(-0.5, 1), "-0.5");
+        assert_eq!(fixed(12.345, 1), "12.3");
+    }
 }

@@ -59,11 +59,11 @@ impl Templates {
         let mut env = minijinja::Environment::new();
         env.add_filter("pct", |v: Value| -> String {
             match f64::try_from(v) {
-                Ok(x) => format!("{x:.1}"),
+                Ok(x) => mmsm_reports::fixed(x, 1),
                 Err(_) => "n/a".into(),
             }
         });
-        env.add_filter("num", |v: f64| -> String { format!("{v:.2}") });
+        env.add_filter("num", |v: f64| -> String { mmsm_reports::fixed(v, 2) });
         env.add_filter("datetime", |v: u64| -> String {
             chrono::DateTime::from_timestamp(v as i64, 0)
                 .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
