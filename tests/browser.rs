@@ -386,7 +386,7 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     b.go(&format!("{base}/isms/browser-vets/soa"));
     b.wait_text("h1", "Statement of Applicability");
     b.go(&format!("{base}/isms/browser-vets/history"));
-    b.wait_text("table", "answer 8.20.2: yes");
+    b.wait_text("table", "question 8.20.2 answered yes");
     b.wait_text("table", &format!("{first:.1} → {after:.1}"));
     b.go(&format!("{base}/audit"));
     b.wait_text("#chain", "intact");

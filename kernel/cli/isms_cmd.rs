@@ -547,7 +547,11 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 return Ok(());
             }
             for e in &events {
-                let change = e.change.as_ref().map(describe_change).unwrap_or_default();
+                let change = e
+                    .change
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 println!(
                     "{} {} {} {}",
                     crate::output::datetime(e.at),
@@ -780,40 +784,16 @@ fn print_update(
     }
     if changed.is_empty() {
         println!(
-            "nothing changed: {} already holds this value",
-            describe_change(&updated.change)
+            "nothing changed: the ISMS already holds this ({})",
+            updated.change
         );
         return Ok(());
     }
-    println!(
-        "{}: {} values changed",
-        describe_change(&updated.change),
-        changed.len()
-    );
+    println!("{}: {} values changed", updated.change, changed.len());
     for d in changed {
         println!("  {} {} -> {}", d.subject, opt(d.before), opt(d.after));
     }
     Ok(())
-}
-
-fn describe_change(change: &Change) -> String {
-    match change {
-        Change::Answer { subcontrol, answer } => {
-            format!(
-                "answer {subcontrol} = {}",
-                answer.map_or("unanswered".to_owned(), |a| a.to_string())
-            )
-        }
-        Change::AssetValue { asset } => {
-            let values: Vec<String> = asset
-                .values
-                .iter()
-                .map(|(d, v)| format!("{}={v}", d.letter()))
-                .collect();
-            format!("asset {} {}", asset.id, values.join(","))
-        }
-        other => serde_json::to_string(other).unwrap_or_default(),
-    }
 }
 
 fn done(global: &Global, path: &Path, rows: usize) -> Result<(), Failure> {

@@ -141,6 +141,83 @@ pub enum EngineError {
     BadSubject(String),
 }
 
+/// A change as a sentence for people: the history of the CLI and of the web
+/// say it in the same words.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or_schema =
+            |v: Option<f64>| v.map_or("the schema's value".to_owned(), |v| format!("{v}"));
+        match self {
+            Change::Answer { subcontrol, answer } => match answer {
+                Some(a) => write!(f, "question {subcontrol} answered {}", a.as_str()),
+                None => write!(f, "question {subcontrol} left unanswered"),
+            },
+            Change::Measured { subcontrol, value } => match value {
+                Some(v) => write!(f, "question {subcontrol} measured at {:.0} %", v * 100.0),
+                None => write!(f, "question {subcontrol} back to its declared answer"),
+            },
+            Change::AssetValue { asset } => {
+                let values: Vec<String> = asset
+                    .values
+                    .iter()
+                    .map(|(d, v)| format!("{}={v}", d.letter()))
+                    .collect();
+                write!(f, "asset {} ({}) valued", asset.name, asset.id)?;
+                if !values.is_empty() {
+                    write!(f, " {}", values.join(", "))?;
+                }
+                Ok(())
+            }
+            Change::Probability {
+                asset_type,
+                threat,
+                value,
+            } => write!(
+                f,
+                "probability of threat {threat} on assets of type {asset_type} set to {}",
+                or_schema(*value)
+            ),
+            Change::Degradation {
+                asset_type,
+                threat,
+                dimension,
+                value,
+            } => write!(
+                f,
+                "degradation of {} by threat {threat} on assets of type {asset_type} set to {}",
+                dimension.letter(),
+                or_schema(*value)
+            ),
+            Change::TargetLevel(level) => match level {
+                Some(l) => write!(f, "target maturity level set to {l}"),
+                None => write!(f, "target maturity level back to the schema's rule"),
+            },
+            Change::Employees(n) => match n {
+                Some(n) => write!(f, "head count set to {n}"),
+                None => write!(f, "head count cleared"),
+            },
+            Change::Turnover(t) => match t {
+                Some(t) => write!(f, "turnover set to {t} EUR"),
+                None => write!(f, "turnover cleared"),
+            },
+            Change::Business { question, value } => match value {
+                Some(mmsm_model::Scalar::Bool(b)) => write!(
+                    f,
+                    "business question {question} answered {}",
+                    if *b { "yes" } else { "no" }
+                ),
+                Some(mmsm_model::Scalar::Number(n)) => {
+                    write!(f, "business question {question} answered {n}")
+                }
+                Some(mmsm_model::Scalar::Text(t)) => {
+                    write!(f, "business question {question} answered {t}")
+                }
+                None => write!(f, "business question {question} cleared"),
+            },
+        }
+    }
+}
+
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -237,3 +314,30 @@ mod degradation_rows {
 
 /// Asset ids of an engine, shared with the [`super::Deltas`] it returns.
 pub(crate) type AssetIds = std::sync::Arc<Vec<AssetId>>;
+
+#[cfg(test)]
+mod change_sentences {
+    use super::*;
+
+    #[test]
+    fn changes_read_as_sentences_not_json() {
+        // Issue 17: the history printed `{"kind":"measured","subcontrol":"6.3.2","value":0.0}`.
+        let measured = Change::Measured {
+            subcontrol: SubControlId::new("6.3.2"),
+            value: Some(0.0),
+        };
+        assert_eq!(measured.to_string(), "question 6.3.2 measured at 0 %");
+        let probability = Change::Probability {
+            asset_type: AssetTypeId::new("HW"),
+            threat: ThreatId::new("A.24"),
+            value: Some(60.0),
+        };
+        assert_eq!(
+            probability.to_string(),
+            "probability of threat A.24 on assets of type HW set to 60"
+        );
+        for change in [measured, probability, Change::TargetLevel(None)] {
+            assert!(!change.to_string().contains('{'), "{change}");
+        }
+    }
+}

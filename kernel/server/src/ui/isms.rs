@@ -667,7 +667,7 @@ async fn history(
             let change_text = e
                 .change
                 .as_ref()
-                .map(describe)
+                .map(ToString::to_string)
                 .or_else(|| e.note.clone())
                 .unwrap_or_default();
             let compliance = e
@@ -689,17 +689,6 @@ async fn history(
         "history.html",
         json!({ "id": id, "name": record.enterprise.name, "events": events }),
     )
-}
-
-fn describe(change: &Change) -> String {
-    match change {
-        Change::Answer { subcontrol, answer } => format!(
-            "answer {subcontrol}: {}",
-            answer.map(|a| a.as_str()).unwrap_or("unanswered")
-        ),
-        Change::AssetValue { asset } => format!("asset {}", asset.id),
-        other => serde_json::to_string(other).unwrap_or_default(),
-    }
 }
 
 async fn audit(
