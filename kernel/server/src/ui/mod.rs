@@ -69,6 +69,7 @@ impl Templates {
                 .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
                 .unwrap_or_default()
         });
+        env.add_filter("prose", |v: String| Value::from_safe_string(prose(&v)));
         env.add_filter("truncate", |v: String, n: usize| -> String {
             if v.chars().count() <= n {
                 v
@@ -191,6 +192,30 @@ impl IntoResponse for UiError {
             .unwrap_or_else(|_| format!("<h1>{heading}</h1><p>{}</p>", self.0.message));
         (status, Html(html)).into_response()
     }
+}
+
+/// A kernel message as HTML: escaped, with its `backticked` names (ids, commands) as
+/// `<code>`, so a page never shows literal backticks.
+pub fn prose(text: &str) -> String {
+    let escaped = minijinja::HtmlEscape(text).to_string();
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (n, part) in escaped.split('`').enumerate() {
+        if n % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    // An odd number of backticks: the last one was text.
+    if escaped.matches('`').count() % 2 == 1 {
+        if let Some(i) = out.rfind("<code>") {
+            out.replace_range(i..i + "<code>".len(), "`");
+            out.truncate(out.len() - "</code>".len());
+        }
+    }
+    out
 }
 
 /// The 404 page of an unknown path.
@@ -335,4 +360,18 @@ pub fn field(fields: &[(String, String)], name: &str) -> String {
 /// Wraps a serialisable value for a template.
 pub fn serde<T: Serialize>(v: &T) -> Value {
     Value::from(Serde(v))
+}
+
+#[cfg(test)]
+mod prose_tests {
+    use super::prose;
+
+    #[test]
+    fn backticks_become_code_and_html_stays_text() {
+        assert_eq!(
+            prose("ISMS `a<b` not found; run `mmsm isms list`"),
+            "ISMS <code>a&lt;b</code> not found; run <code>mmsm isms list</code>"
+        );
+        assert_eq!(prose("one ` alone"), "one ` alone");
+    }
 }
