@@ -282,6 +282,27 @@ fn the_html_report_parses_and_holds_the_board_figures() {
 }
 
 #[test]
+fn names_longer_than_120_characters_are_refused_with_their_length() {
+    let m = with_worked_schema();
+    let file = m.path("long.yaml");
+    let profile = std::fs::read_to_string(common::repo_root().join(PROFILE))
+        .unwrap()
+        .replace("\"ERP server\"", &format!("\"{}\"", "E".repeat(10_240)));
+    std::fs::write(&file, profile).unwrap();
+    let run = m.run(&["isms", "generate", file.to_str().unwrap()]).fails();
+    assert!(
+        run.stderr
+            .contains("asset `erp`: the name has 10240 characters; at most 120"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.len() < 2_000,
+        "the message does not repeat the text"
+    );
+}
+
+#[test]
 fn the_markdown_report_shows_typed_html_as_text() {
     // Issue 17: an asset named `<script>alert(1)</script>` was live HTML in the
     // Markdown report (most viewers render HTML in Markdown), and `|` broke tables.

@@ -466,6 +466,24 @@ fn api_bodies_with_an_unknown_field_are_refused_with_its_name_and_change_nothing
         .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&t), None)
         .json();
     assert!(!after["inputs"]["assets"].to_string().contains("evil"));
+    // A 10 KB name is refused with the reason, and nothing is stored (issue 17).
+    let long = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/assets/nas"),
+        Some(&t),
+        Some(&json!({ "id": "nas", "name": "N".repeat(10_240), "type": "HW", "strategic_value": 5, "requirements": { "D": 3, "I": 3, "C": 2 } })),
+    );
+    assert_eq!(long.status, 422, "{}", long.status);
+    assert!(
+        long.body
+            .contains("the asset's name has 10240 characters; at most 120"),
+        "{}",
+        &long.body[..long.body.len().min(300)]
+    );
+    let after = server
+        .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&t), None)
+        .json();
+    assert!(!after["inputs"]["assets"].to_string().contains("\"nas\""));
 }
 
 #[test]

@@ -9,12 +9,14 @@
 
 pub mod ids;
 pub mod isms;
+pub mod limits;
 pub mod period;
 pub mod profile;
 pub mod schema;
 
 pub use ids::*;
 pub use isms::*;
+pub use limits::{check_length, MAX_NAME, MAX_TEXT, MAX_TITLE};
 pub use period::*;
 pub use profile::*;
 pub use schema::*;

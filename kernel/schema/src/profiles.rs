@@ -97,17 +97,56 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
         );
         report(
             "enterprise",
-            &e.name,
+            &short(&e.name),
             format!(
                 "unknown sector `{}`; expected a sector of schema `{}`{h}",
                 e.sector, schema.schema.id
             ),
         );
     }
+    let mut too_long = |kind: &str, id: &str, what: &str, value: &str, max: usize| {
+        if let Err(why) = mmsm_model::check_length(what, value, max) {
+            report(kind, &short(id), why);
+        }
+    };
+    too_long(
+        "enterprise",
+        &e.name,
+        "the name",
+        &e.name,
+        mmsm_model::MAX_NAME,
+    );
+    for d in &profile.departments {
+        too_long(
+            "department",
+            d.id.as_str(),
+            "the name",
+            &d.name,
+            mmsm_model::MAX_NAME,
+        );
+    }
+    for u in &profile.users {
+        too_long(
+            "user",
+            u.id.as_str(),
+            "the name",
+            &u.name,
+            mmsm_model::MAX_NAME,
+        );
+    }
+    for a in &profile.assets {
+        too_long(
+            "asset",
+            a.id.as_str(),
+            "the name",
+            &a.name,
+            mmsm_model::MAX_NAME,
+        );
+    }
     if e.employees == 0 {
         report(
             "enterprise",
-            &e.name,
+            &short(&e.name),
             "employees is 0; expected the head count (1 or more)".into(),
         );
     }
@@ -115,7 +154,7 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
         if t.is_nan() || t < 0.0 {
             report(
                 "enterprise",
-                &e.name,
+                &short(&e.name),
                 format!("turnover_eur {t} is out of range; expected 0 or more"),
             );
         }
@@ -469,6 +508,15 @@ pub fn profile_template(schema: &Schema) -> String {
         dims.join(", ")
     );
     out
+}
+
+/// At most 40 characters of `text` for a problem's id (the whole may be huge).
+fn short(text: &str) -> String {
+    if text.chars().count() <= 40 {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    }
 }
 
 #[cfg(test)]

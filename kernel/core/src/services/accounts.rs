@@ -268,6 +268,8 @@ impl Kernel {
                 "`{name}` is not a valid account name: use letters, digits, `.`, `_` or `-`"
             )));
         }
+        mmsm_model::check_length("the account name", &name, mmsm_model::MAX_NAME)
+            .map_err(ServiceError::Refused)?;
         if RESERVED_NAMES.contains(&name.as_str()) {
             return Err(ServiceError::Refused(format!(
                 "`{name}` is reserved for the kernel itself (the command line's operator, the scheduler): choose another name"

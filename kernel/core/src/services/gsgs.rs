@@ -382,6 +382,8 @@ impl Kernel {
             })?;
         if let Change::AssetValue { asset } = &change {
             mmsm_schema::check_id("asset", asset.id.as_str()).map_err(ServiceError::Refused)?;
+            mmsm_model::check_length("the asset's name", &asset.name, mmsm_model::MAX_NAME)
+                .map_err(ServiceError::Refused)?;
         }
         let now = self.now();
         let nanos = self.now_nanos();

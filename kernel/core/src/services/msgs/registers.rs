@@ -92,10 +92,18 @@ pub fn validate_entry(
             )
         };
         let checked: Result<Value, String> = match field.kind {
-            FieldKind::Text => value
-                .as_str()
-                .map(|_| value.clone())
-                .ok_or_else(|| bad("expected text".into())),
+            FieldKind::Text => match value.as_str() {
+                Some(text) => mmsm_model::check_length(
+                    &format!(
+                        "register `{}`, field `{key}` ({})",
+                        register.id, field.label
+                    ),
+                    text,
+                    mmsm_model::MAX_TEXT,
+                )
+                .map(|()| value.clone()),
+                None => Err(bad("expected text".into())),
+            },
             FieldKind::Number => value
                 .as_f64()
                 .map(|_| value.clone())

@@ -52,6 +52,8 @@ impl Kernel {
     pub fn add_user(&self, principal: &Principal, isms: &str, user: User) -> Result<UsersChanged> {
         let action = "add a user to an ISMS";
         mmsm_schema::check_id("user", user.id.as_str()).map_err(ServiceError::Refused)?;
+        mmsm_model::check_length("the user's name", &user.name, mmsm_model::MAX_NAME)
+            .map_err(ServiceError::Refused)?;
         self.store().write(|store, batch| {
             let mut record = self.officer(principal, isms, action)?;
             if record.users.iter().any(|u| u.id == user.id) {
