@@ -529,7 +529,8 @@ pub(crate) fn record_history(
 /// A readable id from the enterprise's name, unique in the store.
 fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
     let mut slug = String::new();
-    for c in name.to_lowercase().chars() {
+    // Letters keep their meaning without their accents: "Clínica" -> "clinica".
+    for c in deunicode::deunicode(name).to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
         } else if !slug.ends_with('-') && !slug.is_empty() {
@@ -629,5 +630,24 @@ pub fn instantiate(schema: &Schema, board: &Board) -> Instantiated {
             .map(ProcedureId::new)
             .collect(),
         metrics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_id;
+
+    #[test]
+    fn ids_keep_the_letters_of_accented_names() {
+        // Issue 17: "Clínica" became `cl-nica-...`.
+        let store = mmsm_store::Store::temporary().unwrap();
+        for (name, id) in [
+            ("Clínica Dental Sonrisa", "clinica-dental-sonrisa"),
+            ("Ferretería Núñez & Hijos", "ferreteria-nunez-hijos"),
+            ("Ærø Øl", "aero-ol"),
+            ("???", "isms"),
+        ] {
+            assert_eq!(unique_id(name, &store).unwrap().as_str(), id, "{name}");
+        }
     }
 }
