@@ -353,6 +353,9 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     // Create an enterprise with the business data, an asset and the technical checklist, and generate.
     b.go(&format!("{base}/isms/new?schema=worked"));
     b.type_in("#name", "Browser Vets");
+    // No sector is chosen for the consultant (issue 17: one was generated as the first by accident).
+    assert_eq!(b.value("#sector"), "");
+    b.click("#sector option[value=veterinary]");
     b.type_in("#employees", "14");
     b.type_in("#asset-0-name", "Clinic server");
     b.type_in("#asset-0-D", "8");
@@ -693,6 +696,7 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
     b.wait_text("#tech-progress-text", "1 of 3 answered");
 
     // Generating uses it and forgets the draft.
+    b.click("#sector option[value=veterinary]");
     b.type_in("#employees", "7");
     b.click("#generate");
     b.wait_text("h1", "Draft Vets");
