@@ -165,7 +165,10 @@ impl Kernel {
             })
         };
         if let Some(id) = explicit {
-            return pick(id, format!("given on the command line (--schema {id})"));
+            return pick(
+                id,
+                format!("chosen by the consultant when generating (schema {id})"),
+            );
         }
         if let Some(id) = &profile.schema {
             return pick(id.as_str(), format!("named in the profile (schema: {id})"));
