@@ -648,3 +648,56 @@ fn the_schema_made_for_the_sector_wins_and_every_other_sector_gets_the_wildcard_
         choices[1]
     );
 }
+
+#[test]
+fn the_heat_map_legend_counts_what_its_colours_show() {
+    // Issue 17: cells coloured by potential risk sat above a legend counting
+    // residual risk ("high: 0" under red cells).
+    let m = Mmsm::new();
+    let out = m.path("out");
+    let demo = m
+        .run(&["demo", "--out", out.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    let id = demo["isms"].as_str().unwrap();
+    let file = m.path("report.json");
+    m.run(&[
+        "isms",
+        "report",
+        id,
+        "--format",
+        "json",
+        "-o",
+        file.to_str().unwrap(),
+    ])
+    .ok();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let mut by_colour: std::collections::BTreeMap<String, u64> = Default::default();
+    for cell in report["heat_map"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+    {
+        *by_colour
+            .entry(cell["color"].as_str().unwrap().to_owned())
+            .or_default() += cell["count"].as_u64().unwrap();
+    }
+    let mut total = 0;
+    for band in report["potential_bands"].as_array().unwrap() {
+        let shown = by_colour
+            .get(band["color"].as_str().unwrap())
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(band["count"].as_u64().unwrap(), shown, "{band}");
+        total += shown;
+    }
+    let residual: u64 = report["risk_bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, residual, "both legends count every pair");
+    assert!(total > 0);
+}

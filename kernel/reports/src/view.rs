@@ -45,6 +45,9 @@ pub struct ReportView {
     pub risk_mean: f64,
     /// Pairs per risk band.
     pub risk_bands: Vec<BandCount>,
+    /// Pairs per band of their heat-map cell: the potential risk the map's
+    /// colours show, before the controls.
+    pub potential_bands: Vec<BandCount>,
     /// The highest residual risks.
     pub top_risks: Vec<RiskView>,
     /// The ordered improvement plan.
@@ -155,6 +158,9 @@ pub struct HeatCell {
     pub count: usize,
     /// Background colour: the risk band of the cell's centre.
     pub color: String,
+    /// That band's index.
+    #[serde(skip)]
+    pub band: usize,
 }
 
 /// Pairs in one risk band.
@@ -291,9 +297,11 @@ pub fn report_view(
                 .map(|col| {
                     let p = 100.0 - (row as f64 * 20.0 + 10.0);
                     let i = col as f64 * 20.0 + 10.0;
+                    let band = band_of(i * p / 100.0);
                     HeatCell {
                         count: 0,
-                        color: color_of(band_of(i * p / 100.0)),
+                        color: color_of(band),
+                        band,
                     }
                 })
                 .collect()
@@ -344,6 +352,22 @@ pub fn report_view(
         .map(|(i, b)| BandCount {
             label: b.label.clone(),
             count: board.risk.by_level.get(i).copied().unwrap_or(0),
+            color: color_of(i),
+        })
+        .collect();
+    // The map's own legend counts what its colours show: each pair in the
+    // band of its cell (potential risk, before the controls).
+    let potential_bands = bands
+        .iter()
+        .enumerate()
+        .map(|(i, b)| BandCount {
+            label: b.label.clone(),
+            count: heat_map
+                .iter()
+                .flatten()
+                .filter(|c| c.band == i)
+                .map(|c| c.count)
+                .sum(),
             color: color_of(i),
         })
         .collect();
@@ -467,6 +491,7 @@ pub fn report_view(
         risk_max: board.risk.max,
         risk_mean: board.risk.mean,
         risk_bands,
+        potential_bands,
         top_risks,
         plan,
         soa,
