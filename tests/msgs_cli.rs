@@ -921,6 +921,19 @@ fn schema_stats_never_name_an_enterprise_and_suggest_changes() {
         assert!(!text.contains(name), "stats name `{name}`: {text}");
     }
     assert_eq!(stats["enterprises"], 1);
+    // The enterprise's trail holds its procedure steps (issue 17).
+    let trail = m
+        .run(&["audit", "log", "--isms", ISMS, "--json"])
+        .ok()
+        .json();
+    assert!(
+        trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "procedure.move"),
+        "{trail}"
+    );
     let incident = &stats["incidents"][0];
     assert_eq!(incident["threat"], "A.24");
     assert_eq!(incident["asset_type"], "HW");

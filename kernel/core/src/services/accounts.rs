@@ -376,6 +376,16 @@ impl Kernel {
             }
         };
         let Some(account) = account.filter(|_| verified) else {
+            // Failed logins are in the trail too (administrators read them).
+            self.store().write(|_, batch| {
+                audit(
+                    batch,
+                    &Principal::system(),
+                    "account.login.failed",
+                    vec![user.chars().take(64).collect()],
+                );
+                Ok::<_, ServiceError>(())
+            })?;
             return Err(ServiceError::Unauthenticated(
                 "wrong user name or password".into(),
             ));
@@ -739,6 +749,21 @@ mod tests {
             }
         }
         check_password("correct horse", "marta").unwrap();
+    }
+
+    #[test]
+    fn failed_logins_are_in_the_audit_trail() {
+        let k = kernel();
+        account(&k, "carla", false);
+        assert!(k.login("carla", "wrong password").is_err());
+        assert!(k.login("nobody", "whatever").is_err());
+        let trail = k.audit_log(&Principal::local_operator(), None).unwrap();
+        let failed: Vec<&str> = trail
+            .iter()
+            .filter(|e| e.action == "account.login.failed")
+            .map(|e| e.ids[0].as_str())
+            .collect();
+        assert_eq!(failed, ["carla", "nobody"]);
         check_password("Clínica-Sonrisa-2026", "marta").unwrap();
     }
 

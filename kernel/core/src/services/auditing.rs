@@ -57,7 +57,13 @@ impl Kernel {
             let Ok(entry) = serde_json::from_value::<AuditEntry>(link.entry.clone()) else {
                 continue;
             };
-            let about = |id: &str| entry.ids.iter().any(|i| i == id);
+            // An entry is about an ISMS when it names it or one of its
+            // parts (`{isms}/{procedure instance}`, issue 17).
+            let about = |id: &str| {
+                entry.ids.iter().any(|i| {
+                    i == id || i.strip_prefix(id).is_some_and(|rest| rest.starts_with('/'))
+                })
+            };
             let shown = match isms {
                 Some(id) => about(id),
                 // By tenant, never by name alone (issue 18): the entries about
