@@ -577,6 +577,9 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.screenshot("16-suggestion-to-decide");
     b.click("#accept-s1");
     b.wait_text("#decided", "accepted");
+    // Its effect reads in words with names, not `potential:erp/A.24` (issue 17).
+    b.wait_text("#decided", "risk of");
+    assert!(!b.text("#decided").contains("potential:"));
     b.go(&isms);
     let after = risk_max(&b);
     assert!(after > before, "highest risk {before} -> {after}");

@@ -79,6 +79,55 @@ pub enum Subject {
     },
 }
 
+impl Subject {
+    /// The subject in words for people, with the names `asset` and `threat`
+    /// give for ids (the `Display` form is the machine syntax `explain` reads).
+    pub fn describe(
+        &self,
+        asset: &dyn Fn(&AssetId) -> String,
+        threat: &dyn Fn(&ThreatId) -> String,
+    ) -> String {
+        match self {
+            Subject::Subcontrol(id) => format!("question {id}"),
+            Subject::Control(id) => format!("control {id}"),
+            Subject::Objective(id) => format!("objective {id}"),
+            Subject::Domain(id) => format!("domain {id}"),
+            Subject::Isms => "overall compliance".into(),
+            Subject::Level(level) => format!("compliance of maturity level {level}"),
+            Subject::MaturityCurrent => "current maturity level".into(),
+            Subject::MaturityTarget => "target maturity level".into(),
+            Subject::Flagged => "questions to review".into(),
+            Subject::Vulnerability(t) => format!("vulnerability to {}", threat(t)),
+            Subject::Impact {
+                asset: a,
+                threat: t,
+            } => {
+                format!("impact of {} on {}", threat(t), asset(a))
+            }
+            Subject::Potential {
+                asset: a,
+                threat: t,
+            } => {
+                format!("potential risk of {} to {}", threat(t), asset(a))
+            }
+            Subject::Residual {
+                asset: a,
+                threat: t,
+            } => {
+                format!("residual risk of {} to {}", threat(t), asset(a))
+            }
+            Subject::AssetRisk(a) => format!("risk to {}", asset(a)),
+            Subject::RiskMax => "highest residual risk".into(),
+            Subject::RiskMean => "mean asset risk".into(),
+            Subject::RiskTotal => "total residual risk".into(),
+            Subject::RiskByLevel(level) => format!("pairs in risk band {}", level + 1),
+            Subject::PlanItem { control, level } => {
+                format!("plan item: control {control} to level {level}")
+            }
+        }
+    }
+}
+
 impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -322,5 +371,36 @@ impl Deltas {
 impl Serialize for Deltas {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter())
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn subjects_read_as_words_with_names() {
+        let asset = |id: &AssetId| {
+            if id.as_str() == "erp" {
+                "ERP server".into()
+            } else {
+                id.to_string()
+            }
+        };
+        let threat = |id: &ThreatId| format!("Denial of service ({id})");
+        let s = Subject::Residual {
+            asset: AssetId::new("erp"),
+            threat: ThreatId::new("A.24"),
+        };
+        assert_eq!(
+            s.describe(&asset, &threat),
+            "residual risk of Denial of service (A.24) to ERP server"
+        );
+        assert_eq!(
+            Subject::RiskMax.describe(&asset, &threat),
+            "highest residual risk"
+        );
+        // The machine form is unchanged.
+        assert_eq!(s.to_string(), "risk:erp/A.24");
     }
 }

@@ -114,10 +114,44 @@ async fn suggestions(
         .iter()
         .filter(|s| s.status == SuggestionStatus::Open)
         .collect();
+    // A decided suggestion's effect in words, with asset and threat names.
+    let asset = |id: &mmsm_model::AssetId| {
+        record
+            .inputs
+            .assets
+            .iter()
+            .find(|a| &a.id == id)
+            .map_or_else(|| id.to_string(), |a| a.name.clone())
+    };
+    let threat = |id: &mmsm_model::ThreatId| {
+        schema
+            .threats
+            .iter()
+            .find(|t| &t.id == id)
+            .map_or_else(|| id.to_string(), |t| format!("{} ({id})", t.name))
+    };
+    let value = |v: Option<f64>| v.map_or("n/a".into(), |v| mmsm_reports::fixed(v, 2));
     let decided: Vec<_> = list
         .iter()
         .filter(|s| s.status != SuggestionStatus::Open)
         .rev()
+        .map(|s| {
+            let effect: Vec<String> = s
+                .effect
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} → {}",
+                        d.subject.describe(&asset, &threat),
+                        value(d.before),
+                        value(d.after)
+                    )
+                })
+                .collect();
+            let mut shown = serde_json::to_value(s).unwrap_or_default();
+            shown["effect_text"] = json!(effect);
+            shown
+        })
         .collect();
     page(
         &p,
