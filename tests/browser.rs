@@ -568,6 +568,9 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.click("#f-reg-incidents-severity option[value=high]");
     b.click("#to-close");
     b.wait_text("#state", "Closed");
+    // The register names the asset and the threat, not their ids (issue 17).
+    b.wait_text("#registers", "ERP server");
+    b.wait_text("#registers", "(A.24)");
     b.wait_text("#raised", "s1");
     b.screenshot("15-incident-closed-suggestion-raised");
 

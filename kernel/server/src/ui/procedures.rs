@@ -354,10 +354,13 @@ async fn render_instance(
             let rows: Vec<Value> = data
                 .iter()
                 .map(|(k, v)| {
-                    let label = artefact
-                        .and_then(|a| a.fields.iter().find(|f| &f.id == k))
-                        .map_or(k.clone(), |f| f.label.clone());
-                    json!({ "label": label, "value": shown(v) })
+                    let field = artefact.and_then(|a| a.fields.iter().find(|f| &f.id == k));
+                    let label = field.map_or(k.clone(), |f| f.label.clone());
+                    let value = match field.map(|f| f.kind) {
+                        Some(kind) => named(&schema, &record, kind, v),
+                        None => shown(v),
+                    };
+                    json!({ "label": label, "value": value })
                 })
                 .collect();
             json!({ "id": rid, "name": artefact.map_or(rid.to_string(), |a| a.name.clone()), "rows": rows })
@@ -381,6 +384,45 @@ async fn render_instance(
 }
 
 /// A register value in words.
+/// A register value with the names of the assets, threat and user it holds
+/// (issue 17: registers showed ids and bare threat codes).
+fn named(
+    schema: &mmsm_model::Schema,
+    record: &mmsm_kernel::services::IsmsRecord,
+    kind: mmsm_model::FieldKind,
+    v: &Value,
+) -> String {
+    use mmsm_model::FieldKind;
+    let asset = |id: &str| {
+        record
+            .inputs
+            .assets
+            .iter()
+            .find(|a| a.id.as_str() == id)
+            .map_or_else(|| id.to_owned(), |a| a.name.clone())
+    };
+    match (kind, v) {
+        (FieldKind::Assets, Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(asset)
+            .collect::<Vec<_>>()
+            .join(", "),
+        (FieldKind::Assets, Value::String(id)) => asset(id),
+        (FieldKind::Threat, Value::String(id)) => schema
+            .threats
+            .iter()
+            .find(|t| t.id.as_str() == id)
+            .map_or_else(|| id.clone(), |t| format!("{} ({id})", t.name)),
+        (FieldKind::User, Value::String(id)) => record
+            .users
+            .iter()
+            .find(|u| u.id.as_str() == id)
+            .map_or_else(|| id.clone(), |u| format!("{} ({id})", u.name)),
+        _ => shown(v),
+    }
+}
+
 fn shown(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
