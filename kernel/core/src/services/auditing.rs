@@ -104,40 +104,18 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use mmsm_engine::Change;
     use mmsm_model::{Answer, SubControlId};
-    use mmsm_schema::profiles;
     use mmsm_store::Store;
 
+    use super::super::fixture;
     use super::*;
-
-    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
-    const PROFILE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/msgs-profile.yaml"
-    );
 
     #[test]
     fn the_trail_is_shown_by_tenant_never_by_a_matching_user_name() {
         // Issue 18: `ana` of one enterprise read what an `ana` did in another.
-        let kernel = Kernel::new(Store::temporary().unwrap());
-        let local = Principal::local_operator();
-        let schema = mmsm_schema::load_path(Path::new(FIXTURE)).unwrap().schema;
-        kernel.import_schema(&local, schema).unwrap();
-        let mut ids = Vec::new();
-        for name in ["Taller Gil", "Taller Sol"] {
-            let mut profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
-            profile.enterprise.name = name.into();
-            ids.push(
-                kernel
-                    .generate_isms(&local, profile, None, Some("msgs"))
-                    .unwrap()
-                    .id
-                    .to_string(),
-            );
-        }
+        let (kernel, ids) =
+            fixture::msgs_kernel(Store::temporary().unwrap(), &["Taller Gil", "Taller Sol"]);
         let ana = |isms: &str| Principal::new("ana", ["Cl/RS"]).bound_to(isms);
         let answer = Change::Answer {
             subcontrol: SubControlId::new("8.13.2"),

@@ -213,34 +213,19 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use mmsm_engine::Change;
     use mmsm_model::Answer;
-    use mmsm_schema::profiles;
     use mmsm_store::Store;
 
+    use super::super::fixture;
     use super::*;
-
-    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
-    const PROFILE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/msgs-profile.yaml"
-    );
 
     #[test]
     fn changes_through_the_live_engine_equal_a_fresh_build_and_a_foreign_write_is_not_served_stale()
     {
-        let kernel = Kernel::new(Store::temporary().unwrap());
+        let (kernel, ids) = fixture::msgs_kernel(Store::temporary().unwrap(), &["Taller Gil"]);
+        let id = ids[0].clone();
         let local = Principal::local_operator();
-        let schema = mmsm_schema::load_path(Path::new(FIXTURE)).unwrap().schema;
-        kernel.import_schema(&local, schema).unwrap();
-        let profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
-        let id = kernel
-            .generate_isms(&local, profile, None, Some("msgs"))
-            .unwrap()
-            .id
-            .to_string();
         let subs: Vec<_> = kernel
             .isms(&local, &id)
             .unwrap()

@@ -337,33 +337,16 @@ fn sort(rows: &mut [IsmsSummary], order: IsmsSort) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use mmsm_engine::Change;
     use mmsm_model::{Answer, Profile, SubControlId};
-    use mmsm_schema::profiles;
     use mmsm_store::Store;
 
+    use super::super::fixture;
     use super::*;
 
-    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
-    const PROFILE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/msgs-profile.yaml"
-    );
-
     fn kernel_with(names: &[&str]) -> (Kernel, Profile) {
-        let kernel = Kernel::new(Store::temporary().unwrap());
-        let local = Principal::local_operator();
-        let schema = mmsm_schema::load_path(Path::new(FIXTURE)).unwrap().schema;
-        kernel.import_schema(&local, schema).unwrap();
-        let profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
-        for name in names {
-            let mut p = profile.clone();
-            p.enterprise.name = (*name).to_owned();
-            kernel.generate_isms(&local, p, None, Some("msgs")).unwrap();
-        }
-        (kernel, profile)
+        let (kernel, _) = fixture::msgs_kernel(Store::temporary().unwrap(), names);
+        (kernel, fixture::profile())
     }
 
     fn ids(page: &IsmsPage) -> Vec<&str> {

@@ -7,6 +7,8 @@ mod auditing;
 mod boards;
 mod drafts;
 mod engines;
+#[cfg(test)]
+mod fixture;
 mod gegs;
 mod gsgs;
 pub mod host;

@@ -284,30 +284,14 @@ mod tests {
     use std::path::Path;
 
     use mmsm_engine::Change;
-    use mmsm_schema::profiles;
 
-    use super::super::{Kernel, ServiceError};
+    use super::super::{fixture, Kernel, ServiceError};
     use super::*;
     use crate::access::Principal;
 
-    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
-    const PROFILE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/msgs-profile.yaml"
-    );
-
     fn generated(dir: &Path) -> (Kernel, String) {
-        let kernel = Kernel::new(Store::open(dir).unwrap());
-        let local = Principal::local_operator();
-        let schema = mmsm_schema::load_path(Path::new(FIXTURE)).unwrap().schema;
-        kernel.import_schema(&local, schema).unwrap();
-        let profile = profiles::read_profile(Path::new(PROFILE)).unwrap();
-        let id = kernel
-            .generate_isms(&local, profile, None, Some("msgs"))
-            .unwrap()
-            .id
-            .to_string();
-        (kernel, id)
+        let (kernel, ids) = fixture::msgs_kernel(Store::open(dir).unwrap(), &["Taller Gil"]);
+        (kernel, ids[0].clone())
     }
 
     fn answer(kernel: &Kernel, id: &str, subcontrol: &SubControlId, answer: Answer) {

@@ -15,11 +15,7 @@ use mmsm_schema as schema_docs;
 use mmsm_schema::profiles;
 use mmsm_store::Store;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/msgs");
-const PROFILE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/msgs-profile.yaml"
-);
+use super::super::fixture::{FIXTURE, PROFILE};
 
 /// Fills `handled_by` with the acting user, or fails, as told.
 struct FakeActions {
