@@ -22,6 +22,18 @@ fn generate(m: &Mmsm, profile: &str) -> Value {
     m.run(&["isms", "generate", profile, "--json"]).ok().json()
 }
 
+/// Writes the worked profile with `edits` (text replaced) as `name` in the
+/// temp dir; returns its path.
+fn edited_profile(m: &Mmsm, name: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(common::repo_root().join(PROFILE)).unwrap();
+    for (from, to) in edits {
+        text = text.replace(from, to);
+    }
+    let path = m.path(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
 #[test]
 fn generation_gives_the_worked_example_exactly() {
     let m = with_worked_schema();
@@ -81,12 +93,8 @@ fn generation_gives_the_worked_example_exactly() {
 #[test]
 fn a_profile_with_a_bad_id_fails_located_and_stores_nothing() {
     let m = with_worked_schema();
-    let bad = m.path("bad.yaml");
-    let text = std::fs::read_to_string(common::repo_root().join(PROFILE))
-        .unwrap()
-        .replace("8.20.2", "8.20.9");
-    std::fs::write(&bad, text).unwrap();
-    let run = m.run(&["isms", "generate", bad.to_str().unwrap()]).fails();
+    let bad = edited_profile(&m, "bad.yaml", &[("8.20.2", "8.20.9")]);
+    let run = m.run(&["isms", "generate", &bad]).fails();
     assert!(
         run.stderr.contains("bad.yaml: answer `8.20.9`: unknown subcontrol; expected a subcontrol of schema `worked` (did you mean `8.20.1`?)"),
         "{}",
@@ -116,13 +124,15 @@ fn answers_one_by_one_equal_generating_from_the_final_profile() {
     assert!(changed.contains(&"risk:erp/A.24"), "{changed:?}");
     m.run(&["isms", "answer", &first, "8.6.1", "partial"]).ok();
 
-    let final_profile = m.path("final.yaml");
-    let text = std::fs::read_to_string(common::repo_root().join(PROFILE))
-        .unwrap()
-        .replace("\"8.20.2\": no", "\"8.20.2\": yes")
-        .replace("\"8.6.1\": yes", "\"8.6.1\": partial");
-    std::fs::write(&final_profile, text).unwrap();
-    let second = generate(&m, final_profile.to_str().unwrap())["id"]
+    let final_profile = edited_profile(
+        &m,
+        "final.yaml",
+        &[
+            ("\"8.20.2\": no", "\"8.20.2\": yes"),
+            ("\"8.6.1\": yes", "\"8.6.1\": partial"),
+        ],
+    );
+    let second = generate(&m, &final_profile)["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -284,12 +294,9 @@ fn the_html_report_parses_and_holds_the_board_figures() {
 #[test]
 fn names_longer_than_120_characters_are_refused_with_their_length() {
     let m = with_worked_schema();
-    let file = m.path("long.yaml");
-    let profile = std::fs::read_to_string(common::repo_root().join(PROFILE))
-        .unwrap()
-        .replace("\"ERP server\"", &format!("\"{}\"", "E".repeat(10_240)));
-    std::fs::write(&file, profile).unwrap();
-    let run = m.run(&["isms", "generate", file.to_str().unwrap()]).fails();
+    let long = format!("\"{}\"", "E".repeat(10_240));
+    let file = edited_profile(&m, "long.yaml", &[("\"ERP server\"", &long)]);
+    let run = m.run(&["isms", "generate", &file]).fails();
     assert!(
         run.stderr
             .contains("asset `erp`: the name has 10240 characters; at most 120"),
@@ -307,15 +314,12 @@ fn the_markdown_report_shows_typed_html_as_text() {
     // Issue 17: an asset named `<script>alert(1)</script>` was live HTML in the
     // Markdown report (most viewers render HTML in Markdown), and `|` broke tables.
     let m = with_worked_schema();
-    let file = m.path("hostile.yaml");
-    let profile = std::fs::read_to_string(common::repo_root().join(PROFILE))
-        .unwrap()
-        .replace("\"ERP server\"", "\"<script>alert(1)</script> | ERP\"");
-    std::fs::write(&file, profile).unwrap();
-    let id = generate(&m, file.to_str().unwrap())["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let file = edited_profile(
+        &m,
+        "hostile.yaml",
+        &[("\"ERP server\"", "\"<script>alert(1)</script> | ERP\"")],
+    );
+    let id = generate(&m, &file)["id"].as_str().unwrap().to_owned();
     let md = m.path("hostile.md");
     m.run(&[
         "isms",
@@ -504,13 +508,13 @@ fn killing_writers_at_random_moments_loses_no_acknowledged_write() {
         let write = match next(4) {
             0 => {
                 let name = format!("Crash {trial}");
-                let file = m.path(&format!("crash-{trial}.yaml"));
-                let profile = std::fs::read_to_string(common::repo_root().join(PROFILE))
-                    .unwrap()
-                    .replace("Worked Example", &name);
-                std::fs::write(&file, profile).unwrap();
+                let file = edited_profile(
+                    &m,
+                    &format!("crash-{trial}.yaml"),
+                    &[("Worked Example", &name)],
+                );
                 Write {
-                    args: vec!["isms".into(), "generate".into(), file.display().to_string()],
+                    args: vec!["isms".into(), "generate".into(), file],
                     answer: None,
                     generates: Some(format!("crash-{trial}")),
                 }
