@@ -104,44 +104,30 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
             ),
         );
     }
-    let mut too_long = |kind: &str, id: &str, what: &str, value: &str, max: usize| {
-        if let Err(why) = mmsm_model::check_length(what, value, max) {
+    // Every name people type has the same bound (issue 17).
+    let mut names: Vec<(&str, &str, &str)> = vec![("enterprise", e.name.as_str(), e.name.as_str())];
+    names.extend(
+        profile
+            .departments
+            .iter()
+            .map(|d| ("department", d.id.as_str(), d.name.as_str())),
+    );
+    names.extend(
+        profile
+            .users
+            .iter()
+            .map(|u| ("user", u.id.as_str(), u.name.as_str())),
+    );
+    names.extend(
+        profile
+            .assets
+            .iter()
+            .map(|a| ("asset", a.id.as_str(), a.name.as_str())),
+    );
+    for (kind, id, name) in names {
+        if let Err(why) = mmsm_model::check_length("the name", name, mmsm_model::MAX_NAME) {
             report(kind, &short(id), why);
         }
-    };
-    too_long(
-        "enterprise",
-        &e.name,
-        "the name",
-        &e.name,
-        mmsm_model::MAX_NAME,
-    );
-    for d in &profile.departments {
-        too_long(
-            "department",
-            d.id.as_str(),
-            "the name",
-            &d.name,
-            mmsm_model::MAX_NAME,
-        );
-    }
-    for u in &profile.users {
-        too_long(
-            "user",
-            u.id.as_str(),
-            "the name",
-            &u.name,
-            mmsm_model::MAX_NAME,
-        );
-    }
-    for a in &profile.assets {
-        too_long(
-            "asset",
-            a.id.as_str(),
-            "the name",
-            &a.name,
-            mmsm_model::MAX_NAME,
-        );
     }
     if e.employees == 0 {
         report(
