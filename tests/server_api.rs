@@ -84,6 +84,13 @@ fn plan_body(_: usize) -> (String, &'static str) {
     )
 }
 
+fn password_body(_: usize) -> (String, &'static str) {
+    (
+        json!({ "password": "a new long pass phrase" }).to_string(),
+        "application/json",
+    )
+}
+
 fn token_body(_: usize) -> (String, &'static str) {
     (json!({ "label": "matrix" }).to_string(), "application/json")
 }
@@ -281,6 +288,12 @@ fn routes() -> Vec<Route> {
             "/api/v1/tokens/000000000000",
             None,
             [401, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        global(
+            "PUT",
+            "/api/v1/accounts/ags/password",
+            Some(password_body),
+            [401, 204, 204, 403, 403, 403, 403, 403],
         ),
         // Last: once assigned, ags would see the own enterprise in later rows.
         global(
@@ -913,4 +926,29 @@ fn the_report_downloads_as_an_html_or_markdown_file_from_the_web_ui() {
         None,
     );
     assert_eq!(foreign.status, 404);
+}
+
+#[test]
+fn a_password_set_on_the_command_line_logs_in_and_the_old_one_does_not() {
+    let m = prepared_store();
+    common::server::user_add_stdin(
+        &m,
+        &["user", "passwd", "us", "--password-stdin"],
+        "a fresh pass phrase",
+    );
+    let server = Server::start(&m);
+    let old = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "us", "password": PASSWORD })),
+    );
+    assert_eq!(old.status, 401, "{}", old.body);
+    let new = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "us", "password": "a fresh pass phrase" })),
+    );
+    assert_eq!(new.status, 200, "{}", new.body);
 }

@@ -156,6 +156,15 @@ pub enum AccountCommand {
         /// The ISMS id.
         isms: String,
     },
+    /// Set an account's password (one's own with --as, or any as the local operator), read
+    /// from standard input.
+    Passwd {
+        /// The account.
+        name: String,
+        /// Read the password from standard input (required).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// The live API tokens of an account: id, label, created, expires (never the secret).
     Tokens {
         /// The account.

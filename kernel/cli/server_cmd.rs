@@ -118,16 +118,7 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             admin,
             password_stdin,
         } => {
-            if !password_stdin {
-                return Err(Failure::from_error(
-                    "give the password on standard input with --password-stdin (so that it stays out of the shell history), e.g. `echo 'secret' | mmsm user add ...`",
-                ));
-            }
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .map_err(|e| Failure::from_error(format!("cannot read the password: {e}")))?;
-            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let password = read_password(*password_stdin)?;
             let view = kernel
                 .create_account(
                     &who,
@@ -185,6 +176,20 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             println!("`{name}` now sees `{isms}`");
             Ok(())
         }
+        AccountCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let password = read_password(*password_stdin)?;
+            kernel
+                .set_password(&who, name, &password)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&serde_json::json!({ "user": name, "password": "set" }));
+            }
+            println!("the password of `{name}` is set");
+            Ok(())
+        }
         AccountCommand::Tokens { name } => {
             let tokens = kernel.list_tokens(&who, name).map_err(service_failure)?;
             if global.json {
@@ -222,6 +227,21 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The password on standard input (`--password-stdin`, so that it stays out
+/// of the shell history), without its line end.
+fn read_password(password_stdin: bool) -> Result<String, Failure> {
+    if !password_stdin {
+        return Err(Failure::from_error(
+            "give the password on standard input with --password-stdin (so that it stays out of the shell history), e.g. `echo 'a long pass phrase' | mmsm user add ...`",
+        ));
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| Failure::from_error(format!("cannot read the password: {e}")))?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 pub fn audit(global: &Global, command: &AuditCommand) -> Result<(), Failure> {

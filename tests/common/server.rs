@@ -66,6 +66,11 @@ pub fn prepared_store() -> Mmsm {
 }
 
 pub fn user_add(m: &Mmsm, args: &[&str]) {
+    user_add_stdin(m, args, PASSWORD);
+}
+
+/// Runs an `mmsm user` command that reads `password` on standard input.
+pub fn user_add_stdin(m: &Mmsm, args: &[&str], password: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mmsm"))
         .arg("--data")
         .arg(m.data())
@@ -80,7 +85,7 @@ pub fn user_add(m: &Mmsm, args: &[&str]) {
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .write_all(format!("{password}\n").as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(

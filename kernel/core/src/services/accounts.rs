@@ -619,6 +619,31 @@ impl Kernel {
         })
     }
 
+    /// Sets the password of account `name`: its own, or any for an
+    /// administrator. The policy of [`check_password`] applies; the change
+    /// is in the audit trail.
+    pub fn set_password(&self, principal: &Principal, name: &str, password: &str) -> Result<()> {
+        if principal.user != name {
+            principal.require_admin(&format!("set the password of `{name}`"))?;
+        }
+        check_password(password, name)?;
+        let hash = hash_password(password)?;
+        self.store().write(|store, batch| {
+            let mut account: Account =
+                store.get(Repo::Isms, &account_key(name))?.ok_or_else(|| {
+                    ServiceError::NotFound {
+                        kind: "account",
+                        id: name.to_owned(),
+                        hint: "; `mmsm user list` shows the accounts".into(),
+                    }
+                })?;
+            account.password_hash = hash.clone();
+            batch.put(Repo::Isms, account_key(name), &account);
+            audit(batch, principal, "account.password", vec![name.to_owned()]);
+            Ok(())
+        })
+    }
+
     /// Assigns consultancy account `user` to ISMS `isms` (administrators only).
     pub fn assign_isms(&self, principal: &Principal, user: &str, isms: &str) -> Result<()> {
         principal.require_admin("assign an ISMS to a consultancy account")?;
@@ -749,6 +774,40 @@ mod tests {
             }
         }
         check_password("correct horse", "marta").unwrap();
+    }
+
+    #[test]
+    fn a_password_is_changed_by_its_owner_or_an_administrator_and_the_old_one_stops_working() {
+        let k = kernel();
+        account(&k, "carla", false);
+        account(&k, "pepe", false);
+        let carla = k
+            .authenticate(&k.login("carla", "correct horse").unwrap().token)
+            .unwrap()
+            .principal;
+        assert!(matches!(
+            k.set_password(&carla, "carla", "short"),
+            Err(ServiceError::Refused(m)) if m.contains("too short")
+        ));
+        k.set_password(&carla, "carla", "a new long phrase")
+            .unwrap();
+        assert!(k.login("carla", "correct horse").is_err());
+        assert!(k.login("carla", "a new long phrase").is_ok());
+        assert!(matches!(
+            k.set_password(&carla, "pepe", "another long phrase"),
+            Err(ServiceError::Forbidden(_))
+        ));
+        k.set_password(&Principal::local_operator(), "pepe", "reset by the admin")
+            .unwrap();
+        assert!(k.login("pepe", "reset by the admin").is_ok());
+        let trail = k.audit_log(&Principal::local_operator(), None).unwrap();
+        assert_eq!(
+            trail
+                .iter()
+                .filter(|e| e.action == "account.password")
+                .count(),
+            2
+        );
     }
 
     #[test]

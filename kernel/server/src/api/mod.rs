@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(session::revoke_token))
         .routes(routes!(session::list_accounts, session::create_account))
         .routes(routes!(session::assign))
+        .routes(routes!(session::set_password))
         .routes(routes!(schemas::list, schemas::import))
         .routes(routes!(schemas::show))
         .routes(routes!(schemas::clone))

@@ -260,6 +260,31 @@ pub struct AssignRequest {
     pub isms: String,
 }
 
+/// The body of `PUT /api/v1/accounts/{name}/password`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    /// The new password (12 characters at least, not a common one).
+    pub password: String,
+}
+
+/// Set an account's password: one's own, or any (administrators).
+#[utoipa::path(put, path = "/api/v1/accounts/{name}/password", tag = "accounts",
+    params(("name" = String, Path, description = "The account")),
+    request_body = PasswordRequest,
+    responses((status = 204, description = "Set")))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Json(body): Json<PasswordRequest>,
+) -> Result<Response, AppError> {
+    state
+        .call(move |k| k.set_password(&auth.principal, &name, &body.password))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// Assign a consultancy account to an ISMS (administrators).
 #[utoipa::path(post, path = "/api/v1/accounts/{name}/assign", tag = "accounts",
     params(("name" = String, Path, description = "The account")),
