@@ -951,4 +951,41 @@ fn a_password_set_on_the_command_line_logs_in_and_the_old_one_does_not() {
         Some(&json!({ "user": "us", "password": "a fresh pass phrase" })),
     );
     assert_eq!(new.status, 200, "{}", new.body);
+
+    // The web face: every user's own password page.
+    let login = new.json();
+    let (token, csrf) = (
+        login["token"].as_str().unwrap().to_owned(),
+        login["csrf"].as_str().unwrap().to_owned(),
+    );
+    let headers = common::server::headers(Some(&token));
+    let form = server.request("GET", "/password", &headers, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("id=\"set-password\""), "{}", form.body);
+    let post = |password: &str, again: &str| {
+        let body = format!("csrf={csrf}&password={password}&again={again}");
+        server.request(
+            "POST",
+            "/password",
+            &headers,
+            Some(("application/x-www-form-urlencoded", body)),
+        )
+    };
+    let differ = post("one+long+pass+phrase", "another+long+phrase");
+    assert!(
+        differ.body.contains("the two passwords differ"),
+        "{}",
+        differ.body
+    );
+    let weak = post("password1234", "password1234");
+    assert!(weak.body.contains("among the most common"), "{}", weak.body);
+    let set = post("the+web+pass+phrase", "the+web+pass+phrase");
+    assert!(set.body.contains("id=\"password-set\""), "{}", set.body);
+    let again = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "us", "password": "the web pass phrase" })),
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
 }

@@ -21,6 +21,41 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
         .route("/accounts/{name}/assign", post(assign))
+        .route("/password", get(password_form).post(set_password))
+}
+
+/// Every user's own password page.
+async fn password_form(p: Page) -> Result<Response, UiError> {
+    page(&p, "password.html", json!({}))
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    p: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let password = field(&fields, "password");
+    if password != field(&fields, "again") {
+        return page(
+            &p,
+            "password.html",
+            json!({ "error": "the two passwords differ: type the same one twice" }),
+        );
+    }
+    let who = p.0.principal.clone();
+    let name = who.user.clone();
+    match state
+        .call(move |k| k.set_password(&who, &name, &password))
+        .await
+    {
+        Ok(()) => page(&p, "password.html", json!({ "done": true })),
+        // The form stays, with the reason in place.
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            page(&p, "password.html", json!({ "error": e.message }))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Enterprises offered as suggestions in the account forms.

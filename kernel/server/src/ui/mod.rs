@@ -96,6 +96,7 @@ impl Templates {
         template!(env, "assets.html");
         template!(env, "users.html");
         template!(env, "accounts.html");
+        template!(env, "password.html");
         template!(env, "procedures.html");
         template!(env, "procedure_start.html");
         template!(env, "procedure.html");
