@@ -25,6 +25,8 @@ use super::{audit, Kernel, Result, ServiceError};
 pub const SESSION_SECONDS: u64 = 12 * 3600;
 /// How long an API token lasts unless told otherwise, in days.
 pub const TOKEN_DAYS: u64 = 90;
+/// How long a one-time password (chosen for someone else) may be used, in days.
+pub const ONE_TIME_DAYS: u64 = 7;
 
 /// An account as stored (`account/{name}` in the isms repository).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,19 @@ pub struct Account {
     pub created_at: u64,
     /// Who created it.
     pub created_by: String,
+    /// A disabled account cannot log in and its sessions and tokens stop working.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Set when someone else chose the password (an administrator, or the
+    /// server's first start): until when that one-time password may be used.
+    /// Its owner must change it before doing anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_time_until: Option<u64>,
+    /// A random mark copied into each of its sessions and tokens; a new one
+    /// (when the account is disabled, an administrator sets its password,
+    /// or the account is removed and made again) voids every earlier one.
+    #[serde(default)]
+    pub session_epoch: String,
 }
 
 /// An account without its secret: what the API and `user list` show.
@@ -58,6 +73,15 @@ pub struct AccountView {
     pub admin: bool,
     /// The ISMS of an enterprise user.
     pub isms: Option<String>,
+    /// Whether it is disabled.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Whether its password is a one-time password still to be changed.
+    #[serde(default)]
+    pub must_change_password: bool,
+    /// The ISMSs a consultancy account is assigned to (`mmsm user assign`).
+    #[serde(default)]
+    pub assigned: Vec<String>,
 }
 
 /// What an account is to be created with.
@@ -75,6 +99,10 @@ pub struct NewAccount {
     pub isms: Option<String>,
     /// The password ([`check_password`]: 12 characters at least).
     pub password: String,
+    /// Keep the password as it is: without this, a password chosen for
+    /// someone else is a one-time password (see [`ONE_TIME_DAYS`]).
+    #[serde(default)]
+    pub permanent: bool,
 }
 
 /// A browser session or an API token, stored under the sha256 of its secret.
@@ -99,6 +127,14 @@ pub struct Session {
     /// When it was made (seconds since the Unix epoch; 0 before tokens were listed).
     #[serde(default)]
     pub created: u64,
+    /// The account's [`Account::session_epoch`] when it was made.
+    #[serde(default)]
+    pub epoch: String,
+}
+
+/// A fresh [`Account::session_epoch`].
+pub(super) fn new_epoch() -> String {
+    random_secret()[..16].to_owned()
 }
 
 /// An API token as its owner and administrators see it: never the secret.
@@ -138,9 +174,12 @@ pub struct Authenticated {
     pub principal: Principal,
     /// The session's CSRF token.
     pub csrf: String,
+    /// The account logged in with a one-time password: it may change its
+    /// password, read who it is and log out, nothing else.
+    pub must_change_password: bool,
 }
 
-fn account_key(name: &str) -> String {
+pub(super) fn account_key(name: &str) -> String {
     format!("account/{name}")
 }
 
@@ -153,7 +192,7 @@ fn token_hash(token: &str) -> String {
 }
 
 /// The index of `user`'s API tokens: `token/{user}/{id}` -> the token's hash.
-fn token_index_key(user: &str, id: &str) -> String {
+pub(super) fn token_index_key(user: &str, id: &str) -> String {
     format!("token/{user}/{id}")
 }
 
@@ -186,18 +225,23 @@ pub fn random_password() -> String {
 }
 
 impl Account {
-    /// The view without the hash.
+    /// The view without the hash, with the roles as stored (see
+    /// [`Kernel::account_view`] for the roles an enterprise account holds).
     pub fn view(&self) -> AccountView {
         AccountView {
             name: self.name.clone(),
             roles: self.roles.iter().map(|r| r.to_string()).collect(),
             admin: self.admin,
             isms: self.isms.clone(),
+            disabled: self.disabled,
+            must_change_password: self.one_time_until.is_some(),
+            assigned: Vec::new(),
         }
     }
 
-    /// The principal acting for this account.
-    pub fn principal(&self) -> Principal {
+    /// The principal of a consultancy account (its own roles). An enterprise
+    /// account's roles are those its ISMS gives it: [`Kernel::principal_of`].
+    fn consultancy_principal(&self) -> Principal {
         let mut p = Principal::new(self.name.clone(), self.roles.iter().cloned());
         p.admin = self.admin;
         p.enterprise = self.isms.clone();
@@ -250,7 +294,7 @@ const RESERVED_NAMES: [&str; 2] = ["local", "system"];
 
 /// A role held inside one enterprise (the client's `Cl/...` roles and its
 /// speaker `Int`), as opposed to the consultancy's.
-fn is_enterprise_role(role: &str) -> bool {
+pub(super) fn is_enterprise_role(role: &str) -> bool {
     role.starts_with("Cl/") || role == "Int"
 }
 
@@ -310,43 +354,105 @@ impl Kernel {
         }
         let hash = hash_password(&new.password)?;
         let now = self.now();
-        self.store().write(|store, batch| {
-            if store
-                .get::<Account>(Repo::Isms, &account_key(&name))?
-                .is_some()
-            {
-                return Err(ServiceError::Exists {
-                    kind: "account",
-                    id: name.clone(),
-                    hint: "; choose another name".into(),
-                });
-            }
-            let account = Account {
-                name: name.clone(),
-                roles: new.roles.iter().map(|r| RoleId::new(r.clone())).collect(),
-                admin: new.admin,
-                isms: new.isms.clone(),
-                password_hash: hash.clone(),
-                created_at: now,
-                created_by: principal.user.clone(),
-            };
-            batch.put(Repo::Isms, account_key(&name), &account);
-            let mut ids = vec![format!("account/{name}")];
-            ids.extend(account.isms.iter().cloned());
-            audit(batch, principal, "account.create", ids);
-            Ok(account.view())
-        })
+        self.store()
+            .write(|store, batch| {
+                if store
+                    .get::<Account>(Repo::Isms, &account_key(&name))?
+                    .is_some()
+                {
+                    return Err(ServiceError::Exists {
+                        kind: "account",
+                        id: name.clone(),
+                        hint: "; choose another name".into(),
+                    });
+                }
+                let account = Account {
+                    name: name.clone(),
+                    roles: new.roles.iter().map(|r| RoleId::new(r.clone())).collect(),
+                    admin: new.admin,
+                    isms: new.isms.clone(),
+                    password_hash: hash.clone(),
+                    created_at: now,
+                    created_by: principal.user.clone(),
+                    disabled: false,
+                    one_time_until: (!new.permanent).then_some(now + ONE_TIME_DAYS * 86400),
+                    session_epoch: new_epoch(),
+                };
+                batch.put(Repo::Isms, account_key(&name), &account);
+                // The ISMS is the one place an enterprise user's roles live: an
+                // account it does not list yet joins its users with the roles given.
+                if let Some(isms) = &new.isms {
+                    let listed = super::stored::users(store, isms)?
+                        .is_some_and(|users| users.iter().any(|u| u.id.as_str() == name));
+                    if !listed {
+                        self.add_user_in(
+                            store,
+                            batch,
+                            principal,
+                            isms,
+                            mmsm_model::User {
+                                id: mmsm_model::UserId::new(name.clone()),
+                                name: name.clone(),
+                                roles: account.roles.iter().cloned().collect(),
+                                department: None,
+                                email: None,
+                            },
+                        )?;
+                    }
+                }
+                let mut ids = vec![format!("account/{name}")];
+                ids.extend(account.isms.iter().cloned());
+                audit(batch, principal, "account.create", ids);
+                Ok(account)
+            })
+            .and_then(|account| self.account_view(&account))
+    }
+
+    /// The principal acting for `account`. An enterprise account holds the
+    /// roles its ISMS gives the user of the same name (`isms user roles`, the
+    /// Users page), read on every request, so that a change takes effect on
+    /// the next one; an account its ISMS no longer lists holds no role.
+    pub fn principal_of(&self, account: &Account) -> Result<Principal> {
+        let mut principal = account.consultancy_principal();
+        if let Some(isms) = &account.isms {
+            principal.roles = super::stored::users(self.store(), isms)?
+                .and_then(|users| users.into_iter().find(|u| u.id.as_str() == account.name))
+                .map(|u| u.roles.into_iter().collect())
+                .unwrap_or_default();
+        }
+        Ok(principal)
+    }
+
+    /// The account as people read it: an enterprise account with the roles
+    /// its ISMS gives it, a consultancy account with the ISMSs assigned to it.
+    pub fn account_view(&self, account: &Account) -> Result<AccountView> {
+        let mut view = account.view();
+        if account.isms.is_some() {
+            view.roles = self
+                .principal_of(account)?
+                .roles
+                .iter()
+                .map(|r| r.to_string())
+                .collect();
+        } else {
+            view.assigned = self
+                .store()
+                .keys(Repo::Isms, &assign_key(&account.name, ""))?
+                .into_iter()
+                .filter_map(|k| k.rsplit('/').next().map(str::to_owned))
+                .collect();
+        }
+        Ok(view)
     }
 
     /// Every account (administrators only).
     pub fn list_accounts(&self, principal: &Principal) -> Result<Vec<AccountView>> {
         principal.require_admin("list the accounts")?;
-        Ok(self
-            .store()
+        self.store()
             .scan::<Account>(Repo::Isms, "account/")?
             .into_iter()
-            .map(|(_, a)| a.view())
-            .collect())
+            .map(|(_, a)| self.account_view(&a))
+            .collect()
     }
 
     /// Whether the store has any account yet.
@@ -356,10 +462,10 @@ impl Kernel {
 
     /// The principal of account `name`, for the CLI's `--as NAME`.
     pub fn account_principal(&self, name: &str) -> Result<Option<Principal>> {
-        Ok(self
-            .store()
+        self.store()
             .get::<Account>(Repo::Isms, &account_key(name))?
-            .map(|a| a.principal()))
+            .map(|a| self.principal_of(&a))
+            .transpose()
     }
 
     /// Checks a password and opens a session. A wrong user or password gives
@@ -390,6 +496,23 @@ impl Kernel {
                 "wrong user name or password".into(),
             ));
         };
+        // Said only to whoever knows the password: the refusal tells
+        // nothing to someone guessing names.
+        if account.disabled {
+            return Err(ServiceError::Unauthenticated(format!(
+                "the account `{}` is disabled: ask an administrator to enable it",
+                account.name
+            )));
+        }
+        if account
+            .one_time_until
+            .is_some_and(|until| until <= self.now())
+        {
+            return Err(ServiceError::Unauthenticated(format!(
+                "the one-time password of `{}` has expired ({ONE_TIME_DAYS} days after it was set): ask an administrator for a new one",
+                account.name
+            )));
+        }
         let token = random_secret();
         let session = Session {
             user: account.name.clone(),
@@ -399,8 +522,10 @@ impl Kernel {
             label: None,
             parent: None,
             created: self.now(),
+            epoch: account.session_epoch.clone(),
         };
-        let principal = account.principal();
+        let principal = self.principal_of(&account)?;
+        let view = self.account_view(&account)?;
         self.store().write(|_, batch| {
             batch.put(Repo::Isms, session_key(&token), &session);
             audit(
@@ -415,7 +540,7 @@ impl Kernel {
             token,
             csrf: session.csrf,
             expires: session.expires,
-            account: account.view(),
+            account: view,
         })
     }
 
@@ -493,6 +618,7 @@ impl Kernel {
             label: label.clone(),
             parent,
             created: now,
+            epoch: account.session_epoch.clone(),
         };
         self.store().write(|_, batch| {
             batch.put(Repo::Isms, session_key(&token), &session);
@@ -517,7 +643,7 @@ impl Kernel {
             token,
             csrf: session.csrf,
             expires: session.expires,
-            account: account.view(),
+            account: self.account_view(&account)?,
         })
     }
 
@@ -612,17 +738,28 @@ impl Kernel {
         let account: Account = self
             .store()
             .get(Repo::Isms, &account_key(&session.user))?
+            // A session of an account removed and made again, or made before
+            // the account was disabled or its password reset, is void.
+            .filter(|a: &Account| !a.disabled && session.epoch == a.session_epoch)
             .ok_or_else(unauthenticated)?;
         Ok(Authenticated {
-            principal: account.principal(),
+            principal: self.principal_of(&account)?,
             csrf: session.csrf,
+            must_change_password: account.one_time_until.is_some(),
         })
     }
 
     /// Sets the password of account `name`: its own, or any for an
     /// administrator. The policy of [`check_password`] applies; the change
-    /// is in the audit trail.
-    pub fn set_password(&self, principal: &Principal, name: &str, password: &str) -> Result<()> {
+    /// is in the audit trail. A password set for someone else is a one-time
+    /// password (its owner changes it at the next login) unless `permanent`.
+    pub fn set_password(
+        &self,
+        principal: &Principal,
+        name: &str,
+        password: &str,
+        permanent: bool,
+    ) -> Result<()> {
         if principal.user != name {
             principal.require_admin(&format!("set the password of `{name}`"))?;
         }
@@ -638,6 +775,13 @@ impl Kernel {
                     }
                 })?;
             account.password_hash = hash.clone();
+            let for_someone_else = principal.user != name;
+            account.one_time_until =
+                (for_someone_else && !permanent).then_some(self.now() + ONE_TIME_DAYS * 86400);
+            if for_someone_else {
+                // Whoever held the account's sessions must log in again.
+                account.session_epoch = new_epoch();
+            }
             batch.put(Repo::Isms, account_key(name), &account);
             audit(batch, principal, "account.password", vec![name.to_owned()]);
             Ok(())
@@ -718,6 +862,7 @@ mod tests {
             admin: false,
             isms: isms.map(str::to_owned),
             password: "correct horse".into(),
+            permanent: true,
         };
         match k.create_account(&Principal::local_operator(), new) {
             Err(ServiceError::Refused(message)) => message,
@@ -751,6 +896,7 @@ mod tests {
                 admin: false,
                 isms: None,
                 password: "correct horse".into(),
+                permanent: true,
             },
         )
         .unwrap();
@@ -786,19 +932,24 @@ mod tests {
             .unwrap()
             .principal;
         assert!(matches!(
-            k.set_password(&carla, "carla", "short"),
+            k.set_password(&carla, "carla", "short", false),
             Err(ServiceError::Refused(m)) if m.contains("too short")
         ));
-        k.set_password(&carla, "carla", "a new long phrase")
+        k.set_password(&carla, "carla", "a new long phrase", false)
             .unwrap();
         assert!(k.login("carla", "correct horse").is_err());
         assert!(k.login("carla", "a new long phrase").is_ok());
         assert!(matches!(
-            k.set_password(&carla, "pepe", "another long phrase"),
+            k.set_password(&carla, "pepe", "another long phrase", false),
             Err(ServiceError::Forbidden(_))
         ));
-        k.set_password(&Principal::local_operator(), "pepe", "reset by the admin")
-            .unwrap();
+        k.set_password(
+            &Principal::local_operator(),
+            "pepe",
+            "reset by the admin",
+            true,
+        )
+        .unwrap();
         assert!(k.login("pepe", "reset by the admin").is_ok());
         let trail = k.audit_log(&Principal::local_operator(), None).unwrap();
         assert_eq!(
@@ -835,6 +986,7 @@ mod tests {
                 admin,
                 isms: None,
                 password: "correct horse".into(),
+                permanent: true,
             },
         )
         .unwrap();
@@ -912,6 +1064,7 @@ mod tests {
                 admin: false,
                 isms: None,
                 password: "correct horse".into(),
+                permanent: true,
             },
         )
         .unwrap();
@@ -950,6 +1103,7 @@ mod tests {
             admin: false,
             isms: None,
             password: "long enough words".into(),
+            permanent: true,
         };
         let err = k
             .create_account(&Principal::new("carl", ["CoS"]), new("x", "CoS"))

@@ -2,6 +2,7 @@
 //! acting principal. The CLI (and later the HTTP server) only parse input,
 //! call one service, and render its result.
 
+mod account_admin;
 mod accounts;
 mod auditing;
 mod boards;
@@ -36,7 +37,7 @@ use mmsm_store::{Batch, Repo, Store, StoreError};
 
 pub use accounts::{
     random_password, random_secret, Account, AccountView, Authenticated, Login, NewAccount,
-    Session, TokenView, SESSION_SECONDS, TOKEN_DAYS,
+    Session, TokenView, ONE_TIME_DAYS, SESSION_SECONDS, TOKEN_DAYS,
 };
 pub use auditing::AuditLogEntry;
 pub use drafts::Draft;

@@ -270,6 +270,20 @@ fn assemble(head: Head, board: Board, revision: u64) -> IsmsRecord {
     }
 }
 
+/// The users of ISMS `id`, read from its head alone (the answers and the
+/// board are not touched), or `None` if there is no such ISMS: what a login
+/// account of the enterprise holds on each request.
+pub(crate) fn users(store: &Store, id: &str) -> Result<Option<Vec<User>>, StoreError> {
+    #[derive(Deserialize)]
+    struct UsersOnly {
+        #[serde(default)]
+        users: Vec<User>,
+    }
+    Ok(store
+        .get::<UsersOnly>(Repo::Isms, &head_key(id))?
+        .map(|h| h.users))
+}
+
 /// The ids of every ISMS, in key order.
 pub(crate) fn ids(store: &Store) -> Result<Vec<String>, StoreError> {
     Ok(store

@@ -85,6 +85,26 @@ pub fn manages(principal: &Principal) -> bool {
             .any(|r| r.as_str() == SECURITY_OFFICER)
 }
 
+/// Roles in words, as the schema names them: "IT manager (Cl/GDS)"; "no
+/// role" when there is none.
+pub(crate) fn role_words<'a>(
+    schema: &mmsm_model::Schema,
+    roles: impl Iterator<Item = &'a mmsm_model::RoleId>,
+    separator: &str,
+) -> String {
+    let words: Vec<String> = roles
+        .map(|id| match schema.roles.iter().find(|r| &r.id == id) {
+            Some(role) => format!("{} ({id})", role.name),
+            None => id.to_string(),
+        })
+        .collect();
+    if words.is_empty() {
+        "no role".into()
+    } else {
+        words.join(separator)
+    }
+}
+
 fn forbidden(principal: &Principal, action: &str, needs: &str) -> ServiceError {
     ServiceError::Forbidden(Forbidden {
         user: principal.user.clone(),

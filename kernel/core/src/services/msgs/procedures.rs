@@ -450,11 +450,11 @@ impl Kernel {
         let user = self.acting_user(principal, record)?;
         if !phase.roles.is_empty() && !phase.roles.iter().any(|r| principal.roles.contains(r)) {
             return Err(ServiceError::Refused(format!(
-                "`{user}` may not move {} into `{}`: the phase needs one of the roles {}, and `{user}` holds {}",
+                "`{user}` may not move {} into `{}`: the phase needs {}, and `{user}` holds {}; the security officer gives roles on the enterprise's Users page (`mmsm isms user roles`)",
                 instance.id,
                 phase.id,
-                names(&phase.roles),
-                names(&principal.roles.iter().cloned().collect::<Vec<_>>())
+                super::role_words(schema, phase.roles.iter(), " or "),
+                super::role_words(schema, principal.roles.iter(), ", ")
             )));
         }
         let (status, reason) = self.certificate_of(record, schema, &user)?;

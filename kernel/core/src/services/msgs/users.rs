@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::access::Principal;
 use mmsm_model::{DepartmentId, RoleId, User, UserId};
-use mmsm_store::Repo;
+use mmsm_store::{Batch, Repo, Store};
 
 use super::culture::{cert_key, Certificate};
 use super::{Event, IsmsRecord, Kernel, Result, ServiceError};
@@ -50,14 +50,27 @@ impl Kernel {
 
     /// Adds a user with roles (of the ISMS's schema) and an optional department.
     pub fn add_user(&self, principal: &Principal, isms: &str, user: User) -> Result<UsersChanged> {
+        self.store()
+            .write(|store, batch| self.add_user_in(store, batch, principal, isms, user))
+    }
+
+    /// [`Kernel::add_user`] inside a write that may do more (an account
+    /// made for the user at the same time).
+    pub(crate) fn add_user_in(
+        &self,
+        store: &Store,
+        batch: &mut Batch,
+        principal: &Principal,
+        isms: &str,
+        user: User,
+    ) -> Result<UsersChanged> {
         let action = "add a user to an ISMS";
         mmsm_schema::check_id("user", user.id.as_str()).map_err(ServiceError::Refused)?;
         mmsm_model::check_length("the user's name", &user.name, mmsm_model::MAX_NAME)
             .map_err(ServiceError::Refused)?;
-        self.store().write(|store, batch| {
-            let mut record = self.officer(principal, isms, action)?;
-            if record.users.iter().any(|u| u.id == user.id) {
-                return Err(ServiceError::Exists {
+        let mut record = self.officer(principal, isms, action)?;
+        if record.users.iter().any(|u| u.id == user.id) {
+            return Err(ServiceError::Exists {
                     kind: "user",
                     id: user.id.to_string(),
                     hint: format!(
@@ -65,31 +78,35 @@ impl Kernel {
                         user.id
                     ),
                 });
-            }
-            self.check_roles(&record, &user.roles)?;
-            check_department(&record, user.department.as_ref())?;
-            record.users.push(user.clone());
-            let board = self.culture_refresh(store, batch, principal, &mut record, None)?;
-            self.record_event(
-                store,
-                batch,
-                &record.id,
-                &Event {
-                    at: self.now(),
-                    user: principal.user.clone(),
-                    kind: "user.added".into(),
-                    ids: vec![user.id.to_string()],
-                    data: serde_json::json!({ "roles": user.roles }),
-                },
-            )?;
-            super::super::audit(batch, principal, "isms.user.add", vec![record.id.to_string(), user.id.to_string()]);
-            Ok(UsersChanged {
-                isms: record.id.to_string(),
-                user: Some(user.clone()),
-                roles_before: Vec::new(),
-                revoked: None,
-                board,
-            })
+        }
+        self.check_roles(&record, &user.roles)?;
+        check_department(&record, user.department.as_ref())?;
+        record.users.push(user.clone());
+        let board = self.culture_refresh(store, batch, principal, &mut record, None)?;
+        self.record_event(
+            store,
+            batch,
+            &record.id,
+            &Event {
+                at: self.now(),
+                user: principal.user.clone(),
+                kind: "user.added".into(),
+                ids: vec![user.id.to_string()],
+                data: serde_json::json!({ "roles": user.roles }),
+            },
+        )?;
+        super::super::audit(
+            batch,
+            principal,
+            "isms.user.add",
+            vec![record.id.to_string(), user.id.to_string()],
+        );
+        Ok(UsersChanged {
+            isms: record.id.to_string(),
+            user: Some(user.clone()),
+            roles_before: Vec::new(),
+            revoked: None,
+            board,
         })
     }
 
