@@ -520,7 +520,7 @@ fn procedure_moves_are_refused_with_their_reason() {
     .fails();
     assert!(
         err.stderr
-            .contains("needs one of the roles Cl/RS, and `luis` holds Cl/US"),
+            .contains("needs Responsible for security (Cl/RS), and `luis` holds User (Cl/US)"),
         "{}",
         err.stderr
     );

@@ -84,6 +84,10 @@ fn plan_body(_: usize) -> (String, &'static str) {
     )
 }
 
+fn roles_body(_: usize) -> (String, &'static str) {
+    (json!({ "roles": ["CoS"] }).to_string(), "application/json")
+}
+
 fn password_body(_: usize) -> (String, &'static str) {
     (
         json!({ "password": "a new long pass phrase" }).to_string(),
@@ -290,17 +294,48 @@ fn routes() -> Vec<Route> {
             [401, 404, 404, 404, 404, 404, 404, 404],
         ),
         global(
-            "PUT",
-            "/api/v1/accounts/ags/password",
-            Some(password_body),
-            [401, 204, 204, 403, 403, 403, 403, 403],
+            "POST",
+            "/api/v1/accounts/nobody/disable",
+            None,
+            [401, 404, 403, 403, 403, 403, 403, 403],
         ),
-        // Last: once assigned, ags would see the own enterprise in later rows.
+        global(
+            "POST",
+            "/api/v1/accounts/nobody/enable",
+            None,
+            [401, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        global(
+            "PUT",
+            "/api/v1/accounts/nobody/roles",
+            Some(roles_body),
+            [401, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        global(
+            "DELETE",
+            "/api/v1/accounts/nobody",
+            None,
+            [401, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        global(
+            "DELETE",
+            "/api/v1/accounts/cos/assign/other-clinic",
+            None,
+            [401, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        // Late: once assigned, ags would see the own enterprise in later rows.
         global(
             "POST",
             "/api/v1/accounts/ags/assign",
             Some(assign_body),
             [401, 204, 403, 403, 403, 403, 403, 403],
+        ),
+        // Last: the administrator's reset closes ags's sessions (401 after it).
+        global(
+            "PUT",
+            "/api/v1/accounts/ags/password",
+            Some(password_body),
+            [401, 204, 401, 403, 403, 403, 403, 403],
         ),
     ]
 }
@@ -639,6 +674,12 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
             .replace("/metrics/backup-freshness/", "/metrics/{metric}/")
             .replace("/plan/1", "/plan/{rank}")
             .replace("/accounts/ags/", "/accounts/{name}/")
+            .replace(
+                "/accounts/cos/assign/other-clinic",
+                "/accounts/{name}/assign/{isms}",
+            )
+            .replace("/accounts/nobody/", "/accounts/{name}/")
+            .replace("/accounts/nobody", "/accounts/{name}")
             .replace("/tokens/000000000000", "/tokens/{token}")
             .replace("/schemas/worked", "/schemas/{id}");
         let ops = paths
@@ -659,6 +700,7 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
                 .replace("{subcontrol}", "8.20.1")
                 .replace("{asset}", "erp")
                 .replace("{name}", "rs")
+                .replace("{isms}", OWN)
                 .replace("{instance}", "incident-management-1")
                 .replace("{sid}", "s1");
             let r = server.request(&method.to_uppercase(), &concrete, &[], None);
@@ -882,7 +924,17 @@ fn the_first_start_of_an_empty_store_prints_a_one_time_admin_password_that_logs_
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["account"]["admin"], true);
+    assert_eq!(r.json()["account"]["must_change_password"], true);
     let t = r.json()["token"].as_str().unwrap().to_owned();
+    let before = server.call("GET", "/api/v1/schemas", Some(&t), None);
+    assert_eq!(before.status, 403, "{}", before.body);
+    let changed = server.call(
+        "PUT",
+        "/api/v1/accounts/admin/password",
+        Some(&t),
+        Some(&json!({ "password": "the administrator's own phrase" })),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.body);
     let schemas = server.call("GET", "/api/v1/schemas", Some(&t), None).json();
     assert!(schemas
         .as_array()
@@ -958,7 +1010,20 @@ fn a_password_set_on_the_command_line_logs_in_and_the_old_one_does_not() {
         login["token"].as_str().unwrap().to_owned(),
         login["csrf"].as_str().unwrap().to_owned(),
     );
+    // Set by the operator for someone else, it is a one-time password:
+    // nothing but changing it until it is changed.
+    assert_eq!(login["account"]["must_change_password"], true, "{login}");
+    let blocked = server.call("GET", "/api/v1/isms", Some(&token), None);
+    assert_eq!(blocked.status, 403, "{}", blocked.body);
+    assert!(
+        blocked.body.contains("one-time password: change it first"),
+        "{}",
+        blocked.body
+    );
+    let me = server.call("GET", "/api/v1/me", Some(&token), None);
+    assert_eq!(me.json()["must_change_password"], true, "{}", me.body);
     let headers = common::server::headers(Some(&token));
+    // (The web pages send it to /password: the browser test follows that walk.)
     let form = server.request("GET", "/password", &headers, None);
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form.body.contains("id=\"set-password\""), "{}", form.body);
@@ -981,6 +1046,8 @@ fn a_password_set_on_the_command_line_logs_in_and_the_old_one_does_not() {
     assert!(weak.body.contains("among the most common"), "{}", weak.body);
     let set = post("the+web+pass+phrase", "the+web+pass+phrase");
     assert!(set.body.contains("id=\"password-set\""), "{}", set.body);
+    let open = server.call("GET", "/api/v1/isms", Some(&token), None);
+    assert_eq!(open.status, 200, "the same session goes on: {}", open.body);
     let again = server.call(
         "POST",
         "/api/v1/login",
@@ -988,4 +1055,181 @@ fn a_password_set_on_the_command_line_logs_in_and_the_old_one_does_not() {
         Some(&json!({ "user": "us", "password": "the web pass phrase" })),
     );
     assert_eq!(again.status, 200, "{}", again.body);
+}
+
+#[test]
+fn an_administrator_disables_enables_reroles_and_removes_an_account_over_the_api() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let admin = server.login("admin");
+    let cos = server.login("cos");
+    let accounts = server
+        .call("GET", "/api/v1/accounts", Some(&admin), None)
+        .json();
+    let listed = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "cos")
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["assigned"], json!([OWN]), "{listed}");
+    assert_eq!(listed["disabled"], false);
+
+    let disabled = server.call("POST", "/api/v1/accounts/cos/disable", Some(&admin), None);
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_eq!(disabled.json()["disabled"], true);
+    let shut = server.call("GET", "/api/v1/me", Some(&cos), None);
+    assert_eq!(shut.status, 401, "{}", shut.body);
+    let login = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "cos", "password": PASSWORD })),
+    );
+    assert_eq!(login.status, 401, "{}", login.body);
+    assert!(login.body.contains("is disabled"), "{}", login.body);
+    let enabled = server.call("POST", "/api/v1/accounts/cos/enable", Some(&admin), None);
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    let cos = server.login("cos");
+
+    let roles = server.call(
+        "PUT",
+        "/api/v1/accounts/cos/roles",
+        Some(&admin),
+        Some(&json!({ "roles": ["AuS"] })),
+    );
+    assert_eq!(roles.status, 200, "{}", roles.body);
+    let me = server.call("GET", "/api/v1/me", Some(&cos), None).json();
+    assert_eq!(me["roles"], json!(["AuS"]), "{me}");
+    let enterprise = server.call(
+        "PUT",
+        "/api/v1/accounts/rs/roles",
+        Some(&admin),
+        Some(&json!({ "roles": ["CoS"] })),
+    );
+    assert_eq!(enterprise.status, 422, "{}", enterprise.body);
+    assert!(
+        enterprise.body.contains("isms user roles"),
+        "{}",
+        enterprise.body
+    );
+
+    let unassigned = server.call(
+        "DELETE",
+        &format!("/api/v1/accounts/cos/assign/{OWN}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(unassigned.status, 204, "{}", unassigned.body);
+    let gone = server.call("GET", &format!("/api/v1/isms/{OWN}"), Some(&cos), None);
+    assert_eq!(gone.status, 404, "{}", gone.body);
+
+    let removed = server.call("DELETE", "/api/v1/accounts/cos", Some(&admin), None);
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    assert_eq!(
+        server.call("GET", "/api/v1/me", Some(&cos), None).status,
+        401
+    );
+    let trail = server
+        .call("GET", "/api/v1/audit", Some(&admin), None)
+        .json();
+    let actions: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "account.disable",
+        "account.enable",
+        "account.roles",
+        "account.unassign",
+        "account.remove",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+#[test]
+fn the_accounts_page_disables_resets_and_removes_with_a_confirmation() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let admin = server.login("admin");
+    let csrf = server.call("GET", "/api/v1/me", Some(&admin), None).json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let headers = common::server::headers(Some(&admin));
+    let post = |path: &str, extra: &str| {
+        server.request(
+            "POST",
+            path,
+            &headers,
+            Some((
+                "application/x-www-form-urlencoded",
+                format!("csrf={csrf}{extra}"),
+            )),
+        )
+    };
+    let page = server.request("GET", "/accounts", &headers, None);
+    assert!(page.body.contains("id=\"disable-cos\""), "{}", page.body);
+    assert!(
+        !page.body.contains("id=\"disable-admin\""),
+        "no button to lock oneself out"
+    );
+
+    let cos = server.login("cos");
+    post("/accounts/cos/disable", "");
+    // (The redirect back is followed without the Bearer header: read the page anew.)
+    let disabled = server.request("GET", "/accounts", &headers, None);
+    assert!(
+        disabled.body.contains("id=\"enable-cos\""),
+        "{}",
+        disabled.body
+    );
+    assert_eq!(
+        server.call("GET", "/api/v1/me", Some(&cos), None).status,
+        401
+    );
+    post("/accounts/cos/enable", "");
+
+    let reset = post("/accounts/aus/reset", "");
+    assert!(
+        reset.body.contains("id=\"reset-password\""),
+        "{}",
+        reset.body
+    );
+    let one_time = reset
+        .body
+        .split("id=\"reset-password\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let login = server.call(
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({ "user": "aus", "password": one_time })),
+    );
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(login.json()["account"]["must_change_password"], true);
+
+    let unconfirmed = post("/accounts/us/remove", "");
+    assert!(
+        unconfirmed.body.contains("was not removed"),
+        "{}",
+        unconfirmed.body
+    );
+    let removed = post("/accounts/us/remove", "&confirm=on");
+    assert!(removed.body.contains("id=\"removed\""), "{}", removed.body);
+    let accounts = server
+        .call("GET", "/api/v1/accounts", Some(&admin), None)
+        .json();
+    assert!(accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["name"] != "us"));
 }

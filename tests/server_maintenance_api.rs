@@ -73,6 +73,62 @@ fn a_phase_action_edited_while_the_server_runs_takes_effect_without_a_restart() 
 }
 
 #[test]
+fn a_role_given_on_the_users_page_holds_from_the_next_request_of_the_same_login() {
+    // Issue 17's blocker: the Users page gave a user a role and their login
+    // still acted with the account's roles.
+    let m = store();
+    let server = Server::start(&m);
+    let luis = server.login("luis");
+    let ana = server.login("ana");
+    let started = server.call(
+        "POST",
+        &url("procedures"),
+        Some(&luis),
+        Some(&json!({
+            "procedure": "incident-management",
+            "fields": { "reported_on": "2027-01-10", "title": "Phishing mail" }
+        })),
+    );
+    assert_eq!(started.status, 201, "{}", started.body);
+    let advance = || {
+        server.call(
+            "POST",
+            &url("procedures/incident-management-1/advance"),
+            Some(&luis),
+            Some(&json!({ "phase": "assess" })),
+        )
+    };
+    let refused = advance();
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Users page"), "{}", refused.body);
+    let csrf = server.call("GET", "/api/v1/me", Some(&ana), None).json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let changed = server.request(
+        "POST",
+        &format!("/isms/{ISMS}/users/luis"),
+        &common::server::headers(Some(&ana)),
+        Some((
+            "application/x-www-form-urlencoded",
+            format!("csrf={csrf}&role=Cl%2FUS&role=Cl%2FRS"),
+        )),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let me = server.call("GET", "/api/v1/me", Some(&luis), None).json();
+    assert_eq!(me["roles"], json!(["Cl/RS", "Cl/US"]), "{me}");
+    // The role passes now; the officer's role needs a regulation luis's
+    // certificate does not cover, so the next rule in line (A3.2) speaks.
+    let next = advance();
+    assert_eq!(next.status, 422, "{}", next.body);
+    assert!(
+        next.body.contains("security-culture certificate") && !next.body.contains("needs "),
+        "{}",
+        next.body
+    );
+}
+
+#[test]
 fn procedures_are_started_moved_and_shown_over_http_with_the_procedure_rules() {
     let m = store();
     let mut server = Server::start(&m);
@@ -141,7 +197,9 @@ fn procedures_are_started_moved_and_shown_over_http_with_the_procedure_rules() {
     // a phase's roles are a rule of the procedure (422), like its paths
     assert_eq!(wrong_role.status, 422, "{}", wrong_role.body);
     assert!(
-        wrong_role.body.contains("needs one of the roles Cl/RS"),
+        wrong_role
+            .body
+            .contains("needs Responsible for security (Cl/RS), and `luis` holds User (Cl/US)"),
         "{}",
         wrong_role.body
     );

@@ -146,9 +146,44 @@ pub enum AccountCommand {
         /// Read the password from standard input (required).
         #[arg(long)]
         password_stdin: bool,
+        /// Keep the password (for a script's account): otherwise it is a one-time password,
+        /// changed at the first login and void after 7 days.
+        #[arg(long)]
+        permanent: bool,
     },
-    /// List the accounts.
+    /// List the accounts: roles (an enterprise user's as its ISMS gives them), state, assignments.
     List,
+    /// Disable an account: it cannot log in, and its sessions and tokens stop working.
+    Disable {
+        /// The account.
+        name: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The account.
+        name: String,
+    },
+    /// Remove an account with its tokens and assignments (the audit trail keeps what it did).
+    Remove {
+        /// The account.
+        name: String,
+    },
+    /// Replace the roles of a consultancy account (an enterprise user's roles are set with
+    /// `isms user roles`).
+    Roles {
+        /// The account.
+        name: String,
+        /// A role (repeat for more): AGS, GED, CoS, AuS.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+    /// Take an ISMS from a consultancy account's assignments.
+    Unassign {
+        /// The account.
+        name: String,
+        /// The ISMS id.
+        isms: String,
+    },
     /// Let a consultancy account see an ISMS.
     Assign {
         /// The account.
@@ -164,6 +199,9 @@ pub enum AccountCommand {
         /// Read the password from standard input (required).
         #[arg(long)]
         password_stdin: bool,
+        /// Keep the password when setting someone else's: otherwise it is a one-time password.
+        #[arg(long)]
+        permanent: bool,
     },
     /// The live API tokens of an account: id, label, created, expires (never the secret).
     Tokens {

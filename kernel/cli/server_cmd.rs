@@ -117,6 +117,7 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             isms,
             admin,
             password_stdin,
+            permanent,
         } => {
             let password = read_password(*password_stdin)?;
             let view = kernel
@@ -128,6 +129,7 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
                         admin: *admin,
                         isms: isms.clone(),
                         password,
+                        permanent: *permanent,
                     },
                 )
                 .map_err(service_failure)?;
@@ -147,6 +149,56 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
                     .map(|i| format!(", an enterprise user of `{i}`"))
                     .unwrap_or_else(|| ", a consultancy account".into())
             );
+            if view.must_change_password {
+                println!(
+                    "the password is a one-time password: `{}` changes it at the first login, within {} days",
+                    view.name,
+                    mmsm_kernel::services::ONE_TIME_DAYS
+                );
+            }
+            Ok(())
+        }
+        AccountCommand::Disable { name } | AccountCommand::Enable { name } => {
+            let disable = matches!(command, AccountCommand::Disable { .. });
+            let view = kernel
+                .set_account_disabled(&who, name, disable)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&view);
+            }
+            if disable {
+                println!("`{name}` is disabled: it cannot log in, and its sessions and tokens no longer work");
+            } else {
+                println!("`{name}` is enabled: it logs in again (with a new session)");
+            }
+            Ok(())
+        }
+        AccountCommand::Remove { name } => {
+            kernel.remove_account(&who, name).map_err(service_failure)?;
+            if global.json {
+                return print_json(&serde_json::json!({ "user": name, "removed": true }));
+            }
+            println!("removed the account `{name}` with its tokens and assignments; the audit trail keeps what it did");
+            Ok(())
+        }
+        AccountCommand::Roles { name, roles } => {
+            let view = kernel
+                .set_account_roles(&who, name, roles)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&view);
+            }
+            println!("`{name}` now holds {}", view.roles.join(", "));
+            Ok(())
+        }
+        AccountCommand::Unassign { name, isms } => {
+            kernel
+                .unassign_isms(&who, name, isms)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&serde_json::json!({ "user": name, "unassigned": isms }));
+            }
+            println!("`{name}` no longer sees `{isms}`");
             Ok(())
         }
         AccountCommand::List => {
@@ -154,13 +206,16 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             if global.json {
                 return print_json(&list);
             }
-            let mut table = Table::new(&["NAME", "ROLES", "ADMIN", "ISMS"]);
+            let mut table =
+                Table::new(&["NAME", "ROLES", "ADMIN", "ENTERPRISE", "ASSIGNED", "STATE"]);
             for a in &list {
                 table.row(vec![
                     a.name.clone(),
                     a.roles.join(", "),
                     if a.admin { "yes".into() } else { String::new() },
                     a.isms.clone().unwrap_or_default(),
+                    a.assigned.join(", "),
+                    account_state(a).into(),
                 ]);
             }
             table.print();
@@ -179,15 +234,26 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
         AccountCommand::Passwd {
             name,
             password_stdin,
+            permanent,
         } => {
             let password = read_password(*password_stdin)?;
             kernel
-                .set_password(&who, name, &password)
+                .set_password(&who, name, &password, *permanent)
                 .map_err(service_failure)?;
+            let one_time = who.user != *name && !permanent;
             if global.json {
-                return print_json(&serde_json::json!({ "user": name, "password": "set" }));
+                return print_json(
+                    &serde_json::json!({ "user": name, "password": "set", "one_time": one_time }),
+                );
             }
-            println!("the password of `{name}` is set");
+            if one_time {
+                println!(
+                    "the password of `{name}` is set as a one-time password: it is changed at the next login, within {} days; its open sessions are closed",
+                    mmsm_kernel::services::ONE_TIME_DAYS
+                );
+            } else {
+                println!("the password of `{name}` is set");
+            }
             Ok(())
         }
         AccountCommand::Tokens { name } => {
@@ -226,6 +292,17 @@ pub fn user(global: &Global, command: &AccountCommand) -> Result<(), Failure> {
             println!("revoked token {id} of `{name}`");
             Ok(())
         }
+    }
+}
+
+/// An account's state in words.
+fn account_state(account: &mmsm_kernel::services::AccountView) -> &'static str {
+    if account.disabled {
+        "disabled"
+    } else if account.must_change_password {
+        "one-time password"
+    } else {
+        "active"
     }
 }
 

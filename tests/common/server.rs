@@ -54,19 +54,18 @@ pub fn prepared_store() -> Mmsm {
         }
         user_add(&m, &args);
     }
-    for (user, role) in [("rs", "Cl/RS"), ("us", "Cl/US")] {
-        m.run(&[
-            "isms", "user", "add", OWN, user, "--name", user, "--role", role,
-        ])
-        .ok();
-    }
+    // The enterprise accounts `rs` and `us` joined the enterprise's users as they were made.
     m.run(&["user", "assign", "cos", OWN]).ok();
     m.run(&["user", "assign", "aus", OWN]).ok();
     m
 }
 
+/// Adds a test account with [`PASSWORD`], kept as it is (`--permanent`): the
+/// tests log in with it rather than change it first.
 pub fn user_add(m: &Mmsm, args: &[&str]) {
-    user_add_stdin(m, args, PASSWORD);
+    let mut args = args.to_vec();
+    args.push("--permanent");
+    user_add_stdin(m, &args, PASSWORD);
 }
 
 /// Runs an `mmsm user` command that reads `password` on standard input.

@@ -26,6 +26,19 @@ pub struct Auth {
     pub csrf: String,
     /// The secret that authenticated the request.
     pub token: String,
+    /// The account logged in with a one-time password it must change first.
+    pub must_change_password: bool,
+}
+
+/// What an account with a one-time password may still do: change it, say
+/// who it is, log out.
+fn allowed_before_password_change(parts: &Parts, user: &str) -> bool {
+    let path = parts.uri.path();
+    path == "/api/v1/me"
+        || path == "/api/v1/logout"
+        || path == "/password"
+        || path == "/logout"
+        || (parts.method == Method::PUT && path == format!("/api/v1/accounts/{user}/password"))
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -66,6 +79,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<(Auth, bool), A
             principal: auth.principal,
             csrf: auth.csrf,
             token,
+            must_change_password: auth.must_change_password,
         },
         via_cookie,
     ))
@@ -76,6 +90,16 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let (auth, via_cookie) = authenticate(parts, state).await?;
+        if auth.must_change_password && !allowed_before_password_change(parts, &auth.principal.user)
+        {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "`{user}` logged in with a one-time password: change it first (PUT /api/v1/accounts/{user}/password with {{\"password\"}}, or the page /password), then go on",
+                    user = auth.principal.user
+                ),
+            ));
+        }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
             let sent = parts
@@ -98,12 +122,21 @@ impl FromRequestParts<AppState> for Auth {
 #[derive(Debug, Clone)]
 pub struct Page(pub Auth);
 
-/// The rejection of [`Page`]: a redirect to the login page.
-pub struct ToLogin;
+/// The rejection of [`Page`]: a redirect to the login page, or to the
+/// password page for an account that must change its one-time password.
+pub enum ToLogin {
+    /// Not logged in.
+    Login,
+    /// Logged in with a one-time password.
+    ChangePassword,
+}
 
 impl IntoResponse for ToLogin {
     fn into_response(self) -> Response {
-        Redirect::to("/login").into_response()
+        match self {
+            ToLogin::Login => Redirect::to("/login").into_response(),
+            ToLogin::ChangePassword => Redirect::to("/password").into_response(),
+        }
     }
 }
 
@@ -112,8 +145,14 @@ impl FromRequestParts<AppState> for Page {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToLogin> {
         match authenticate(parts, state).await {
+            Ok((auth, _))
+                if auth.must_change_password
+                    && !allowed_before_password_change(parts, &auth.principal.user) =>
+            {
+                Err(ToLogin::ChangePassword)
+            }
             Ok((auth, _)) => Ok(Page(auth)),
-            Err(_) => Err(ToLogin),
+            Err(_) => Err(ToLogin::Login),
         }
     }
 }

@@ -79,6 +79,8 @@ pub fn first_start(kernel: &Kernel) -> Result<Option<FirstStart>> {
             admin: true,
             isms: None,
             password: password.clone(),
+            // Printed on the console: its owner chooses their own at once.
+            permanent: false,
         },
     )?;
     Ok(Some(FirstStart {

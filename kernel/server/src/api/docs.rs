@@ -39,6 +39,12 @@ pub struct AccountView {
     pub admin: bool,
     /// The ISMS of an enterprise user.
     pub isms: Option<String>,
+    /// Whether it is disabled.
+    pub disabled: bool,
+    /// Whether its password is a one-time password still to be changed.
+    pub must_change_password: bool,
+    /// The ISMSs a consultancy account is assigned to.
+    pub assigned: Vec<String>,
 }
 
 #[cfg(test)]
@@ -80,12 +86,18 @@ mod tests {
             roles: vec![],
             admin: false,
             isms: None,
+            disabled: false,
+            must_change_password: false,
+            assigned: vec![],
         };
         let described = super::AccountView {
             name: "n".into(),
             roles: vec![],
             admin: false,
             isms: None,
+            disabled: false,
+            must_change_password: false,
+            assigned: vec![],
         };
         assert_eq!(
             keys(serde_json::to_value(kernel).unwrap()),

@@ -110,6 +110,7 @@ pub async fn me(auth: Auth) -> Json<serde_json::Value> {
         "admin": auth.principal.admin,
         "enterprise": auth.principal.enterprise,
         "csrf": auth.csrf,
+        "must_change_password": auth.must_change_password,
     }))
 }
 
@@ -223,6 +224,10 @@ pub struct AccountRequest {
     pub isms: Option<String>,
     /// The password (12 characters at least, not one of the most common).
     pub password: String,
+    /// Keep the password: otherwise it is a one-time password, changed at
+    /// the first login and void after 7 days.
+    #[serde(default)]
+    pub permanent: bool,
 }
 
 /// Create an account (administrators).
@@ -245,6 +250,7 @@ pub async fn create_account(
                     admin: body.admin,
                     isms: body.isms,
                     password: body.password,
+                    permanent: body.permanent,
                 },
             )
         })
@@ -266,6 +272,10 @@ pub struct AssignRequest {
 pub struct PasswordRequest {
     /// The new password (12 characters at least, not a common one).
     pub password: String,
+    /// When an administrator sets someone else's: keep it, rather than make
+    /// it a one-time password.
+    #[serde(default)]
+    pub permanent: bool,
 }
 
 /// Set an account's password: one's own, or any (administrators).
@@ -280,7 +290,7 @@ pub async fn set_password(
     Json(body): Json<PasswordRequest>,
 ) -> Result<Response, AppError> {
     state
-        .call(move |k| k.set_password(&auth.principal, &name, &body.password))
+        .call(move |k| k.set_password(&auth.principal, &name, &body.password, body.permanent))
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -298,6 +308,92 @@ pub async fn assign(
 ) -> Result<Response, AppError> {
     state
         .call(move |k| k.assign_isms(&auth.principal, &name, &body.isms))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Disable an account: it cannot log in, its sessions and tokens stop working (administrators).
+#[utoipa::path(post, path = "/api/v1/accounts/{name}/disable", tag = "accounts",
+    params(("name" = String, Path, description = "The account")),
+    responses((status = 200, description = "Disabled", body = super::docs::AccountView)))]
+pub async fn disable_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let view = state
+        .call(move |k| k.set_account_disabled(&auth.principal, &name, true))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+/// Enable a disabled account (administrators).
+#[utoipa::path(post, path = "/api/v1/accounts/{name}/enable", tag = "accounts",
+    params(("name" = String, Path, description = "The account")),
+    responses((status = 200, description = "Enabled", body = super::docs::AccountView)))]
+pub async fn enable_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let view = state
+        .call(move |k| k.set_account_disabled(&auth.principal, &name, false))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+/// Remove an account with its tokens and assignments (administrators).
+#[utoipa::path(delete, path = "/api/v1/accounts/{name}", tag = "accounts",
+    params(("name" = String, Path, description = "The account")),
+    responses((status = 204, description = "Removed")))]
+pub async fn remove_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    state
+        .call(move |k| k.remove_account(&auth.principal, &name))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The body of `PUT /api/v1/accounts/{name}/roles`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesRequest {
+    /// The roles (consultancy roles: AGS, GED, CoS, AuS).
+    pub roles: Vec<String>,
+}
+
+/// Replace a consultancy account's roles (administrators).
+#[utoipa::path(put, path = "/api/v1/accounts/{name}/roles", tag = "accounts",
+    params(("name" = String, Path, description = "The account")),
+    request_body = RolesRequest,
+    responses((status = 200, description = "The account", body = super::docs::AccountView)))]
+pub async fn set_account_roles(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Json(body): Json<RolesRequest>,
+) -> Result<Response, AppError> {
+    let view = state
+        .call(move |k| k.set_account_roles(&auth.principal, &name, &body.roles))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+/// Take an ISMS from a consultancy account's assignments (administrators).
+#[utoipa::path(delete, path = "/api/v1/accounts/{name}/assign/{isms}", tag = "accounts",
+    params(("name" = String, Path, description = "The account"),
+           ("isms" = String, Path, description = "The ISMS")),
+    responses((status = 204, description = "Unassigned")))]
+pub async fn unassign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((name, isms)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    state
+        .call(move |k| k.unassign_isms(&auth.principal, &name, &isms))
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -21,12 +21,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
         .route("/accounts/{name}/assign", post(assign))
+        .route("/accounts/{name}/unassign", post(unassign))
+        .route("/accounts/{name}/disable", post(disable))
+        .route("/accounts/{name}/enable", post(enable))
+        .route("/accounts/{name}/remove", post(remove))
+        .route("/accounts/{name}/roles", post(roles))
+        .route("/accounts/{name}/reset", post(reset))
         .route("/password", get(password_form).post(set_password))
 }
 
 /// Every user's own password page.
 async fn password_form(p: Page) -> Result<Response, UiError> {
-    page(&p, "password.html", json!({}))
+    page(
+        &p,
+        "password.html",
+        json!({ "one_time": p.0.must_change_password }),
+    )
 }
 
 async fn set_password(
@@ -40,23 +50,28 @@ async fn set_password(
         return page(
             &p,
             "password.html",
-            json!({ "error": "the two passwords differ: type the same one twice" }),
+            json!({ "error": "the two passwords differ: type the same one twice", "one_time": p.0.must_change_password }),
         );
     }
     let who = p.0.principal.clone();
     let name = who.user.clone();
     match state
-        .call(move |k| k.set_password(&who, &name, &password))
+        .call(move |k| k.set_password(&who, &name, &password, false))
         .await
     {
         Ok(()) => page(&p, "password.html", json!({ "done": true })),
         // The form stays, with the reason in place.
-        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
-            page(&p, "password.html", json!({ "error": e.message }))
-        }
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => page(
+            &p,
+            "password.html",
+            json!({ "error": e.message, "one_time": p.0.must_change_password }),
+        ),
         Err(e) => Err(e.into()),
     }
 }
+
+/// The roles a consultancy account may hold (an enterprise user's come from its ISMS).
+const CONSULTANCY_ROLES: [&str; 4] = ["AGS", "GED", "CoS", "AuS"];
 
 /// Enterprises offered as suggestions in the account forms.
 const SUGGESTED: usize = 200;
@@ -64,7 +79,7 @@ const SUGGESTED: usize = 200;
 async fn render(
     state: &AppState,
     p: &Page,
-    created: Option<serde_json::Value>,
+    outcome: Option<serde_json::Value>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let (accounts, isms) = state
@@ -85,11 +100,11 @@ async fn render(
         .iter()
         .map(|(r, z)| json!({ "id": r, "zone": format!("{z:?}").to_lowercase() }))
         .collect();
-    page(
-        p,
-        "accounts.html",
-        json!({ "accounts": accounts, "isms": isms, "roles": roles, "created": created }),
-    )
+    let mut context = json!({ "accounts": accounts, "isms": isms, "roles": roles, "consultancy_roles": CONSULTANCY_ROLES });
+    if let (Some(outcome), Some(context)) = (outcome, context.as_object_mut()) {
+        context.extend(outcome.as_object().cloned().unwrap_or_default());
+    }
+    page(p, "accounts.html", context)
 }
 
 async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
@@ -115,11 +130,125 @@ async fn create(
         admin: field(&fields, "admin") == "on",
         isms: Some(field(&fields, "isms")).filter(|i| !i.is_empty()),
         password: password.clone(),
+        // Chosen by the administrator for someone else: changed at the first login.
+        permanent: false,
     };
     let who = p.0.principal.clone();
     let view = state.call(move |k| k.create_account(&who, account)).await?;
     let created = json!({ "name": view.name, "password": generated.then_some(password) });
-    render(&state, &p, Some(created)).await
+    render(&state, &p, Some(json!({ "created": created }))).await
+}
+
+async fn unassign(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let isms = field(&fields, "isms");
+    let who = p.0.principal.clone();
+    state
+        .call(move |k| k.unassign_isms(&who, &name, &isms))
+        .await?;
+    Ok(Redirect::to("/accounts").into_response())
+}
+
+async fn set_disabled(
+    state: AppState,
+    p: Page,
+    name: String,
+    fields: Vec<(String, String)>,
+    disabled: bool,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let who = p.0.principal.clone();
+    state
+        .call(move |k| k.set_account_disabled(&who, &name, disabled))
+        .await?;
+    Ok(Redirect::to("/accounts").into_response())
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    set_disabled(state, p, name, fields, true).await
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    set_disabled(state, p, name, fields, false).await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    if field(&fields, "confirm") != "on" {
+        return render(
+            &state,
+            &p,
+            Some(json!({ "error": format!("`{name}` was not removed: tick \"yes, remove it\" beside the button to confirm") })),
+        )
+        .await;
+    }
+    let who = p.0.principal.clone();
+    let removed = name.clone();
+    state
+        .call(move |k| k.remove_account(&who, &removed))
+        .await?;
+    render(&state, &p, Some(json!({ "removed": name }))).await
+}
+
+async fn roles(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let roles: Vec<String> = fields
+        .iter()
+        .filter(|(n, _)| n == "role")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let who = p.0.principal.clone();
+    state
+        .call(move |k| k.set_account_roles(&who, &name, &roles))
+        .await?;
+    Ok(Redirect::to("/accounts").into_response())
+}
+
+/// A new one-time password for an account, shown once to the administrator.
+async fn reset(
+    State(state): State<AppState>,
+    p: Page,
+    Path(name): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&field(&fields, "csrf"))?;
+    let password = random_password();
+    let who = p.0.principal.clone();
+    let (target, secret) = (name.clone(), password.clone());
+    state
+        .call(move |k| k.set_password(&who, &target, &secret, false))
+        .await?;
+    render(
+        &state,
+        &p,
+        Some(json!({ "reset": { "name": name, "password": password } })),
+    )
+    .await
 }
 
 async fn assign(

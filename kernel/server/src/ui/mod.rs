@@ -321,7 +321,11 @@ async fn login_submit(
                 header::SET_COOKIE,
                 session_cookie(&login.token, state.secure_cookies),
             )],
-            Redirect::to("/isms"),
+            Redirect::to(if login.account.must_change_password {
+                "/password"
+            } else {
+                "/isms"
+            }),
         )
             .into_response(),
         Err(e) => login_form(Some(e.message), Some(form.user), e.status),
