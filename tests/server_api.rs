@@ -627,6 +627,19 @@ fn wrong_passwords_are_401_and_repeated_failures_are_rate_limited() {
     std::thread::sleep(std::time::Duration::from_millis(1200));
     let r = server.call("POST", "/api/v1/login", None, Some(&right));
     assert_eq!(r.status, 200, "{}", r.body);
+    // The lockout is in the audit trail once, when it started.
+    let admin = server.login("admin");
+    let trail = server
+        .call("GET", "/api/v1/audit", Some(&admin), None)
+        .json();
+    let locked: Vec<&Value> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "account.login.locked")
+        .collect();
+    assert_eq!(locked.len(), 1, "{locked:?}");
+    assert_eq!(locked[0]["ids"], json!(["user:us"]));
 }
 
 #[test]

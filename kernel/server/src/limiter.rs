@@ -103,13 +103,20 @@ impl Attempt<'_> {
         });
     }
 
-    /// The password was wrong.
-    pub fn failed(mut self) {
+    /// The password was wrong. Returns the keys this failure locked (their
+    /// free failures are used up: the next attempt waits), for the audit trail.
+    pub fn failed(mut self) -> Vec<String> {
         let now = Instant::now();
-        self.close(|_, count| {
+        let free: HashMap<String, u32> = self.keys.iter().cloned().collect();
+        let mut locked = Vec::new();
+        self.close(|key, count| {
             count.failures += 1;
             count.last = now;
+            if free.get(key) == Some(&count.failures) {
+                locked.push(key.to_owned());
+            }
         });
+        locked
     }
 
     fn close(&mut self, mut update: impl FnMut(&str, &mut Count)) {
@@ -167,9 +174,12 @@ mod tests {
     #[test]
     fn one_name_failing_leaves_others_behind_the_same_address_alone() {
         let limiter = LoginLimiter::default();
-        for _ in 0..FREE_PER_NAME {
-            limiter.begin(keys("us")).unwrap().failed();
-        }
+        let locked: Vec<Vec<String>> = (0..FREE_PER_NAME)
+            .map(|_| limiter.begin(keys("us")).unwrap().failed())
+            .collect();
+        // Only the failure that used up the free ones locks, and only the name.
+        assert!(locked[..locked.len() - 1].iter().all(Vec::is_empty));
+        assert_eq!(locked.last().unwrap(), &["user:us".to_owned()]);
         assert!(limiter.begin(keys("us")).is_err());
         limiter.begin(keys("rs")).unwrap().succeeded();
     }

@@ -544,6 +544,19 @@ impl Kernel {
         })
     }
 
+    /// Records in the audit trail that failed logins locked `keys` (`user:NAME`,
+    /// `ip:ADDRESS`): the next attempts wait.
+    pub fn record_login_lockout(&self, keys: Vec<String>) -> Result<()> {
+        self.store().write(|_, batch| {
+            let keys = keys
+                .into_iter()
+                .map(|k| k.chars().take(80).collect())
+                .collect();
+            audit(batch, &Principal::system(), "account.login.locked", keys);
+            Ok::<_, ServiceError>(())
+        })
+    }
+
     /// Ends the session or revokes the token `token`.
     pub fn logout(&self, token: &str) -> Result<()> {
         let Ok(auth) = self.authenticate(token) else {

@@ -64,7 +64,11 @@ pub async fn do_login(
         }
         Err(e) => {
             if e.status == StatusCode::UNAUTHORIZED {
-                attempt.failed();
+                let locked = attempt.failed();
+                if !locked.is_empty() {
+                    // A lockout is in the trail once, when it starts, not per refused attempt.
+                    let _ = state.call(move |k| k.record_login_lockout(locked)).await;
+                }
             }
             Err(e)
         }
