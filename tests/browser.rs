@@ -722,3 +722,47 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
     b.wait_text("#draft-status", "saved as a draft as you go");
     assert_eq!(b.value("#name"), "");
 }
+
+#[test]
+fn the_first_admin_changes_the_one_time_password_and_gives_a_metric_its_evidence() {
+    // A fresh store: the first start makes the demo enterprise (on the base
+    // schema, with its metrics) and `admin` with a one-time password.
+    let m = common::Mmsm::new();
+    let server = Server::start(&m);
+    let line = server
+        .banner
+        .iter()
+        .find(|l| l.contains("one-time password"))
+        .unwrap_or_else(|| panic!("{:?}", server.banner));
+    let password = line.rsplit(' ').next().unwrap().to_owned();
+    let b = Browser::start();
+    let base = &server.base;
+    b.go(&format!("{base}/login"));
+    b.type_in("#user", "admin");
+    b.type_in("#password", &password);
+    b.click("#login");
+    b.wait_text("#one-time", "choose your own");
+    b.type_in("#new-password-1", "the administrator's own phrase");
+    b.type_in("#new-password-2", "the administrator's own phrase");
+    b.click("#set-password");
+    b.wait_text("#password-set", "Your password is set");
+
+    // The backup metric says why it cannot collect, takes its evidence from
+    // the browser, and collects (issue 17: it said "Never collected." and no more).
+    let isms = format!("{base}/isms/clinica-dental-sonrisa");
+    b.go(&format!("{isms}/metrics"));
+    b.click("#run-metrics");
+    b.wait_text("#collected", "could not run");
+    b.wait_text("#failure-backup-freshness", "backups.csv is not among");
+    let sample = common::repo_root().join("scripts/evidence-sample/backups.csv");
+    b.type_in("#evidence-file", sample.to_str().unwrap());
+    b.click("#upload-evidence");
+    b.wait_text("#uploaded", "backups.csv");
+    b.wait_text("#evidence", "backups.csv");
+    b.click("#run-metrics");
+    b.wait_text("#collected", "Collected");
+    b.wait_text("#metric-backup-freshness", "Last value");
+    assert!(b.try_text("#failure-backup-freshness").is_none());
+    b.screenshot("24-metrics-with-evidence");
+    b.assert_accessible();
+}

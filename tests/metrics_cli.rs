@@ -335,3 +335,93 @@ fn the_scheduler_task_reports_its_rounds() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn evidence_given_to_the_isms_makes_its_metric_collect_and_a_failure_says_why_until_then() {
+    // Issue 17: metrics failed silently, and the browser could give no evidence.
+    let m = demo();
+    let run = m
+        .run_env(
+            &[("MMSM_NOW", NOW)],
+            &["metric", "run", ISMS, "backup-freshness", "--json"],
+        )
+        .ok()
+        .json();
+    let error = run["metrics"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("backups.csv is not among the ISMS's evidence files")
+            && !error.contains("stack traceback"),
+        "{error}"
+    );
+    let listed = m.run(&["metric", "list", ISMS, "--json"]).ok().json();
+    let failed = listed["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "backup-freshness")
+        .unwrap()
+        .clone();
+    assert_eq!(failed["failure"]["error"], error, "{failed}");
+
+    let sample = repo_root().join(EVIDENCE).join("backups.csv");
+    let kept = m
+        .run(&[
+            "isms",
+            "evidence",
+            "add",
+            ISMS,
+            sample.to_str().unwrap(),
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(kept["name"], "backups.csv");
+    assert_eq!(kept["size"], std::fs::metadata(&sample).unwrap().len());
+    let files = m
+        .run(&["isms", "evidence", "list", ISMS, "--json"])
+        .ok()
+        .json();
+    assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
+
+    // Without any --evidence folder, the ISMS's own file is read: the same
+    // value as from the sample folder.
+    let own = m
+        .run_env(
+            &[("MMSM_NOW", NOW)],
+            &["metric", "run", ISMS, "backup-freshness", "--json"],
+        )
+        .ok()
+        .json();
+    let folder = run_metrics(&m, NOW, &["backup-freshness"]);
+    assert!(own["metrics"][0]["error"].is_null(), "{own}");
+    assert_eq!(own["metrics"][0]["value"], folder["metrics"][0]["value"]);
+    let listed = m.run(&["metric", "list", ISMS, "--json"]).ok().json();
+    let now = listed["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "backup-freshness")
+        .unwrap()
+        .clone();
+    assert!(
+        now.get("failure").is_none(),
+        "a value clears the failure: {now}"
+    );
+
+    let refused = m
+        .run(&[
+            "isms",
+            "evidence",
+            "add",
+            ISMS,
+            sample.to_str().unwrap(),
+            "--name",
+            "../x",
+        ])
+        .fails();
+    assert!(
+        refused.stderr.contains("not a valid evidence name"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -425,6 +425,8 @@ fn the_openapi_document_lists_the_maintenance_routes() {
         ("post", "/api/v1/isms/{id}/suggestions/{sid}/accept"),
         ("post", "/api/v1/isms/{id}/suggestions/{sid}/reject"),
         ("get", "/api/v1/isms/{id}/metrics"),
+        ("get", "/api/v1/isms/{id}/evidence"),
+        ("put", "/api/v1/isms/{id}/evidence/{name}"),
         ("get", "/api/v1/schemas/{id}/stats"),
         ("get", "/api/v1/scripts"),
     ] {
@@ -500,6 +502,20 @@ fn every_maintenance_write_as_every_role_for_its_own_and_a_foreign_enterprise() 
             None,
             [401, 404, 404, 403, 404, 403],
             [401, 404, 404, 404, 404, 404],
+        ),
+        (
+            "PUT",
+            "/api/v1/isms/{id}/evidence/matrix.csv",
+            Some(json!({ "any": "bytes" })),
+            [401, 200, 200, 403, 200, 200],
+            [401, 200, 404, 403, 404, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/isms/{id}/evidence",
+            None,
+            [401, 200, 200, 200, 200, 200],
+            [401, 200, 404, 404, 404, 404],
         ),
     ];
     let mut matrix = Matrix::new(&MATRIX_ROLES, 72);
@@ -630,4 +646,40 @@ fn an_incident_s_lesson_becomes_the_next_schema_version_from_its_statistics() {
             .any(|s| s["kind"] == "raise-probability" && s["asset_type"] == "HW"),
         "{after}"
     );
+}
+
+#[test]
+fn evidence_is_uploaded_over_http_and_a_file_over_the_limit_is_refused_with_the_limit() {
+    let m = store();
+    let server = Server::start(&m);
+    let ana = server.login("ana");
+    let headers = common::server::headers(Some(&ana));
+    let put = |name: &str, body: String| {
+        server.request(
+            "PUT",
+            &url(&format!("evidence/{name}")),
+            &headers,
+            Some(("text/csv", body)),
+        )
+    };
+    let csv = "finished,status\n2027-01-01 03:00,verified\n".to_owned();
+    let kept = put("backups.csv", csv.clone());
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_eq!(kept.json()["size"], csv.len());
+    assert_eq!(kept.json()["uploaded_by"], "ana");
+    let big = put("big.csv", "x".repeat(5 * 1024 * 1024 + 1));
+    assert_eq!(big.status, 422, "{}", big.body);
+    assert!(big.body.contains("at most 5 MB"), "{}", big.body);
+    let bad = put(".hidden", csv);
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let listed = server
+        .call("GET", &url("evidence"), Some(&ana), None)
+        .json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(names, ["backups.csv"]);
 }

@@ -347,6 +347,9 @@ pub enum IsmsCommand {
     /// MSGS: the users of an ISMS and their roles.
     #[command(subcommand)]
     User(UserCommand),
+    /// MSGS: the evidence files the metrics of an ISMS read (kept in the store, with their hash).
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Answer one question of the technical checklist; prints what changed.
     Answer {
         /// The ISMS id.
@@ -415,6 +418,25 @@ pub enum IsmsCommand {
         /// Only changes from this day on (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Add (or replace) an evidence file: a metric reads it by its name (at most 5 MB).
+    Add {
+        /// The ISMS id.
+        isms: String,
+        /// The file.
+        file: PathBuf,
+        /// The name the metrics read (default: the file's name), e.g. backups.csv.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The evidence files: name, size, sha256, who gave them and when.
+    List {
+        /// The ISMS id.
+        isms: String,
     },
 }
 

@@ -273,6 +273,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             Ok(())
         }
         IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
+        IsmsCommand::Evidence(command) => crate::msgs_cmd::evidence(global, &kernel, command),
         IsmsCommand::Plan {
             id,
             explain,

@@ -17,7 +17,9 @@ use mmsm_kernel::services::msgs::{MaintenanceFigures, PlanSet, Suggestion, Sugge
 use mmsm_kernel::services::Kernel;
 use mmsm_model::{DepartmentId, RoleId, User, UserId};
 
-use crate::args::{CultureCommand, Global, ProcCommand, SuggestionCommand, UserCommand};
+use crate::args::{
+    CultureCommand, EvidenceCommand, Global, ProcCommand, SuggestionCommand, UserCommand,
+};
 use crate::output::{print_json, Failure, Table};
 use crate::schema_cmd::service_failure;
 use crate::{open_kernel, principal};
@@ -70,6 +72,62 @@ fn read_document(path: &Path) -> Result<serde_json::Value, Failure> {
 }
 
 /// `mmsm isms user ...`.
+/// `mmsm isms evidence add|list`.
+pub fn evidence(
+    global: &Global,
+    kernel: &Kernel,
+    command: &EvidenceCommand,
+) -> Result<(), Failure> {
+    match command {
+        EvidenceCommand::Add { isms, file, name } => {
+            let who = acting(global, kernel, isms)?;
+            let contents = std::fs::read(file)
+                .map_err(|e| Failure::from_error(format!("cannot read {}: {e}", file.display())))?;
+            let name = match name {
+                Some(name) => name.clone(),
+                None => file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            };
+            let kept = kernel
+                .add_evidence(&who, isms, &name, &contents)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&kept);
+            }
+            println!(
+                "kept {} for {isms}: {} bytes, sha256 {}; `mmsm metric run {isms}` reads it",
+                kept.name, kept.size, kept.sha256
+            );
+            Ok(())
+        }
+        EvidenceCommand::List { isms } => {
+            let who = acting(global, kernel, isms)?;
+            let files = kernel.list_evidence(&who, isms).map_err(service_failure)?;
+            if global.json {
+                return print_json(&files);
+            }
+            if files.is_empty() {
+                println!("{isms} has no evidence file yet: add one with `mmsm isms evidence add {isms} FILE`");
+                return Ok(());
+            }
+            let mut table = Table::new(&["NAME", "BYTES", "SHA256", "GIVEN BY", "WHEN"]);
+            for f in &files {
+                table.row(vec![
+                    f.name.clone(),
+                    f.size.to_string(),
+                    f.sha256[..12].to_owned(),
+                    f.uploaded_by.clone(),
+                    crate::output::datetime(f.at),
+                ]);
+            }
+            table.print();
+            Ok(())
+        }
+    }
+}
+
 pub fn users(global: &Global, kernel: &Kernel, command: &UserCommand) -> Result<(), Failure> {
     match command {
         UserCommand::Add {

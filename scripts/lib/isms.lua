@@ -75,16 +75,18 @@ function isms.days_between(from, to)
   return (to - from) / 86400
 end
 
----The records of CSV file `path` of the evidence folder, or nil (and a
----warning) when there is no evidence folder or no such file.
+---The records of CSV file `path` of the evidence (the ISMS's files, then the
+---evidence folder), or nil and why not.
 ---@param ctx mmsm.Ctx
 ---@param path string
 ---@return table[]?
 function isms.evidence_csv(ctx, path)
   local ok, text = pcall(ctx.evidence.read, path)
   if not ok then
-    ctx.log.warn(path .. ": " .. tostring(text))
-    return nil
+    -- One line, without the host's prefix and traceback: the metric's
+    -- failure (shown on the Metrics page) is where it is said.
+    local why = tostring(text):gsub("\nstack traceback:.*$", ""):gsub("^runtime error: ", "")
+    return nil, why
   end
   return ctx.csv.decode(text)
 end

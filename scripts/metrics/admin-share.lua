@@ -12,9 +12,9 @@ local metric = {
   schedule = "1w",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "accounts.csv")
+    local rows, why = isms.evidence_csv(ctx, "accounts.csv")
     if rows == nil then
-      error("accounts.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local accounts = isms.filter(rows, function(row)
       return isms.truthy(row.enabled) and (true)

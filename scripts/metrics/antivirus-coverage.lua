@@ -13,9 +13,9 @@ local metric = {
   schedule = "1d",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "endpoints.csv")
+    local rows, why = isms.evidence_csv(ctx, "endpoints.csv")
     if rows == nil then
-      error("endpoints.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local now = ctx.now()
     local devices = isms.filter(rows, function(row)

@@ -13,9 +13,9 @@ local metric = {
   schedule = "1d",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "backups.csv")
+    local rows, why = isms.evidence_csv(ctx, "backups.csv")
     if rows == nil then
-      error("backups.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local latest = isms.latest(rows, "finished", function(row)
       return row.status == "verified"

@@ -12,9 +12,9 @@ local metric = {
   schedule = "1w",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "logs.csv")
+    local rows, why = isms.evidence_csv(ctx, "logs.csv")
     if rows == nil then
-      error("logs.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local shortest
     for _, row in ipairs(rows) do

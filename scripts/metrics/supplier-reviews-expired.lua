@@ -13,9 +13,9 @@ local metric = {
   schedule = "1w",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "suppliers.csv")
+    local rows, why = isms.evidence_csv(ctx, "suppliers.csv")
     if rows == nil then
-      error("suppliers.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local reviewed = {}
     for _, instance in ipairs(isms.instances(ctx, "supplier")) do

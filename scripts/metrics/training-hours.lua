@@ -12,9 +12,9 @@ local metric = {
   schedule = "1w",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "training.csv")
+    local rows, why = isms.evidence_csv(ctx, "training.csv")
     if rows == nil then
-      error("training.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local since = ctx.now() - 365 * 86400
     local hours = 0

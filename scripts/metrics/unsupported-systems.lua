@@ -12,9 +12,9 @@ local metric = {
   schedule = "1w",
 
   collect = function(ctx)
-    local rows = isms.evidence_csv(ctx, "endpoints.csv")
+    local rows, why = isms.evidence_csv(ctx, "endpoints.csv")
     if rows == nil then
-      error("endpoints.csv is missing from the evidence folder")
+      error(why, 0)
     end
     local devices = isms.filter(rows, function(row)
       return true

@@ -3,15 +3,17 @@
 //! [`ImporterRunner`]), so that they run a phase's action, a metric or an
 //! importer, Lua script or plugin, without knowing either.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
 use super::{Registry, RegistryConfig};
 use mmsm_kernel::services::msgs::{ActionOutcome, PhaseActions};
-use mmsm_kernel::services::{ImporterRunner, MetricDefaults, MetricReading, MetricRunner};
-use mmsm_scripting::CtxData;
+use mmsm_kernel::services::{
+    Evidence, ImporterRunner, MetricDefaults, MetricReading, MetricRunner,
+};
+use mmsm_scripting::{CtxData, EvidenceSource};
 use mmsm_scripting::{KindFields, ScriptKind};
 
 impl PhaseActions for Registry {
@@ -53,9 +55,12 @@ impl MetricRunner for Registry {
         &self,
         source: &str,
         ctx: &Map<String, Value>,
+        evidence: Arc<dyn Evidence>,
         now: SystemTime,
     ) -> Result<MetricReading, String> {
-        let ctx = CtxData::new(ctx.clone()).at(now);
+        let ctx = CtxData::new(ctx.clone())
+            .at(now)
+            .with_evidence(Arc::new(KernelEvidence(evidence)));
         self.run_metric(source, &ctx).map_err(|e| e.one_line())
     }
 }
@@ -76,6 +81,19 @@ impl ImporterRunner for Registry {
     fn import(&self, id: &str, ctx: &Map<String, Value>, input: &Value) -> Result<Value, String> {
         self.run_importer(id, &CtxData::new(ctx.clone()), input)
             .map_err(|e| e.to_string())
+    }
+}
+
+/// The kernel's evidence of an ISMS, as scripting reads it.
+struct KernelEvidence(Arc<dyn Evidence>);
+
+impl EvidenceSource for KernelEvidence {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0.read(name)
+    }
+
+    fn names(&self) -> Result<Vec<String>, String> {
+        self.0.names()
     }
 }
 

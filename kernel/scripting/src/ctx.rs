@@ -23,6 +23,32 @@ use serde_json::{Map, Value};
 pub struct CtxData {
     data: Arc<Map<String, Value>>,
     now: Option<SystemTime>,
+    evidence: Option<EvidenceHandle>,
+}
+
+/// The evidence files of the ISMS being served, as the kernel keeps them:
+/// `ctx.evidence` reads them before the host's evidence folder.
+pub trait EvidenceSource: Send + Sync {
+    /// The contents of file `name`, or `None` when there is no such file.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String>;
+    /// The names of the files.
+    fn names(&self) -> Result<Vec<String>, String>;
+}
+
+/// A shared [`EvidenceSource`]; two handles are equal when they are the same source.
+#[derive(Clone)]
+struct EvidenceHandle(Arc<dyn EvidenceSource>);
+
+impl std::fmt::Debug for EvidenceHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EvidenceSource")
+    }
+}
+
+impl PartialEq for EvidenceHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl CtxData {
@@ -31,6 +57,7 @@ impl CtxData {
         CtxData {
             data: Arc::new(data),
             now: None,
+            evidence: None,
         }
     }
 
@@ -46,6 +73,13 @@ impl CtxData {
     /// the time of the call), so that a run can be reproduced.
     pub fn at(mut self, now: SystemTime) -> Self {
         self.now = Some(now);
+        self
+    }
+
+    /// The same data with the ISMS's own evidence files, which
+    /// `ctx.evidence` reads before the host's evidence folder.
+    pub fn with_evidence(mut self, evidence: Arc<dyn EvidenceSource>) -> Self {
+        self.evidence = Some(EvidenceHandle(evidence));
         self
     }
 
@@ -421,8 +455,9 @@ fn csv_field(value: &Value) -> String {
     }
 }
 
-/// `ctx.evidence.read(path) -> string` and `ctx.evidence.list(folder?) -> {path}`,
-/// both confined to the evidence folder (`--evidence DIR`).
+/// `ctx.evidence.read(path) -> string` and `ctx.evidence.list(folder?) -> {path}`:
+/// the ISMS's own evidence files first (when the call has them), then the
+/// evidence folder (`--evidence DIR`), to which paths are confined.
 fn register_evidence(
     lua: &Lua,
     api: &Table,
@@ -434,14 +469,34 @@ fn register_evidence(
     evidence.raw_set(
         "read",
         lua.create_function(move |lua, path: String| {
+            let too_big = |size: u64| {
+                mlua::Error::runtime(format!(
+                    "ctx.evidence.read: {path} has {size} bytes, more than the script may hold ({max_read})"
+                ))
+            };
+            let stored = call_evidence(lua);
+            if let Some(source) = &stored {
+                let found = source
+                    .read(&path)
+                    .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.read: {err}")))?;
+                if let Some(bytes) = found {
+                    if bytes.len() > max_read {
+                        return Err(too_big(bytes.len() as u64));
+                    }
+                    return lua.create_string(bytes);
+                }
+                if read_dir.is_none() {
+                    return Err(mlua::Error::runtime(format!(
+                        "ctx.evidence.read: {path} is not among the ISMS's evidence files: add it on the Metrics page or with `mmsm isms evidence add ISMS FILE`"
+                    )));
+                }
+            }
             let file = resolve_evidence(read_dir.as_deref(), &path)
                 .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.read: {err}")))?;
             let fail = |err: std::io::Error| mlua::Error::runtime(format!("ctx.evidence.read: cannot read {path}: {err}"));
             let size = std::fs::metadata(&file).map_err(fail)?.len();
             if size > max_read as u64 {
-                return Err(mlua::Error::runtime(format!(
-                    "ctx.evidence.read: {path} has {size} bytes, more than the script may hold ({max_read})"
-                )));
+                return Err(too_big(size));
             }
             lua.create_string(std::fs::read(&file).map_err(fail)?)
         })?,
@@ -450,30 +505,52 @@ fn register_evidence(
         "list",
         lua.create_function(move |lua, folder: Option<String>| {
             let folder = folder.unwrap_or_default();
-            let path = resolve_evidence(
-                dir.as_deref(),
-                if folder.is_empty() { "." } else { &folder },
-            )
-            .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.list: {err}")))?;
-            let entries = std::fs::read_dir(&path).map_err(|err| {
-                mlua::Error::runtime(format!("ctx.evidence.list: cannot list {folder:?}: {err}"))
-            })?;
-            let prefix = folder.trim_end_matches('/');
+            let top = folder.is_empty() || folder == ".";
             let mut names = Vec::new();
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let slash = if entry.path().is_dir() { "/" } else { "" };
-                names.push(if prefix.is_empty() || prefix == "." {
-                    format!("{name}{slash}")
-                } else {
-                    format!("{prefix}/{name}{slash}")
-                });
+            let stored = call_evidence(lua);
+            if let (Some(source), true) = (&stored, top) {
+                names.extend(
+                    source
+                        .names()
+                        .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.list: {err}")))?,
+                );
+            }
+            if stored.is_none() || dir.is_some() {
+                names.extend(list_folder(dir.as_deref(), &folder)?);
             }
             names.sort();
+            names.dedup();
             to_lua(lua, &Value::from(names))
         })?,
     )?;
     api.raw_set("evidence", evidence)
+}
+
+/// The ISMS evidence of the call in progress, if the kernel gave one.
+fn call_evidence(lua: &Lua) -> Option<Arc<dyn EvidenceSource>> {
+    lua.app_data_ref::<CallData>()
+        .and_then(|call| call.0.evidence.as_ref().map(|h| Arc::clone(&h.0)))
+}
+
+/// The entries of `folder` inside the evidence folder (`name/` for a folder).
+fn list_folder(dir: Option<&Path>, folder: &str) -> mlua::Result<Vec<String>> {
+    let path = resolve_evidence(dir, if folder.is_empty() { "." } else { folder })
+        .map_err(|err| mlua::Error::runtime(format!("ctx.evidence.list: {err}")))?;
+    let entries = std::fs::read_dir(&path).map_err(|err| {
+        mlua::Error::runtime(format!("ctx.evidence.list: cannot list {folder:?}: {err}"))
+    })?;
+    let prefix = folder.trim_end_matches('/');
+    let mut names = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let slash = if entry.path().is_dir() { "/" } else { "" };
+        names.push(if prefix.is_empty() || prefix == "." {
+            format!("{name}{slash}")
+        } else {
+            format!("{prefix}/{name}{slash}")
+        });
+    }
+    Ok(names)
 }
 
 /// The file `relative` names inside the evidence folder, refusing absolute

@@ -18,7 +18,7 @@ mod patterns;
 mod sandbox;
 mod script;
 
-pub use ctx::{stderr_log, CtxData, LogLevel, LogRecord, LogSink};
+pub use ctx::{stderr_log, CtxData, EvidenceSource, LogLevel, LogRecord, LogSink};
 pub use declaration::{describe, parse_schedule, Declaration, KindFields, ScriptKind};
 pub use error::{Origin, ScriptError};
 pub use limits::{Limits, HOOK_PERIOD};

@@ -411,6 +411,62 @@ fn ctx_evidence_reads_inside_the_evidence_folder_only() {
     );
 }
 
+/// An ISMS's own evidence, as the kernel hands it to a call.
+struct Files(Vec<(&'static str, &'static str)>);
+
+impl crate::EvidenceSource for Files {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self
+            .0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| text.as_bytes().to_vec()))
+    }
+
+    fn names(&self) -> Result<Vec<String>, String> {
+        Ok(self.0.iter().map(|(n, _)| n.to_string()).collect())
+    }
+}
+
+#[test]
+fn ctx_evidence_reads_the_isms_files_before_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("backups.csv"), "from the folder").unwrap();
+    std::fs::write(dir.path().join("scans.csv"), "folder only").unwrap();
+    let own = std::sync::Arc::new(Files(vec![("backups.csv", "from the ISMS")]));
+    let ctx = CtxData::default().with_evidence(own);
+    let with_folder = HostConfig {
+        evidence_dir: Some(dir.path().to_owned()),
+        ..small_limits()
+    };
+    let run = |config: &HostConfig, body: &str| {
+        let script = load(&metric("evidence", body), config).unwrap();
+        collect(&script, &ctx).map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        run(&with_folder, "return ctx.evidence.read('backups.csv')").unwrap(),
+        json!("from the ISMS")
+    );
+    assert_eq!(
+        run(&with_folder, "return ctx.evidence.read('scans.csv')").unwrap(),
+        json!("folder only")
+    );
+    assert_eq!(
+        run(&with_folder, "return ctx.evidence.list()").unwrap(),
+        json!(["backups.csv", "scans.csv"])
+    );
+    // Without a folder, the ISMS's files alone, and a clear word on what is missing.
+    assert_eq!(
+        run(&small_limits(), "return ctx.evidence.list()").unwrap(),
+        json!(["backups.csv"])
+    );
+    let err = run(&small_limits(), "return ctx.evidence.read('scans.csv')").unwrap_err();
+    assert!(
+        err.contains("scans.csv is not among the ISMS's evidence files"),
+        "{err}"
+    );
+}
+
 #[test]
 fn ctx_log_and_print_reach_the_sink_with_the_scripts_id() {
     let lines = Arc::new(Mutex::new(Vec::new()));

@@ -40,6 +40,9 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .fallback(not_found)
         .layer(middleware::from_fn(security_headers))
+        // The whole body is read, within BODY_LIMIT, by `read_body_first`;
+        // the extractors (forms, uploads) need no lower limit of their own.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(read_body_first))
         .with_state(state)
 }

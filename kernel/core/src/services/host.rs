@@ -3,6 +3,7 @@
 //! metric or an importer without knowing Lua, native plugins or the watcher.
 //! Procedure phase actions have theirs in [`super::msgs::PhaseActions`].
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{Map, Value};
@@ -27,17 +28,26 @@ pub struct MetricDefaults {
     pub schedule: Option<String>,
 }
 
+/// The evidence files of one ISMS, as a metric reads them.
+pub trait Evidence: Send + Sync {
+    /// The contents of file `name`, or `None` when the ISMS has no such file.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String>;
+    /// The names of its files.
+    fn names(&self) -> Result<Vec<String>, String>;
+}
+
 /// Runs metrics by their source id.
 pub trait MetricRunner: Send + Sync {
     /// The defaults metric `source` declares, if it is loaded and is a metric.
     fn metric_defaults(&self, source: &str) -> Option<MetricDefaults>;
 
-    /// Runs metric `source` with `ctx` (the ISMS snapshot) at `now`. An `Err`
-    /// says in one line why it failed.
+    /// Runs metric `source` with `ctx` (the ISMS snapshot) and the ISMS's
+    /// `evidence` at `now`. An `Err` says in one line why it failed.
     fn measure(
         &self,
         source: &str,
         ctx: &Map<String, Value>,
+        evidence: Arc<dyn Evidence>,
         now: SystemTime,
     ) -> Result<MetricReading, String>;
 }

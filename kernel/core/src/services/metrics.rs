@@ -108,6 +108,22 @@ pub struct MetricStatus {
     pub freshness: Freshness,
     /// Whether a scheduler would run it now (never run, or last run at least one schedule ago).
     pub due: bool,
+    /// Why its last run failed, when it did (cleared by the next value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<MetricFailure>,
+}
+
+/// Why a metric could not be collected, as its last run said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricFailure {
+    /// When (seconds since the Unix epoch).
+    pub at: u64,
+    /// The reason, one line.
+    pub error: String,
+}
+
+fn failure_key(isms: &str, metric: &str) -> String {
+    format!("metric-failure/{isms}/{metric}")
 }
 
 /// What running one metric gave.
@@ -334,6 +350,7 @@ impl Kernel {
         require_write(principal)?;
         let (record, bindings) = self.metric_bindings(principal, isms, Some(registry))?;
         let ctx = self.isms_snapshot(&record)?;
+        let evidence = self.evidence_of(record.id.as_str());
         let at = secs(now);
         let mut outcomes = Vec::new();
         let mut values = Vec::new();
@@ -342,7 +359,7 @@ impl Kernel {
             if !select(binding, last.as_ref()) {
                 continue;
             }
-            match registry.measure(&binding.source, &ctx, now) {
+            match registry.measure(&binding.source, &ctx, evidence.clone(), now) {
                 Ok(reading) => {
                     let set = if reading.score.is_some() {
                         binding.subcontrols.clone()
@@ -377,8 +394,18 @@ impl Kernel {
                 }),
             }
         }
-        let (expired, deltas, board) =
-            self.store_measurements(principal, record.id.as_str(), &bindings, values, at)?;
+        let failures: Vec<(&MetricId, &str)> = outcomes
+            .iter()
+            .filter_map(|o| o.error.as_deref().map(|e| (&o.metric, e)))
+            .collect();
+        let (expired, deltas, board) = self.store_measurements(
+            principal,
+            record.id.as_str(),
+            &bindings,
+            values,
+            &failures,
+            at,
+        )?;
         Ok(MetricsRun {
             isms: record.id,
             at,
@@ -408,16 +435,28 @@ impl Kernel {
             let due = last
                 .as_ref()
                 .is_none_or(|v| at.saturating_sub(v.at) >= binding.period);
+            let failure = self.store().get::<MetricFailure>(
+                Repo::Info,
+                &failure_key(record.id.as_str(), binding.id.as_str()),
+            )?;
             metrics.push(MetricStatus {
                 binding,
                 last,
                 freshness,
                 due,
+                failure,
             });
         }
         let expired = if require_write(principal).is_ok() {
-            self.store_measurements(principal, record.id.as_str(), &bindings, Vec::new(), at)?
-                .0
+            self.store_measurements(
+                principal,
+                record.id.as_str(),
+                &bindings,
+                Vec::new(),
+                &[],
+                at,
+            )?
+            .0
         } else {
             Vec::new()
         };
@@ -439,6 +478,7 @@ impl Kernel {
         isms: &str,
         bindings: &[MetricBinding],
         values: Vec<MetricValue>,
+        failures: &[(&MetricId, &str)],
         at: u64,
     ) -> Result<(Vec<SubControlId>, Vec<Delta>, Board)> {
         self.store().write(|store, batch| {
@@ -514,6 +554,14 @@ impl Kernel {
                     ),
                     value,
                 );
+                batch.delete(Repo::Info, failure_key(isms, value.metric.as_str()));
+            }
+            for (metric, error) in failures {
+                let failure = MetricFailure {
+                    at,
+                    error: (*error).to_owned(),
+                };
+                batch.put(Repo::Info, failure_key(isms, metric.as_str()), &failure);
             }
             if values.is_empty() && history.is_empty() {
                 return Ok((expired, Vec::new(), board));

@@ -8,6 +8,7 @@ mod auditing;
 mod boards;
 mod drafts;
 mod engines;
+mod evidence;
 #[cfg(test)]
 mod fixture;
 mod gegs;
@@ -42,19 +43,20 @@ pub use accounts::{
 pub use auditing::AuditLogEntry;
 pub use drafts::Draft;
 pub use engines::LIVE_ENGINES;
+pub use evidence::{EvidenceFile, MAX_EVIDENCE_BYTES};
 pub use gegs::{ImportOutcome, ImportStatus, SchemaCounts, SchemaDetails, SchemaListing};
 pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,
     Updated,
 };
-pub use host::{ImporterRunner, MetricDefaults, MetricReading, MetricRunner};
+pub use host::{Evidence, ImporterRunner, MetricDefaults, MetricReading, MetricRunner};
 pub use importers::{
     merge, parse_input, ImportProgress, ImportSummary, KindSummary, NoProgress, IMPORTABLE,
 };
 pub use listing::{IsmsPage, IsmsQuery, IsmsSort, IsmsSummary};
 pub use metrics::{
-    Freshness, MetricBinding, MetricListing, MetricOutcome, MetricStatus, MetricValue, MetricsRun,
-    DEFAULT_SCHEDULE,
+    Freshness, MetricBinding, MetricFailure, MetricListing, MetricOutcome, MetricStatus,
+    MetricValue, MetricsRun, DEFAULT_SCHEDULE,
 };
 pub use msgs::PhaseActions;
 pub use rebase::{RebaseOne, Rebased};

@@ -488,3 +488,45 @@ pub async fn follow_up_plan(
         .await?;
     Ok(Json(row).into_response())
 }
+
+/// Add (or replace) an evidence file of an ISMS, which its metrics read: the
+/// body is the file (at most 5 MB).
+#[utoipa::path(put, path = "/api/v1/isms/{id}/evidence/{name}", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id"),
+           ("name" = String, Path, description = "The file's name, e.g. backups.csv")),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "name, sha256, size, uploaded_by, at"),
+              (status = 403, description = "Not a maintenance or generation role"),
+              (status = 404, description = "No such ISMS, or not yours"),
+              (status = 422, description = "A bad name or a file over 5 MB")))]
+pub async fn put_evidence(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, name)): Path<(String, String)>,
+    body: axum::body::Body,
+) -> Result<Response, AppError> {
+    // The body was read whole (within the server's limit) before the handler.
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| AppError::bad_request(format!("the body could not be read: {e}")))?;
+    let file = state
+        .call(move |k| k.add_evidence(&auth.principal, &id, &name, &bytes))
+        .await?;
+    Ok(Json(file).into_response())
+}
+
+/// The evidence files of an ISMS (without their contents).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/evidence", tag = "maintenance",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "Each file: name, sha256, size, uploaded_by, at"),
+              (status = 404, description = "No such ISMS, or not yours")))]
+pub async fn list_evidence(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let files = state
+        .call(move |k| k.list_evidence(&auth.principal, &id))
+        .await?;
+    Ok(Json(files).into_response())
+}

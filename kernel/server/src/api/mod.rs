@@ -71,6 +71,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(maintenance::metric_values))
         .routes(routes!(maintenance::run_metrics))
+        .routes(routes!(maintenance::list_evidence))
+        .routes(routes!(maintenance::put_evidence))
         .routes(routes!(maintenance::follow_up_plan))
         .routes(routes!(maintenance::suggestions))
         .routes(routes!(maintenance::accept_suggestion))

@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::extract::Page;
 use crate::state::AppState;
 use mmsm_kernel::services::msgs::{PlanSet, SuggestionStatus};
+use mmsm_kernel::services::MAX_EVIDENCE_BYTES;
 
 use super::charts::line;
 use super::{field, page, UiError};
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/suggestions/{sid}", post(decide))
         .route("/isms/{id}/metrics", get(metrics))
         .route("/isms/{id}/metrics/run", post(run_metrics))
+        .route("/isms/{id}/evidence", post(upload_evidence))
 }
 
 async fn plan(
@@ -190,10 +192,20 @@ async fn metrics(
     p: Page,
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
+    render_metrics(&state, &p, id, json!({})).await
+}
+
+/// The metrics page, with `outcome` (what a run collected, an upload) on top.
+async fn render_metrics(
+    state: &AppState,
+    p: &Page,
+    id: String,
+    outcome: Value,
+) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
     let registry = state.registry.clone();
-    let (listing, histories, name) = state
+    let (listing, histories, name, evidence) = state
         .call(move |k| {
             let now = SystemTime::from(k.now_utc());
             let listing = k.list_metrics(
@@ -205,7 +217,13 @@ async fn metrics(
                 now,
             )?;
             let histories = k.metric_histories(&who, &isms)?;
-            Ok((listing, histories, k.isms(&who, &isms)?.enterprise.name))
+            let evidence = k.list_evidence(&who, &isms)?;
+            Ok((
+                listing,
+                histories,
+                k.isms(&who, &isms)?.enterprise.name,
+                evidence,
+            ))
         })
         .await?;
     let metrics: Vec<Value> = listing
@@ -223,12 +241,68 @@ async fn metrics(
                     "recent": recent })
         })
         .collect();
-    page(
-        &p,
-        "metrics.html",
-        json!({ "id": id, "name": name, "metrics": metrics, "expired": listing.expired,
-                "scripts_loaded": state.registry.is_some() }),
-    )
+    let mut context = json!({ "id": id, "name": name, "metrics": metrics, "expired": listing.expired,
+                "scripts_loaded": state.registry.is_some(), "evidence": evidence,
+                "max_mb": MAX_EVIDENCE_BYTES / 1_048_576 });
+    if let (Some(context), Some(outcome)) = (context.as_object_mut(), outcome.as_object()) {
+        context.extend(outcome.clone());
+    }
+    page(p, "metrics.html", context)
+}
+
+/// An evidence file from the page's upload form (multipart: csrf, file).
+async fn upload_evidence(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, UiError> {
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Some(part) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("the upload could not be read: {e}")))?
+    {
+        match part.name() {
+            Some("csrf") => csrf = part.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = part.file_name().unwrap_or_default().to_owned();
+                let bytes = part.bytes().await.map_err(|e| {
+                    AppError::bad_request(format!("the upload could not be read: {e}"))
+                })?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    p.check_csrf(&csrf)?;
+    let Some((name, bytes)) = file.filter(|(name, _)| !name.is_empty()) else {
+        return render_metrics(
+            &state,
+            &p,
+            id,
+            json!({ "upload_error": "choose a file to upload" }),
+        )
+        .await;
+    };
+    // A browser sends the file's name only; keep its last part all the same.
+    let name = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    match state
+        .call(move |k| k.add_evidence(&who, &isms, &name, &bytes))
+        .await
+    {
+        Ok(file) => render_metrics(&state, &p, id, json!({ "uploaded": file })).await,
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            render_metrics(&state, &p, id, json!({ "upload_error": e.message })).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn run_metrics(
@@ -245,11 +319,14 @@ async fn run_metrics(
     })?;
     let who = p.0.principal.clone();
     let isms = id.clone();
-    state
+    let run = state
         .call(move |k| {
             let now = SystemTime::from(k.now_utc());
             k.run_metrics(&who, registry.as_ref(), &isms, None, now)
         })
         .await?;
-    Ok(Redirect::to(&format!("/isms/{id}/metrics")).into_response())
+    let collected = run.metrics.iter().filter(|m| m.error.is_none()).count();
+    let summary = json!({ "collected": collected, "failed": run.metrics.len() - collected,
+                          "outcomes": run.metrics, "moved": run.deltas.len() });
+    render_metrics(&state, &p, id, json!({ "run": summary })).await
 }
