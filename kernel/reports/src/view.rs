@@ -68,7 +68,7 @@ pub struct ReportView {
     pub trend: Option<TrendView>,
 }
 
-/// Compliance and highest risk over time, as SVG polyline points.
+/// Compliance and highest risk over time: the figures and the chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendView {
     /// Number of board snapshots.
@@ -77,48 +77,114 @@ pub struct TrendView {
     pub from: String,
     /// Last snapshot's date.
     pub to: String,
-    /// Compliance (0..100) as `x,y` points in a 600x160 box.
-    pub compliance: String,
-    /// Highest residual risk (0..100) as `x,y` points in the same box.
-    pub risk: String,
     /// First and last compliance.
     pub compliance_change: (f64, f64),
     /// First and last highest risk.
     pub risk_change: (f64, f64),
+    /// The chart as SVG markup (numbers and dates only): the snapshots
+    /// placed by their time on a dated x axis, compliance (%) on the left
+    /// axis, the highest residual risk (0-100) on the right one, and a legend.
+    pub svg: String,
 }
+
+/// The plot area of the trend chart: left, top, width, height.
+const PLOT: (f64, f64, f64, f64) = (60.0, 30.0, 480.0, 120.0);
 
 /// The trend of a series of board snapshots `(time, board)`, oldest first.
 pub fn trend_view(snapshots: &[(u64, BoardPoint)]) -> Option<TrendView> {
     if snapshots.len() < 2 {
         return None;
     }
-    let n = snapshots.len() as f64 - 1.0;
-    let points = |value: &dyn Fn(&BoardPoint) -> f64| -> String {
+    let compliance = |b: &BoardPoint| b.compliance.unwrap_or(0.0);
+    let risk = |b: &BoardPoint| b.risk.max;
+    let (first, last) = (&snapshots[0], &snapshots[snapshots.len() - 1]);
+    Some(TrendView {
+        snapshots: snapshots.len(),
+        from: date_of(first.0),
+        to: date_of(last.0),
+        compliance_change: (compliance(&first.1), compliance(&last.1)),
+        risk_change: (risk(&first.1), risk(&last.1)),
+        svg: trend_svg(snapshots, &compliance, &risk),
+    })
+}
+
+fn trend_svg(
+    snapshots: &[(u64, BoardPoint)],
+    compliance: &dyn Fn(&BoardPoint) -> f64,
+    risk: &dyn Fn(&BoardPoint) -> f64,
+) -> String {
+    let (left, top, width, height) = PLOT;
+    let (t0, t1) = (snapshots[0].0, snapshots[snapshots.len() - 1].0);
+    let span = t1.saturating_sub(t0).max(1) as f64;
+    let x = |t: u64| left + width * t.saturating_sub(t0) as f64 / span;
+    let y = |v: f64| top + height - height * v.clamp(0.0, 100.0) / 100.0;
+    let points = |value: &dyn Fn(&BoardPoint) -> f64| {
         snapshots
             .iter()
-            .enumerate()
-            .map(|(i, (_, b))| {
-                format!(
-                    "{:.1},{:.1}",
-                    20.0 + 560.0 * i as f64 / n,
-                    150.0 - 1.4 * value(b).clamp(0.0, 100.0)
-                )
-            })
+            .map(|(t, b)| format!("{:.1},{:.1}", x(*t), y(value(b))))
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let compliance = |b: &BoardPoint| b.compliance.unwrap_or(0.0);
-    let risk = |b: &BoardPoint| b.risk.max;
-    let (first, last) = (&snapshots[0].1, &snapshots[snapshots.len() - 1].1);
-    Some(TrendView {
-        snapshots: snapshots.len(),
-        from: date_of(snapshots[0].0),
-        to: date_of(snapshots[snapshots.len() - 1].0),
-        compliance: points(&compliance),
-        risk: points(&risk),
-        compliance_change: (compliance(first), compliance(last)),
-        risk_change: (risk(first), risk(last)),
-    })
+    // Within two days the time of day tells the changes apart.
+    let label = |t: u64| {
+        let format = if t1 - t0 < 2 * 86400 {
+            "%Y-%m-%d %H:%M"
+        } else {
+            "%Y-%m-%d"
+        };
+        chrono::DateTime::from_timestamp(t as i64, 0)
+            .map(|d| d.format(format).to_string())
+            .unwrap_or_default()
+    };
+    let bottom = top + height;
+    let right = left + width;
+    let mut svg = format!(
+        r##"<svg role="img" aria-labelledby="trend-title" width="100%" height="200" viewBox="0 0 600 200">
+<title id="trend-title">Compliance (%, left axis) and highest residual risk (0-100, right axis) from {from} to {to}</title>
+<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="#f6f8fa"/>
+<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#1f4e79"/>
+<line x1="{right}" y1="{top}" x2="{right}" y2="{bottom}" stroke="#c62828"/>
+<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>
+<text x="{lx}" y="{ty}" font-size="11" text-anchor="end" fill="#1f4e79">100 %</text><text x="{lx}" y="{by}" font-size="11" text-anchor="end" fill="#1f4e79">0 %</text>
+<text x="{rx}" y="{ty}" font-size="11" fill="#c62828">100</text><text x="{rx}" y="{by}" font-size="11" fill="#c62828">0</text>
+<text x="{lx}" y="{uy}" font-size="11" text-anchor="end" fill="#1f4e79">compliance</text><text x="{rx}" y="{uy}" font-size="11" fill="#c62828">risk</text>
+"##,
+        from = label(t0),
+        to = label(t1),
+        lx = left - 4.0,
+        rx = right + 4.0,
+        ty = top + 4.0,
+        by = bottom + 4.0,
+        uy = top - 8.0,
+    );
+    let middle = t0 + (t1 - t0) / 2;
+    for (t, anchor) in [(t0, "start"), (middle, "middle"), (t1, "end")] {
+        if t1 == t0 && t != t0 {
+            continue;
+        }
+        svg.push_str(&format!(
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="{anchor}">{}</text>
+"##,
+            x(t),
+            bottom + 16.0,
+            label(t)
+        ));
+    }
+    svg.push_str(&format!(
+        r##"<polyline points="{}" fill="none" stroke="#1f4e79" stroke-width="2.5"/>
+<polyline points="{}" fill="none" stroke="#c62828" stroke-width="2.5" stroke-dasharray="6 3"/>
+<line x1="{left}" y1="190" x2="{}" y2="190" stroke="#1f4e79" stroke-width="2.5"/><text x="{}" y="194" font-size="11">Compliance (%)</text>
+<line x1="{}" y1="190" x2="{}" y2="190" stroke="#c62828" stroke-width="2.5" stroke-dasharray="6 3"/><text x="{}" y="194" font-size="11">Highest residual risk (0-100)</text>
+</svg>"##,
+        points(compliance),
+        points(risk),
+        left + 24.0,
+        left + 30.0,
+        left + 160.0,
+        left + 184.0,
+        left + 190.0,
+    ));
+    svg
 }
 
 /// A maturity level in the report.
@@ -586,5 +652,68 @@ mod number_tests {
         assert_eq!(fixed(-0.001, 2), "0.00");
         assert_eq!(fixed(-0.5, 1), "-0.5");
         assert_eq!(fixed(12.345, 1), "12.3");
+    }
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::{trend_view, PLOT};
+    use mmsm_kernel::services::msgs::history::{BoardPoint, MaturityPoint, RiskPoint};
+
+    fn point(compliance: f64, risk: f64) -> BoardPoint {
+        BoardPoint {
+            compliance: Some(compliance),
+            maturity: MaturityPoint {
+                current: 0,
+                target: 1,
+            },
+            risk: RiskPoint {
+                max: risk,
+                mean: 0.0,
+                total: 0.0,
+            },
+            flagged: 0,
+        }
+    }
+
+    #[test]
+    fn snapshots_sit_at_their_dates_with_two_labelled_axes_and_a_legend() {
+        // Day 0, day 1 and day 10: the second point sits a tenth of the way.
+        let day = 86_400;
+        let t0 = 1_790_000_000;
+        let trend = trend_view(&[
+            (t0, point(40.0, 60.0)),
+            (t0 + day, point(50.0, 55.0)),
+            (t0 + 10 * day, point(80.0, 20.0)),
+        ])
+        .unwrap();
+        let (left, top, width, height) = PLOT;
+        let x1 = left + width / 10.0;
+        let y1 = top + height - height * 0.5;
+        assert!(
+            trend.svg.contains(&format!("{x1:.1},{y1:.1}")),
+            "{}",
+            trend.svg
+        );
+        for words in [
+            "Compliance (%)",
+            "Highest residual risk (0-100)",
+            "100 %",
+            ">2026-09-21<",
+            ">2026-10-01<",
+        ] {
+            assert!(trend.svg.contains(words), "{words} in {}", trend.svg);
+        }
+        assert_eq!(trend.compliance_change, (40.0, 80.0));
+        assert_eq!(trend.risk_change, (60.0, 20.0));
+    }
+
+    #[test]
+    fn changes_of_one_day_are_told_apart_by_their_time() {
+        let t0 = 1_790_000_000;
+        let trend = trend_view(&[(t0, point(40.0, 60.0)), (t0 + 3600, point(50.0, 55.0))]).unwrap();
+        assert!(trend.svg.contains(">2026-09-21 14:13<"), "{}", trend.svg);
+        assert!(trend.svg.contains(">2026-09-21 15:13<"), "{}", trend.svg);
+        assert!(trend_view(&[(t0, point(40.0, 60.0))]).is_none());
     }
 }

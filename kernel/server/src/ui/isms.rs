@@ -106,7 +106,7 @@ async fn board(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (view, trend, newer) = state
+    let (view, newer) = state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
             let latest = k
@@ -115,20 +115,14 @@ async fn board(
                 .schema
                 .version;
             let newer = (latest > record.schema.version).then_some(latest);
-            Ok((k.report(&who, &isms)?, k.board_trend(&who, &isms)?, newer))
+            Ok((k.report(&who, &isms)?, newer))
         })
         .await?;
-    // Compliance as recorded after each change, oldest first.
-    let series: Vec<f64> = trend.iter().filter_map(|(_, b)| b.compliance).collect();
-    let trend = if series.len() > 1 {
-        super::charts::line(&series, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)).points
-    } else {
-        String::new()
-    };
+    // The trend is the report's: the same chart, dated axes and legend.
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "trend": trend, "newer": newer,
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer,
                 "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }
