@@ -1246,3 +1246,98 @@ fn the_accounts_page_disables_resets_and_removes_with_a_confirmation() {
         .iter()
         .all(|a| a["name"] != "us"));
 }
+
+#[test]
+fn long_lists_are_paged_and_filtered_and_the_board_shows_the_top_of_the_plan() {
+    // Issue 17.6: the board embedded all 192 plan items; plan, SoA, history
+    // and audit trail were flat lists.
+    let m = prepared_store();
+    m.run(&["demo", "--out", m.dir.path().to_str().unwrap()])
+        .ok();
+    let demo = "clinica-dental-sonrisa";
+    let server = Server::start(&m);
+    let admin = server.login("admin");
+    let headers = common::server::headers(Some(&admin));
+    let get = |path: &str| {
+        let r = server.request("GET", path, &headers, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body
+    };
+    let plan = server
+        .call(
+            "GET",
+            &format!("/api/v1/isms/{demo}/plan"),
+            Some(&admin),
+            None,
+        )
+        .json();
+    let items = plan["plan"].as_array().or(plan.as_array()).unwrap().len();
+    assert!(items > 50, "the demo's plan is long: {items}");
+
+    let board = get(&format!("/isms/{demo}"));
+    assert!(
+        board.contains(&format!("The first 10 of {items} items")),
+        "{board}"
+    );
+
+    let first = get(&format!("/isms/{demo}/plan"));
+    assert_eq!(first.matches("<details id=\"rank-").count(), 25);
+    let pages = items.div_ceil(25);
+    assert!(
+        first.contains(&format!("1 to 25 of {items} (page 1 of {pages})")),
+        "{first}"
+    );
+    let second = get(&format!("/isms/{demo}/plan?page=2"));
+    assert!(second.contains("id=\"rank-26\""), "{second}");
+    let level = get(&format!("/isms/{demo}/plan?level=1"));
+    let shown = level.matches("<details id=\"rank-").count();
+    assert!(shown > 0);
+    assert_eq!(level.matches(" · level 1 · ").count(), shown, "{level}");
+    let done = get(&format!("/isms/{demo}/plan?state=done&level=1"));
+    assert!(
+        done.contains("No item of the plan matches these filters."),
+        "{done}"
+    );
+
+    let soa = server
+        .call(
+            "GET",
+            &format!("/api/v1/isms/{demo}/soa"),
+            Some(&admin),
+            None,
+        )
+        .json();
+    let rows = soa["rows"].as_array().or(soa.as_array()).unwrap().clone();
+    let excluded = rows.iter().filter(|r| r["applicable"] == false).count();
+    let page = get(&format!("/isms/{demo}/soa?applies=no"));
+    if excluded == 0 {
+        assert!(page.contains("No control matches these filters."), "{page}");
+    } else {
+        assert!(
+            page.contains(&format!("of {excluded} "))
+                || page.contains(&format!("{excluded} shown")),
+            "{page}"
+        );
+    }
+    let domain = rows[0]["domain"].as_str().unwrap();
+    let in_domain = rows.iter().filter(|r| r["domain"] == domain).count();
+    let page = get(&format!(
+        "/isms/{demo}/soa?domain={}",
+        domain.replace(' ', "%20")
+    ));
+    assert_eq!(
+        page.matches("<tr><td>").count(),
+        in_domain.min(50),
+        "{page}"
+    );
+
+    let trail = get("/audit?kind=account");
+    let whats: Vec<&str> = trail
+        .split("<td>")
+        .filter(|cell| {
+            cell.starts_with("account.") || cell.starts_with("isms.") || cell.starts_with("schema.")
+        })
+        .collect();
+    assert!(!whats.is_empty(), "{trail}");
+    assert!(whats.iter().all(|w| w.starts_with("account.")), "{whats:?}");
+}

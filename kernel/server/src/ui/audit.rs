@@ -1,6 +1,8 @@
 //! The audit zone's page: the whole trail and the verification of its chain.
 
-use axum::extract::State;
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -9,6 +11,8 @@ use serde_json::json;
 use crate::extract::Page;
 use crate::state::AppState;
 
+use super::isms::filtered_audit;
+use super::lists::ListQuery;
 use super::{page, UiError};
 
 /// The routes of the audit pages.
@@ -16,7 +20,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/audit", get(trail))
 }
 
-async fn trail(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
+async fn trail(
+    State(state): State<AppState>,
+    p: Page,
+    Query(pairs): Query<BTreeMap<String, String>>,
+) -> Result<Response, UiError> {
+    let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let (entries, verify) = state
         .call(move |k| {
@@ -33,9 +42,11 @@ async fn trail(State(state): State<AppState>, p: Page) -> Result<Response, UiErr
             Ok((entries, verify))
         })
         .await?;
+    let (entries, pager, kinds, users) = filtered_audit(entries, &query, "/audit");
     page(
         &p,
         "audit.html",
-        json!({ "entries": entries, "verify": verify }),
+        json!({ "entries": entries, "verify": verify, "pager": pager,
+                "filters": query.filters(), "kinds": kinds, "users": users }),
     )
 }

@@ -4,7 +4,9 @@
 
 use std::time::SystemTime;
 
-use axum::extract::{Multipart, Path, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -17,6 +19,7 @@ use mmsm_kernel::services::msgs::{PlanSet, SuggestionStatus};
 use mmsm_kernel::services::MAX_EVIDENCE_BYTES;
 
 use super::charts::line;
+use super::lists::{paged, ListQuery};
 use super::{field, page, UiError};
 
 /// The routes of the follow-up pages.
@@ -31,11 +34,16 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/evidence", post(upload_evidence))
 }
 
+/// Plan items on one page.
+const PLAN_PAGE: usize = 25;
+
 async fn plan(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    Query(pairs): Query<BTreeMap<String, String>>,
 ) -> Result<Response, UiError> {
+    let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let isms = id.clone();
     let (rows, record, schema) = state
@@ -58,10 +66,34 @@ async fn plan(
         })
         .collect();
     let done = rows.iter().filter(|r| !r["f"]["done_at"].is_null()).count();
+    let all = rows.len();
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .filter(|r| {
+            let level = query
+                .get("level")
+                .is_none_or(|l| l.parse::<u64>().ok() == r["item"]["level"].as_u64());
+            let owner = match query.get("owner") {
+                None => true,
+                Some("none") => r["f"]["owner"].is_null(),
+                Some(o) => r["f"]["owner"] == o,
+            };
+            let is_done = !r["f"]["done_at"].is_null();
+            let state = match query.get("state") {
+                Some("done") => is_done,
+                Some("todo") => !is_done,
+                Some("overdue") => r["overdue"] == true,
+                _ => true,
+            };
+            level && owner && state
+        })
+        .collect();
+    let (rows, pager) = paged(rows, &query, PLAN_PAGE, &format!("/isms/{id}/plan"));
     page(
         &p,
         "plan.html",
         json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done,
+                "all": all, "pager": pager, "filters": query.filters(),
                 "can_manage": mmsm_kernel::services::msgs::manages(&p.0.principal) }),
     )
 }

@@ -20,6 +20,7 @@ use mmsm_kernel::services::{IsmsQuery, IsmsSort, ServiceError};
 use mmsm_model::{Answer, QuestionKind, SubControlId, Zone};
 use mmsm_reports::{self as reports, Documents};
 
+use super::lists::{paged, ListQuery};
 use super::{page, UiError};
 
 /// The routes of the enterprise pages.
@@ -57,7 +58,7 @@ const PAGE: usize = 50;
 
 /// The list page's query: a search text and where the page starts.
 #[derive(Debug, Default, Deserialize)]
-struct ListQuery {
+struct EnterprisesQuery {
     q: Option<String>,
     after: Option<String>,
 }
@@ -65,7 +66,7 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     p: Page,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<EnterprisesQuery>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let text = q.q.clone().filter(|s| !s.trim().is_empty());
@@ -562,14 +563,36 @@ async fn soa(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    Query(pairs): Query<BTreeMap<String, String>>,
 ) -> Result<Response, UiError> {
+    let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let isms = id.clone();
     let (name, rows) = state.call(move |k| k.soa(&who, &isms)).await?;
+    let domains = choices(rows.iter().map(|r| r.domain.as_str()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let all = rows.len();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| {
+            let applies = match query.get("applies") {
+                Some("yes") => r.applicable,
+                Some("no") => !r.applicable,
+                _ => true,
+            };
+            // Implemented: green yes, amber partly, red no (the SoA's own words).
+            let implemented = query.get("implemented").is_none_or(|s| r.status == s);
+            applies && implemented && query.get("domain").is_none_or(|d| r.domain == d)
+        })
+        .collect();
+    let (rows, pager) = paged(rows, &query, 50, &format!("/isms/{id}/soa"));
     page(
         &p,
         "soa.html",
-        json!({ "id": id, "name": name, "rows": rows }),
+        json!({ "id": id, "name": name, "rows": rows, "pager": pager, "all": all,
+                "filters": query.filters(), "domains": domains }),
     )
 }
 
@@ -645,18 +668,47 @@ async fn report(
         .into_response())
 }
 
+/// History events and audit records on one page.
+const EVENTS_PAGE: usize = 50;
+
+/// Whether a row of time `at` (seconds) by `user` of kind `kind` passes the
+/// `user`, `kind` and `since` (YYYY-MM-DD) filters of `query`.
+fn event_passes(query: &ListQuery, at: u64, user: &str, kind: &str) -> bool {
+    let since = query.get("since").and_then(|d| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp().max(0) as u64)
+    });
+    query.get("user").is_none_or(|u| u == user)
+        && query.get("kind").is_none_or(|k| kind.starts_with(k))
+        && since.is_none_or(|s| at >= s)
+}
+
+/// The distinct values of a field, sorted, for a filter's choices.
+fn choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let set: std::collections::BTreeSet<&str> = values.collect();
+    set.into_iter().collect()
+}
+
 async fn history(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    Query(pairs): Query<BTreeMap<String, String>>,
 ) -> Result<Response, UiError> {
+    let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let isms = id.clone();
     let (record, events) = state
         .call(move |k| Ok((k.isms(&who, &isms)?, k.isms_history(&who, &isms)?)))
         .await?;
+    let kinds = choices(events.iter().map(|e| e.cause.as_str()));
+    let users = choices(events.iter().map(|e| e.user.as_str()));
     let events: Vec<serde_json::Value> = events
         .iter()
+        .rev()
+        .filter(|e| event_passes(&query, e.at, &e.user, &e.cause))
         .map(|e| {
             let change_text = e
                 .change
@@ -678,10 +730,12 @@ async fn history(
             json!({ "at": e.at, "user": e.user, "cause": e.cause, "change_text": change_text, "deltas": e.deltas, "compliance": compliance })
         })
         .collect();
+    let (events, pager) = paged(events, &query, EVENTS_PAGE, &format!("/isms/{id}/history"));
     page(
         &p,
         "history.html",
-        json!({ "id": id, "name": record.enterprise.name, "events": events }),
+        json!({ "id": id, "name": record.enterprise.name, "events": events, "pager": pager,
+                "filters": query.filters(), "kinds": kinds, "users": users }),
     )
 }
 
@@ -689,15 +743,55 @@ async fn audit(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    Query(pairs): Query<BTreeMap<String, String>>,
 ) -> Result<Response, UiError> {
+    let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let isms = id.clone();
     let (record, entries) = state
         .call(move |k| Ok((k.isms(&who, &isms)?, k.audit_log(&who, Some(&isms))?)))
         .await?;
+    let (entries, pager, kinds, users) =
+        filtered_audit(entries, &query, &format!("/isms/{id}/audit"));
     page(
         &p,
         "audit.html",
-        json!({ "id": id, "name": record.enterprise.name, "entries": entries }),
+        json!({ "id": id, "name": record.enterprise.name, "entries": entries, "pager": pager,
+                "filters": query.filters(), "kinds": kinds, "users": users }),
     )
+}
+
+/// The audit records, newest first, that pass the filters, one page of
+/// them, and the choices of the kind and user filters.
+pub(super) fn filtered_audit(
+    entries: Vec<mmsm_kernel::services::AuditLogEntry>,
+    query: &ListQuery,
+    path: &str,
+) -> (
+    Vec<mmsm_kernel::services::AuditLogEntry>,
+    serde_json::Value,
+    Vec<String>,
+    Vec<String>,
+) {
+    // The kind is the action's first word: `isms`, `account`, `schema`...
+    let kind_of = |action: &str| action.split('.').next().unwrap_or(action).to_owned();
+    let kinds = choices(
+        entries
+            .iter()
+            .map(|e| e.action.split('.').next().unwrap_or(&e.action)),
+    )
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let users = choices(entries.iter().map(|e| e.user.as_str()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let rows: Vec<_> = entries
+        .into_iter()
+        .rev()
+        .filter(|e| event_passes(query, e.at, &e.user, &kind_of(&e.action)))
+        .collect();
+    let (rows, pager) = paged(rows, query, EVENTS_PAGE, path);
+    (rows, pager, kinds, users)
 }

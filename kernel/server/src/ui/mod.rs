@@ -11,6 +11,7 @@ pub mod culture;
 pub mod enterprise;
 pub mod follow_up;
 pub mod isms;
+pub mod lists;
 pub mod procedures;
 pub mod registers;
 pub mod schemas;
@@ -82,6 +83,7 @@ impl Templates {
         template!(env, "error.html");
         template!(env, "isms_list.html");
         template!(env, "isms_tabs.html");
+        template!(env, "pager.html");
         template!(env, "board.html");
         template!(env, "checklist.html");
         template!(env, "generate.html");
