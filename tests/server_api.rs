@@ -1331,6 +1331,28 @@ fn long_lists_are_paged_and_filtered_and_the_board_shows_the_top_of_the_plan() {
         "{page}"
     );
 
+    // The technical checklist, one domain at a time, with every domain's progress.
+    let technological = get(&format!("/isms/{demo}/checklist?domain=8"));
+    let questions: Vec<&str> = technological
+        .split("class=\"question\" id=\"sc-")
+        .skip(1)
+        .collect();
+    assert!(questions.len() > 10, "{technological}");
+    assert!(
+        questions.iter().all(|q| q.starts_with("8.")),
+        "only domain 8"
+    );
+    assert!(
+        technological.contains("aria-current=\"page\">8 "),
+        "{technological}"
+    );
+    assert!(
+        technological.contains("checklist?domain=5\""),
+        "the others are linked"
+    );
+    let organisational = get(&format!("/isms/{demo}/checklist?domain=5"));
+    assert!(!organisational.contains("id=\"sc-8."), "{organisational}");
+
     let trail = get("/audit?kind=account");
     let whats: Vec<&str> = trail
         .split("<td>")

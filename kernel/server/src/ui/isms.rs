@@ -132,6 +132,7 @@ async fn checklist(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
@@ -171,11 +172,38 @@ async fn checklist(
             json!({ "id": d.id, "name": d.name, "controls": controls, "total": d_total, "answered": d_answered })
         })
         .collect();
+    // One domain at a time (issue 17.6: 296 forms on one page took 1.3 s in
+    // the browser): the one asked for, else the first with a question left.
+    let asked = q.get("domain").filter(|d| !d.is_empty());
+    let position = asked
+        .and_then(|d| domains.iter().position(|x| x["id"] == d.as_str()))
+        .or_else(|| domains.iter().position(|x| x["answered"] != x["total"]))
+        .unwrap_or(0);
+    let href = |d: &serde_json::Value| {
+        format!(
+            "/isms/{id}/checklist?domain={}",
+            encode(d["id"].as_str().unwrap_or_default())
+        )
+    };
+    let neighbour = |at: Option<usize>| {
+        at.and_then(|i| domains.get(i))
+            .map(|d| json!({ "id": d["id"], "name": d["name"], "href": href(d) }))
+    };
+    let (previous, next) = (
+        neighbour(position.checked_sub(1)),
+        neighbour(Some(position + 1)),
+    );
+    let current = domains.get(position).cloned();
+    let index: Vec<serde_json::Value> = domains
+        .iter()
+        .map(|d| json!({ "id": d["id"], "name": d["name"], "total": d["total"], "answered": d["answered"], "href": href(d) }))
+        .collect();
     page(
         &p,
         "checklist.html",
         json!({
-            "id": id, "name": record.enterprise.name, "domains": domains,
+            "id": id, "name": record.enterprise.name, "domains": index, "current": current,
+            "previous": previous, "next": next,
             "total": total, "answered": answered, "compliance": record.board.compliance,
             "options": OPTIONS, "can_edit": can_edit(&p),
         }),
@@ -224,13 +252,20 @@ async fn answer(
     };
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (updated, answered, total) = state
+    let subcontrol = form.subcontrol.clone();
+    let (updated, answered, total, domain) = state
         .call(move |k| {
             let updated = k.update_isms(&who, &isms, change, "answer")?;
             let record = k.isms(&who, &isms)?;
             let index = k.schema_index(&who, record.schema.id.as_str(), record.schema.version)?;
             let total = index.schema().subcontrols().count();
-            Ok((updated, record.inputs.answers.len(), total))
+            let domain = index
+                .schema()
+                .controls
+                .iter()
+                .find(|c| c.subcontrols.iter().any(|s| s.id.as_str() == subcontrol))
+                .map(|c| c.domain.to_string());
+            Ok((updated, record.inputs.answers.len(), total, domain))
         })
         .await
         .map_err(fail)?;
@@ -244,7 +279,15 @@ async fn answer(
             Json(json!({ "compliance": c, "answered": answered, "total": total })).into_response(),
         );
     }
-    Ok(Redirect::to(&format!("/isms/{id}/checklist#sc-{}", form.subcontrol)).into_response())
+    // Back to the question's own domain of the checklist.
+    let domain = domain
+        .map(|d| format!("?domain={}", encode(&d)))
+        .unwrap_or_default();
+    Ok(Redirect::to(&format!(
+        "/isms/{id}/checklist{domain}#sc-{}",
+        form.subcontrol
+    ))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
