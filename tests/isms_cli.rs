@@ -705,3 +705,51 @@ fn the_heat_map_legend_counts_what_its_colours_show() {
     assert_eq!(total, residual, "both legends count every pair");
     assert!(total > 0);
 }
+
+#[test]
+fn why_keeps_the_reasons_of_an_answer_for_the_soa_and_nothing_given_removes_them() {
+    let m = with_worked_schema();
+    generate(&m, "tests/fixtures/worked-profile.yaml");
+    let isms = "worked-example";
+    m.run(&["isms", "answer", isms, "8.6.1", "na"]).ok();
+    let kept = m
+        .run(&[
+            "isms",
+            "why",
+            isms,
+            "8.6.1",
+            "--justification",
+            "the hosting provider watches capacity",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        kept["why"]["justification"],
+        "the hosting provider watches capacity"
+    );
+    let soa = m.run(&["isms", "soa", isms, "--format", "csv"]).ok().stdout;
+    assert!(
+        soa.contains("8.6.1: the hosting provider watches capacity"),
+        "{soa}"
+    );
+    let missing = m
+        .run(&[
+            "isms",
+            "why",
+            isms,
+            "8.6.1",
+            "--evidence-file",
+            "nothing.csv",
+        ])
+        .fails();
+    assert!(
+        missing.stderr.contains("upload it first"),
+        "{}",
+        missing.stderr
+    );
+    let removed = m.run(&["isms", "why", isms, "8.6.1", "--json"]).ok().json();
+    assert!(removed["why"].is_null());
+    let soa = m.run(&["isms", "soa", isms, "--format", "csv"]).ok().stdout;
+    assert!(soa.contains("INCOMPLETE"), "{soa}");
+}

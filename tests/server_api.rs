@@ -1363,3 +1363,124 @@ fn long_lists_are_paged_and_filtered_and_the_board_shows_the_top_of_the_plan() {
     assert!(!whats.is_empty(), "{trail}");
     assert!(whats.iter().all(|w| w.starts_with("account.")), "{whats:?}");
 }
+
+#[test]
+fn an_answers_reasons_reach_the_soa_and_an_exclusion_without_one_is_marked_incomplete() {
+    // Issue 17.8: no note, no evidence and no "not applicable because" on an answer.
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let cos = server.login("cos");
+    let answer = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.1"),
+        Some(&cos),
+        Some(&json!({ "answer": "na" })),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // 8.20 of the worked schema has two questions: both n/a exclude it.
+    let r = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.2"),
+        Some(&cos),
+        Some(&json!({ "answer": "na" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let soa = |who: &str| {
+        server
+            .call("GET", &format!("/api/v1/isms/{OWN}/soa"), Some(who), None)
+            .json()
+    };
+    let row = |soa: &Value| {
+        soa.as_array()
+            .or(soa["rows"].as_array())
+            .unwrap()
+            .iter()
+            .find(|r| r["control"] == "8.20")
+            .cloned()
+            .unwrap()
+    };
+    let before = row(&soa(&cos));
+    assert_eq!(before["applicable"], false, "{before}");
+    assert!(
+        before["reason"].as_str().unwrap().contains("INCOMPLETE"),
+        "{before}"
+    );
+
+    let unknown = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.1/why"),
+        Some(&cos),
+        Some(&json!({ "justification": "x", "evidence": ["net.csv"] })),
+    );
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    let kept = server.request(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/evidence/net.csv"),
+        &common::server::headers(Some(&cos)),
+        Some(("text/csv", "segment,vlan\n".into())),
+    );
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    let why = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.1/why"),
+        Some(&cos),
+        Some(&json!({
+            "note": "one flat network",
+            "justification": "the clinic has no network of its own: the landlord's",
+            "evidence": ["net.csv"]
+        })),
+    );
+    assert_eq!(why.status, 200, "{}", why.body);
+    let after = row(&soa(&cos));
+    let reason = after["reason"].as_str().unwrap();
+    assert!(!reason.contains("INCOMPLETE"), "{reason}");
+    assert!(reason.contains("the landlord's"), "{reason}");
+    assert!(reason.contains("evidence: net.csv"), "{reason}");
+    let listed = server
+        .call(
+            "GET",
+            &format!("/api/v1/isms/{OWN}/answers/why"),
+            Some(&cos),
+            None,
+        )
+        .json();
+    assert_eq!(listed["8.20.1"]["evidence"], json!(["net.csv"]));
+    // The web face: the checklist's Why form of the question.
+    let csrf = server.call("GET", "/api/v1/me", Some(&cos), None).json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let headers = common::server::headers(Some(&cos));
+    server.request(
+        "POST",
+        &format!("/isms/{OWN}/why"),
+        &headers,
+        Some((
+            "application/x-www-form-urlencoded",
+            format!(
+                "csrf={csrf}&subcontrol=8.20.2&justification=no+firewall+of+ours&evidence=net.csv"
+            ),
+        )),
+    );
+    let page = server.request(
+        "GET",
+        &format!("/isms/{OWN}/checklist?domain=8"),
+        &headers,
+        None,
+    );
+    assert!(
+        page.body.contains("Why: no firewall of ours"),
+        "{}",
+        page.body
+    );
+    let reason = row(&soa(&cos))["reason"].as_str().unwrap().to_owned();
+    assert!(reason.contains("8.20.2: no firewall of ours"), "{reason}");
+    let aus = server.login("aus");
+    let refused = server.call(
+        "PUT",
+        &format!("/api/v1/isms/{OWN}/answers/8.20.1/why"),
+        Some(&aus),
+        Some(&json!({ "note": "auditors only read" })),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}

@@ -359,6 +359,24 @@ pub enum IsmsCommand {
         /// yes, partial, no, na or unknown.
         answer: String,
     },
+    /// Give the reasons of an answer: a note, evidence files of the ISMS backing it and, for a
+    /// question answered na, the justification the SoA shows for the exclusion. Nothing given
+    /// removes them.
+    Why {
+        /// The ISMS id.
+        id: String,
+        /// The subcontrol id (e.g. 8.13.1).
+        subcontrol: String,
+        /// A note on the answer.
+        #[arg(long)]
+        note: Option<String>,
+        /// Why the question does not apply (for an answer na).
+        #[arg(long)]
+        justification: Option<String>,
+        /// An evidence file of the ISMS (`isms evidence add`) backing the answer (repeat for more).
+        #[arg(long = "evidence-file", value_name = "NAME")]
+        evidence_files: Vec<String>,
+    },
     /// Move an ISMS to a newer version of its schema (the newest by default):
     /// inputs carry over, what the version no longer has is dropped and listed,
     /// the board is computed anew and certificates of changed regulations are revoked.

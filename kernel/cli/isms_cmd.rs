@@ -274,6 +274,32 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
         IsmsCommand::Evidence(command) => crate::msgs_cmd::evidence(global, &kernel, command),
+        IsmsCommand::Why {
+            id,
+            subcontrol,
+            note,
+            justification,
+            evidence_files,
+        } => {
+            let why = mmsm_kernel::services::AnswerWhy {
+                note: note.clone(),
+                justification: justification.clone(),
+                evidence: evidence_files.clone(),
+            };
+            let kept = kernel
+                .set_answer_why(&who, id, subcontrol, why)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(
+                    &serde_json::json!({ "isms": id, "subcontrol": subcontrol, "why": kept }),
+                );
+            }
+            match kept {
+                Some(_) => println!("the reasons of the answer to {subcontrol} are kept; the SoA and the report show them"),
+                None => println!("the answer to {subcontrol} has no reasons now"),
+            }
+            Ok(())
+        }
         IsmsCommand::Plan {
             id,
             explain,

@@ -19,7 +19,13 @@ pub trait Documents {
 impl Documents for Kernel {
     fn soa(&self, principal: &Principal, id: &str) -> Result<(String, Vec<SoaRow>)> {
         let (record, engine) = self.isms_engine(principal, id)?;
-        let rows = soa_rows(engine.schema(), &engine.board(), &record.inputs.answers);
+        let notes = self.answer_notes(principal, id)?;
+        let rows = soa_rows(
+            engine.schema(),
+            &engine.board(),
+            &record.inputs.answers,
+            &notes,
+        );
         Ok((record.enterprise.name, rows))
     }
 
@@ -27,7 +33,8 @@ impl Documents for Kernel {
         let (record, engine) = self.isms_engine(principal, id)?;
         let mut board = engine.board();
         board.isms = record.id.to_string();
-        let soa = soa_rows(engine.schema(), &board, &record.inputs.answers);
+        let notes = self.answer_notes(principal, id)?;
+        let soa = soa_rows(engine.schema(), &board, &record.inputs.answers, &notes);
         let trend = trend_view(&self.board_trend(principal, id)?);
         Ok(report_view(
             engine.schema(),

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use mmsm_engine::Board;
+use mmsm_kernel::services::AnswerNote;
 use mmsm_model::{Answer, Schema};
 
 /// One row of the SoA: one control.
@@ -35,6 +36,7 @@ pub fn soa_rows(
     schema: &Schema,
     board: &Board,
     answers: &BTreeMap<mmsm_model::SubControlId, Answer>,
+    notes: &BTreeMap<mmsm_model::SubControlId, AnswerNote>,
 ) -> Vec<SoaRow> {
     let m = &schema.matrices;
     let name_of = |id: &str| -> String {
@@ -65,7 +67,34 @@ pub fn soa_rows(
                 .iter()
                 .filter(|s| answers.get(&s.id) == Some(&Answer::Na))
                 .count();
-            let reason = if applicable {
+            // The justifications given with the `na` answers, and the notes.
+            let justified: Vec<String> = control
+                .subcontrols
+                .iter()
+                .filter(|s| answers.get(&s.id) == Some(&Answer::Na))
+                .filter_map(|s| {
+                    notes
+                        .get(&s.id)
+                        .and_then(|n| n.justification.as_ref())
+                        .map(|j| format!("{}: {j}", s.id))
+                })
+                .collect();
+            let noted: Vec<String> = control
+                .subcontrols
+                .iter()
+                .filter_map(|s| {
+                    let n = notes.get(&s.id)?;
+                    let mut said = n.note.clone().unwrap_or_default();
+                    if !n.evidence.is_empty() {
+                        if !said.is_empty() {
+                            said.push(' ');
+                        }
+                        said.push_str(&format!("(evidence: {})", n.evidence.join(", ")));
+                    }
+                    (!said.is_empty()).then(|| format!("{}: {said}", s.id))
+                })
+                .collect();
+            let mut reason = if applicable {
                 if n_na > 0 {
                     format!(
                         "applies; {n_na} of {} questions answered not applicable",
@@ -74,12 +103,20 @@ pub fn soa_rows(
                 } else {
                     "applies to the enterprise's information system".to_owned()
                 }
-            } else {
+            } else if justified.is_empty() {
                 format!(
-                    "not applicable: all {} questions answered not applicable",
+                    "not applicable: all {} questions answered not applicable; INCOMPLETE: no justification was given for the exclusion",
                     control.subcontrols.len()
                 )
+            } else {
+                "not applicable".to_owned()
             };
+            if !justified.is_empty() {
+                reason.push_str(&format!(" (why not: {})", justified.join("; ")));
+            }
+            if !noted.is_empty() {
+                reason.push_str(&format!("; notes: {}", noted.join("; ")));
+            }
             let mut implemented_by: Vec<String> = m
                 .artefact_control
                 .iter()

@@ -4,6 +4,7 @@
 
 mod account_admin;
 mod accounts;
+mod answer_notes;
 mod auditing;
 mod boards;
 mod drafts;
@@ -40,6 +41,7 @@ pub use accounts::{
     random_password, random_secret, Account, AccountView, Authenticated, Login, NewAccount,
     Session, TokenView, ONE_TIME_DAYS, SESSION_SECONDS, TOKEN_DAYS,
 };
+pub use answer_notes::{AnswerNote, AnswerWhy};
 pub use auditing::AuditLogEntry;
 pub use drafts::Draft;
 pub use engines::LIVE_ENGINES;

@@ -371,3 +371,58 @@ pub async fn report(
     let view = state.call(move |k| k.report(&auth.principal, &id)).await?;
     Ok(Json(view).into_response())
 }
+
+/// Give the reasons of an answer: a note, evidence files of the ISMS and, for
+/// a question answered na, the justification of the exclusion (all empty
+/// removes them).
+#[utoipa::path(put, path = "/api/v1/isms/{id}/answers/{subcontrol}/why", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id"), ("subcontrol" = String, Path, description = "e.g. 8.13.1")),
+    request_body(content = WhyRequest, description = "{ note, justification, evidence: [names] }"),
+    responses((status = 200, description = "The reasons kept, or null once removed"),
+              (status = 422, description = "An evidence file the ISMS does not have, or a text too long")))]
+pub async fn answer_why(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, subcontrol)): Path<(String, String)>,
+    Json(body): Json<WhyRequest>,
+) -> Result<Response, AppError> {
+    let why = mmsm_kernel::services::AnswerWhy {
+        note: body.note,
+        justification: body.justification,
+        evidence: body.evidence,
+    };
+    let kept = state
+        .call(move |k| k.set_answer_why(&auth.principal, &id, &subcontrol, why))
+        .await?;
+    Ok(Json(kept).into_response())
+}
+
+/// The body of `PUT /api/v1/isms/{id}/answers/{subcontrol}/why`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhyRequest {
+    /// A note on the answer.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Why the question does not apply (for an answer na).
+    #[serde(default)]
+    pub justification: Option<String>,
+    /// Evidence files of the ISMS backing the answer.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// The reasons given with the answers of an ISMS, by subcontrol.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/answers/why", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "subcontrol -> { note, justification, evidence, by, at }")))]
+pub async fn answers_why(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let notes = state
+        .call(move |k| k.answer_notes(&auth.principal, &id))
+        .await?;
+    Ok(Json(notes).into_response())
+}

@@ -53,6 +53,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::plan))
         .routes(routes!(isms::history))
         .routes(routes!(isms::answer))
+        .routes(routes!(isms::answer_why))
+        .routes(routes!(isms::answers_why))
         .routes(routes!(isms::asset))
         .routes(routes!(isms::rebase))
         .routes(routes!(isms::soa))

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}", get(board))
         .route("/isms/{id}/checklist", get(checklist))
         .route("/isms/{id}/answer", axum::routing::post(answer))
+        .route("/isms/{id}/why", axum::routing::post(answer_why))
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
@@ -136,7 +137,18 @@ async fn checklist(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (record, engine) = state.call(move |k| k.isms_engine(&who, &isms)).await?;
+    let (record, engine, notes, files) = state
+        .call(move |k| {
+            let (record, engine) = k.isms_engine(&who, &isms)?;
+            let notes = k.answer_notes(&who, &isms)?;
+            let files: Vec<String> = k
+                .list_evidence(&who, &isms)?
+                .into_iter()
+                .map(|f| f.name)
+                .collect();
+            Ok((record, engine, notes, files))
+        })
+        .await?;
     let schema = engine.schema();
     let answers = &record.inputs.answers;
     let mut total = 0;
@@ -161,7 +173,8 @@ async fn checklist(
                             if a.is_some() {
                                 d_answered += 1;
                             }
-                            json!({ "id": s.id, "text": s.text, "level": s.level, "mandatory": s.mandatory, "answer": a })
+                            json!({ "id": s.id, "text": s.text, "level": s.level, "mandatory": s.mandatory, "answer": a,
+                                    "why": notes.get(&s.id) })
                         })
                         .collect();
                     json!({ "id": c.id, "title": c.title, "subcontrols": subs })
@@ -205,9 +218,46 @@ async fn checklist(
             "id": id, "name": record.enterprise.name, "domains": index, "current": current,
             "previous": previous, "next": next,
             "total": total, "answered": answered, "compliance": record.board.compliance,
-            "options": OPTIONS, "can_edit": can_edit(&p),
+            "options": OPTIONS, "can_edit": can_edit(&p), "files": files,
         }),
     )
+}
+
+/// The reasons of an answer from the checklist's "Why" form.
+async fn answer_why(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let subcontrol = super::field(&fields, "subcontrol");
+    let why = mmsm_kernel::services::AnswerWhy {
+        note: Some(super::field(&fields, "note")),
+        justification: Some(super::field(&fields, "justification")),
+        evidence: fields
+            .iter()
+            .filter(|(n, _)| n == "evidence")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    let who = p.0.principal.clone();
+    let (isms, question) = (id.clone(), subcontrol.clone());
+    let domain = state
+        .call(move |k| {
+            k.set_answer_why(&who, &isms, &question, why)?;
+            let (_, schema) = k.isms_with_schema(&who, &isms)?;
+            Ok(schema
+                .controls
+                .iter()
+                .find(|c| c.subcontrols.iter().any(|s| s.id.as_str() == question))
+                .map(|c| c.domain.to_string()))
+        })
+        .await?;
+    let domain = domain
+        .map(|d| format!("?domain={}", encode(&d)))
+        .unwrap_or_default();
+    Ok(Redirect::to(&format!("/isms/{id}/checklist{domain}#sc-{subcontrol}")).into_response())
 }
 
 #[derive(Debug, Deserialize)]
