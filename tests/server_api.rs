@@ -1484,3 +1484,50 @@ fn an_answers_reasons_reach_the_soa_and_an_exclusion_without_one_is_marked_incom
     );
     assert_eq!(refused.status, 403, "{}", refused.body);
 }
+
+#[test]
+fn a_second_enterprise_of_the_same_name_is_generated_only_when_confirmed() {
+    // Issue 17.7: duplicate enterprise names were accepted silently.
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let cos = server.login("cos");
+    let csrf = server.call("GET", "/api/v1/me", Some(&cos), None).json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let headers = common::server::headers(Some(&cos));
+    let name = server
+        .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&cos), None)
+        .json()["enterprise"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |extra: &str| {
+        server.request(
+            "POST",
+            "/isms/new",
+            &headers,
+            Some((
+                "application/x-www-form-urlencoded",
+                format!(
+                    "csrf={csrf}&schema=worked&name={}&sector=veterinary&employees=14&asset.0.name=ERP&asset.0.type=HW&asset.0.D=5{extra}",
+                    name.to_uppercase().replace(' ', "+")
+                ),
+            )),
+        )
+    };
+    let asked = post("");
+    assert!(asked.body.contains("exists already"), "{}", asked.body);
+    assert!(
+        asked.body.contains("id=\"confirm-duplicate\""),
+        "{}",
+        asked.body
+    );
+    let before = server.call("GET", "/api/v1/isms", Some(&cos), None).json();
+    let count = |v: &Value| v.as_array().or(v["items"].as_array()).unwrap().len();
+    let made = post("&confirm_duplicate=yes");
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(!made.body.contains("id=\"errors\""), "{}", made.body);
+    let after = server.call("GET", "/api/v1/isms", Some(&cos), None).json();
+    assert_eq!(count(&after), count(&before) + 1, "{after}");
+}

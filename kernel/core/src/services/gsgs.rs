@@ -530,9 +530,10 @@ pub(crate) fn record_history(
 }
 
 /// A readable id from the enterprise's name, unique in the store.
-fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
+/// The id an enterprise's name gives its first ISMS: "Clínica Sonrisa" ->
+/// `clinica-sonrisa` (letters keep their meaning without their accents).
+fn slug_of(name: &str) -> String {
     let mut slug = String::new();
-    // Letters keep their meaning without their accents: "Clínica" -> "clinica".
     for c in deunicode::deunicode(name).to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
@@ -541,7 +542,31 @@ fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
         }
     }
     let slug = slug.trim_end_matches('-');
-    let slug = if slug.is_empty() { "isms" } else { slug };
+    if slug.is_empty() {
+        "isms".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+impl Kernel {
+    /// The id of an ISMS the principal sees whose enterprise has the name
+    /// `name` (the same letters, case and accents aside), if there is one:
+    /// what a form asks to confirm before it makes another. One key read,
+    /// whatever the number of ISMSs.
+    pub fn enterprise_named(&self, principal: &Principal, name: &str) -> Result<Option<String>> {
+        let slug = slug_of(name);
+        match self.isms(principal, &slug) {
+            Ok(record) if slug_of(&record.enterprise.name) == slug => Ok(Some(slug)),
+            Ok(_) | Err(ServiceError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
+    let slug = slug_of(name);
+    let slug = slug.as_str();
     let taken: std::collections::HashSet<String> = store
         .keys(Repo::Isms, &stored::head_key(slug))?
         .into_iter()

@@ -368,9 +368,12 @@ struct SchemaPick {
 
 /// The form's view of a schema: sectors, business questions, asset types, subcontrols.
 fn schema_form_view(schema: &mmsm_model::Schema) -> serde_json::Value {
+    // A question that fills an enterprise field (employees, turnover,
+    // sector) is asked once, by that field of the form.
     let business: Vec<serde_json::Value> = schema
         .business_checklist
         .iter()
+        .filter(|q| q.maps_to.is_none())
         .map(|q| {
             let kind = match q.kind {
                 QuestionKind::Bool => "bool",
@@ -530,7 +533,13 @@ fn profile_of(
     }
     let mut business = serde_json::Map::new();
     for q in &schema.business_checklist {
-        let v = get(&format!("bq.{}", q.id));
+        let v = match q.maps_to.as_deref() {
+            // Answered by the enterprise's own fields of the form.
+            Some("employees") => get("employees"),
+            Some("turnover") => get("turnover"),
+            Some("sector") => get("sector"),
+            _ => get(&format!("bq.{}", q.id)),
+        };
         if v.is_empty() {
             continue;
         }
@@ -604,7 +613,36 @@ async fn generate(
     let schema_id = get("schema");
     let who = p.0.principal.clone();
     let sid = schema_id.clone();
-    let submitted = fields.clone();
+    let mut submitted = fields.clone();
+    let confirmed = get("confirm_duplicate") == "yes";
+    let name = get("name");
+    // A second enterprise of the same name is made on purpose only.
+    let duplicate = if confirmed {
+        None
+    } else {
+        let (who, name) = (who.clone(), name.clone());
+        state
+            .call(move |k| k.enterprise_named(&who, name.trim()))
+            .await?
+    };
+    if let Some(existing) = duplicate {
+        submitted.push(("duplicate_of".into(), existing.clone()));
+        let who = p.0.principal.clone();
+        let keep = submitted.clone();
+        let draft = state.call(move |k| k.save_draft(&who, keep)).await?;
+        return render_new_form(
+            &state,
+            &p,
+            Some(schema_id),
+            submitted,
+            vec![format!(
+                "an enterprise named \"{}\" exists already (`{existing}`): if this is another enterprise of the same name, tick \"Yes, another enterprise of this name\" below and generate again",
+                name.trim()
+            )],
+            Some(draft.saved_at),
+        )
+        .await;
+    }
     let result = state
         .call(move |k| {
             let schema = k.schema(&who, &sid, None)?.schema;
@@ -887,4 +925,48 @@ pub(super) fn filtered_audit(
         .collect();
     let (rows, pager) = paged(rows, query, EVENTS_PAGE, path);
     (rows, pager, kinds, users)
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::{profile_of, schema_form_view};
+
+    fn base() -> mmsm_model::Schema {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/base");
+        mmsm_schema::load_path(&dir).unwrap().schema
+    }
+
+    #[test]
+    fn employees_turnover_and_sector_are_asked_once_and_still_answer_their_business_questions() {
+        // Issue 17.7: the form asked them as enterprise fields and again as
+        // business questions.
+        let schema = base();
+        let view = schema_form_view(&schema);
+        let asked: Vec<&str> = view["business"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|q| q["id"].as_str())
+            .collect();
+        for once in ["employees", "turnover", "sector"] {
+            assert!(!asked.contains(&once), "{once} in {asked:?}");
+        }
+        assert!(asked.contains(&"special_category_data"), "{asked:?}");
+        let fields: Vec<(String, String)> = [
+            ("name", "Clínica Sonrisa"),
+            ("sector", "health"),
+            ("employees", "12"),
+            ("turnover", "800000"),
+            ("bq.special_category_data", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let profile = profile_of(&fields, &schema).unwrap();
+        let business = &profile["business_checklist"];
+        assert_eq!(business["employees"], 12.0);
+        assert_eq!(business["turnover"], 800000.0);
+        assert_eq!(business["sector"], "health");
+        assert_eq!(business["special_category_data"], true);
+    }
 }
