@@ -78,6 +78,7 @@ impl Browser {
         }
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -232,6 +233,31 @@ impl Browser {
             self.url(),
             problems.join("; ")
         );
+    }
+
+    /// The browser console's entries since the last read.
+    fn drain_console(&self) -> Value {
+        let url = format!("{}/session/{}/se/log", self.base, self.session);
+        let mut r = self
+            .agent
+            .post(&url)
+            .send_json(json!({ "type": "browser" }))
+            .unwrap();
+        r.body_mut().read_json().unwrap()
+    }
+
+    /// Panics when the browser's console logged an error since the last
+    /// read (an invalid `pattern`, a failed script, a missing resource).
+    fn assert_no_console_errors(&self) {
+        let v = self.drain_console();
+        let errors: Vec<String> = v["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("the browser log cannot be read: {v}"))
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(errors.is_empty(), "{}: {}", self.url(), errors.join("; "));
     }
 
     fn a11y_problems(&self) -> Vec<String> {
@@ -614,7 +640,10 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.wait_text("#users", "Pepe Gil (pepe)");
     // The administrator gives pepe an account; pepe logs in to his enterprise.
     log_in(&b, base, "admin");
+    b.drain_console();
     b.go(&format!("{base}/accounts"));
+    b.find("#acc-name");
+    b.assert_no_console_errors();
     b.type_in("#acc-name", "pepe");
     b.type_in("#acc-isms", "taller-gil");
     b.click("#acc-role-7");
@@ -648,6 +677,8 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.screenshot("20-assets");
 
     // Every page of the enterprise is accessible (labels, names, titles).
+    // (The refusals shown earlier were answered 422 on purpose: start afresh.)
+    b.drain_console();
     for page in [
         "",
         "/checklist",
@@ -665,6 +696,8 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
         b.go(&format!("{isms}{page}"));
         b.find("h1");
         b.assert_accessible();
+        // Valid patterns, scripts and resources: nothing in the console (issue 17.7).
+        b.assert_no_console_errors();
     }
 
     // The history says why the board moved.
@@ -693,6 +726,8 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
 
     b.go(&format!("{base}/isms/new?schema=worked"));
     b.wait_text("#tech-progress-text", "0 of 3 answered");
+    // Its `pattern` attributes are valid regular expressions for the browser.
+    b.assert_no_console_errors();
     b.type_in("#name", "Draft Vets");
     b.click("details summary");
     b.click("#sc-8\\.20\\.1 option[value=yes]");

@@ -235,6 +235,8 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/isms") }))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .merge(isms::router())
@@ -254,6 +256,18 @@ async fn css() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("../templates/app.css"),
+    )
+        .into_response()
+}
+
+/// The icon of every page (also at /favicon.ico, where browsers look).
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        include_str!("../templates/icon.svg"),
     )
         .into_response()
 }
