@@ -594,6 +594,8 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.click("#f-reg-incidents-severity option[value=high]");
     b.click("#to-close");
     b.wait_text("#state", "Closed");
+    // A high incident starts the fixture's 48-hour clock, shown until met.
+    b.wait_text("#clock-1", "Tell the insurer");
     // The register names the asset and the threat, not their ids (issue 17).
     b.wait_text("#registers", "ERP server");
     b.wait_text("#registers", "(A.24)");

@@ -1049,15 +1049,31 @@ fn an_incident_on_the_demo_isms_goes_from_report_to_an_accepted_suggestion() {
         &m,
         "assess.yaml",
         &format!(
-            "threat: {threat}\nassets: [clinic-server]\ndamage: {{ D: 100 }}\nseverity: high\n"
+            "threat: {threat}\nassets: [clinic-server]\ndamage: {{ D: 100 }}\nseverity: medium\n"
         ),
     );
     m.run(&[
         "proc", "advance", &id, "assess", "--as", "ana", "--fields", &assess,
     ])
     .ok();
+    // The base schema's incident procedure closes only with its cause and actions (issue 17.9).
+    let refused = m
+        .run(&["proc", "advance", &id, "close", "--as", "ana"])
+        .fails();
+    assert!(
+        refused.stderr.contains("fill Root cause (root_cause)"),
+        "{}",
+        refused.stderr
+    );
+    let closing = file(
+        &m,
+        "close.yaml",
+        "root_cause: no UPS on the server\nactions: |\n  Restarted the server.\n  Ordered a UPS.\nclosed_on: 2027-01-11\n",
+    );
     let closed = m
-        .run(&["proc", "advance", &id, "close", "--as", "ana", "--json"])
+        .run(&[
+            "proc", "advance", &id, "close", "--as", "ana", "--fields", &closing, "--json",
+        ])
         .ok()
         .json();
     assert_eq!(closed["instance"]["closed"], true, "{closed}");

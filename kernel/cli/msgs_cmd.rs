@@ -457,6 +457,17 @@ fn print_instance(i: &InstanceView) {
                 .join(", ")
         );
     }
+    for c in &i.clocks {
+        println!(
+            "  {}: {}",
+            c.name,
+            if c.met {
+                "done".to_owned()
+            } else {
+                format!("due by {}", date(c.due))
+            }
+        );
+    }
     println!("history:");
     for t in &i.history {
         println!(

@@ -835,6 +835,48 @@ pub struct Procedure {
     pub phases: Vec<Phase>,
     /// The first phase.
     pub start: PhaseId,
+    /// Deadlines an instance runs against (e.g. the 72 hours to notify a
+    /// personal-data breach), shown while they are not met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clocks: Vec<Clock>,
+}
+
+/// A deadline of a procedure's instance: when register field `when` holds
+/// one of `values`, the instance has `hours` from its start until field
+/// `until` is filled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    /// What is due, for people (e.g. "Notify the data protection authority (GDPR art. 33)").
+    pub name: String,
+    /// The register field that starts the clock.
+    pub when: String,
+    /// The values of that field that start it (`true` for a yes/no field).
+    #[serde(rename = "in")]
+    pub values: Vec<String>,
+    /// Hours from the instance's start.
+    pub hours: u32,
+    /// The register field whose filling stops the clock.
+    pub until: String,
+}
+
+/// A rule of a phase: when register field `when` holds one of `values`, more
+/// fields must be filled and some phases must have been passed before an
+/// instance may enter the phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseRule {
+    /// The register field the rule looks at (e.g. `severity`).
+    pub when: String,
+    /// The values that make it apply (`true` for a yes/no field).
+    #[serde(rename = "in")]
+    pub values: Vec<String>,
+    /// Fields that must then be filled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// Phases the instance must then have passed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed: Vec<PhaseId>,
 }
 
 /// A phase of a procedure: roles, paths and objects (paper 3.1).
@@ -860,6 +902,12 @@ pub struct Phase {
     /// A script or plugin run on entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Register fields that must be filled on entering the phase (issue 17.9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// Rules that depend on what the registers hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<PhaseRule>,
 }
 
 /// A regulation with its rules (A1.4).
@@ -925,8 +973,10 @@ pub struct Artefact {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldKind {
-    /// Free text.
+    /// Free text, one line.
     Text,
+    /// Free text of several paragraphs (what happened, the root cause).
+    Longtext,
     /// A number.
     Number,
     /// A date (YYYY-MM-DD).

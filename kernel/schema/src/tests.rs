@@ -428,3 +428,39 @@ controls:
     assert!(check_id("control", &"x".repeat(MAX_ID + 1)).is_err());
     assert!(check_id("subcontrol", "ac-2.1_smt.a").is_ok());
 }
+
+#[test]
+fn phase_requirements_rules_and_clocks_name_fields_of_the_registers_and_phases_of_the_procedure() {
+    check(
+        r#"
+artefacts:
+  - id: reg
+    kind: register
+    name: Register
+    fields:
+      - { id: severity, label: Severity, kind: choice, options: [low, critical] }
+      - { id: cause, label: Cause, kind: longtext }
+procedures:
+  - id: p
+    name: P
+    start: open
+    clocks:
+      - { name: Tell someone, when: severity, in: [critical], hours: 0, until: told }
+    phases:
+      - { id: open, name: Open, roles: [AGS], next: [close], objects: [reg] }
+      - id: close
+        name: Close
+        roles: [AGS]
+        objects: [reg]
+        requires: [cause, why]
+        rules:
+          - { when: severity, in: [critical], passed: [review] }
+"#,
+        &[
+            "b.yaml: phase `p/close`: rules.passed: unknown phase `review`; expected a phase id of the schema",
+            "b.yaml: phase `p/close`: requires: `why` is not a field of the phase's registers; expected one of cause, severity",
+            "b.yaml: procedure `p`: clocks `Tell someone`: until `told` is not a field of the procedure's registers; expected one of cause, severity",
+            "b.yaml: procedure `p`: clocks `Tell someone`: hours is 0; expected the hours allowed, e.g. 72",
+        ],
+    );
+}

@@ -854,6 +854,78 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
+                // The fields a phase's requirements and rules name are
+                // fields of the registers it uses.
+                let fields = register_fields(schema, ph.objects.iter().map(|o| o.as_str()));
+                let mut named: Vec<(&str, &str)> = ph
+                    .requires
+                    .iter()
+                    .map(|f| ("requires", f.as_str()))
+                    .collect();
+                for rule in &ph.rules {
+                    named.push(("rules.when", rule.when.as_str()));
+                    named.extend(rule.requires.iter().map(|f| ("rules.requires", f.as_str())));
+                    for passed in &rule.passed {
+                        if !phases.contains(passed.as_str()) {
+                            self.report(
+                                "procedures",
+                                i,
+                                "phase",
+                                &phid,
+                                format!("rules.passed: {}", phases.missing(passed.as_str())),
+                            );
+                        }
+                    }
+                }
+                for (key, field) in named {
+                    if !fields.contains(&field) {
+                        self.report(
+                            "procedures",
+                            i,
+                            "phase",
+                            &phid,
+                            format!(
+                                "{key}: `{field}` is not a field of the phase's registers; expected one of {}",
+                                if fields.is_empty() { "none (the phase uses no register)".to_owned() } else { fields.join(", ") }
+                            ),
+                        );
+                    }
+                }
+            }
+            let fields = register_fields(
+                schema,
+                p.phases
+                    .iter()
+                    .flat_map(|ph| ph.objects.iter().map(|o| o.as_str())),
+            );
+            for clock in &p.clocks {
+                for (key, field) in [("when", &clock.when), ("until", &clock.until)] {
+                    if !fields.contains(&field.as_str()) {
+                        self.report(
+                            "procedures",
+                            i,
+                            "procedure",
+                            pid,
+                            format!(
+                                "clocks `{}`: {key} `{field}` is not a field of the procedure's registers; expected one of {}",
+                                clock.name,
+                                fields.join(", ")
+                            ),
+                        );
+                    }
+                }
+                if clock.hours == 0 {
+                    self.report(
+                        "procedures",
+                        i,
+                        "procedure",
+                        pid,
+                        format!(
+                            "clocks `{}`: hours is 0; expected the hours allowed, e.g. 72",
+                            clock.name
+                        ),
+                    );
+                }
             }
         }
         for (i, r) in schema.regulations.iter().enumerate() {
@@ -1083,4 +1155,21 @@ fn short_schedule(schedule: &str) -> Option<String> {
         "schedule: `{period}` is {}, under an hour; {hint}",
         period.words()
     ))
+}
+
+/// The field ids of the registers among `artefacts`, sorted.
+fn register_fields<'a>(
+    schema: &'a Schema,
+    artefacts: impl Iterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let wanted: Vec<&str> = artefacts.collect();
+    let mut fields: Vec<&str> = schema
+        .artefacts
+        .iter()
+        .filter(|a| wanted.contains(&a.id.as_str()))
+        .flat_map(|a| a.fields.iter().map(|f| f.id.as_str()))
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    fields
 }

@@ -370,6 +370,7 @@ async fn render_instance(
         .iter()
         .filter(|s| view.suggestions.contains(&s.id))
         .collect();
+    let now = state.kernel.now();
     let mut response = page(
         p,
         "procedure.html",
@@ -377,6 +378,7 @@ async fn render_instance(
             "id": id, "name": record.enterprise.name, "instance": instance, "procedure": proc,
             "phase": phase_name(view.phase.as_str()), "closed": view.closed, "moves": moves,
             "history": history, "registers": registers, "suggestions": raised, "notice": notice,
+            "clocks": view.clocks, "now": now,
         }),
     )?;
     *response.status_mut() = status;

@@ -23,6 +23,7 @@ pub const DIMENSIONS: [(&str, &str); 5] = [
 fn kind_name(kind: FieldKind) -> &'static str {
     match kind {
         FieldKind::Text => "text",
+        FieldKind::Longtext => "longtext",
         FieldKind::Number => "number",
         FieldKind::Date => "date",
         FieldKind::Bool => "bool",

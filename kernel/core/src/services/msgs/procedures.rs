@@ -98,6 +98,21 @@ pub struct InstanceView {
     pub registers: BTreeMap<ArtefactId, Map<String, Value>>,
     /// Suggestions it raised.
     pub suggestions: Vec<String>,
+    /// The deadlines its registers started (e.g. 72 hours to notify a
+    /// personal-data breach), met or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clocks: Vec<ClockView>,
+}
+
+/// A deadline of an instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockView {
+    /// What is due.
+    pub name: String,
+    /// By when (seconds since the Unix epoch).
+    pub due: u64,
+    /// Whether it was met (its field is filled).
+    pub met: bool,
 }
 
 /// A path out of the current phase.
@@ -197,7 +212,111 @@ fn view(procedure: &Procedure, instance: &ProcedureInstance) -> InstanceView {
         history: instance.history.clone(),
         registers: instance.registers.clone(),
         suggestions: instance.suggestions.clone(),
+        clocks: procedure
+            .clocks
+            .iter()
+            .filter(|c| field_value(instance, &c.when).is_some_and(|v| c.values.contains(&v)))
+            .map(|c| ClockView {
+                name: c.name.clone(),
+                due: instance.started_at + u64::from(c.hours) * 3600,
+                met: field_value(instance, &c.until).is_some(),
+            })
+            .collect(),
     }
+}
+
+/// The value of register field `field` in the instance's data (the first
+/// register that has it), as rules compare it: `true`/`false`, numbers and
+/// text as written; `None` when empty.
+fn field_value(instance: &ProcedureInstance, field: &str) -> Option<String> {
+    instance
+        .registers
+        .values()
+        .find_map(|data| data.get(field))
+        .and_then(|v| match v {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            Value::Array(a) if a.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+}
+
+/// The label of register field `field` among `registers`, for messages.
+fn field_label(registers: &[&mmsm_model::Artefact], field: &str) -> String {
+    registers
+        .iter()
+        .flat_map(|r| r.fields.iter())
+        .find(|f| f.id == field)
+        .map_or_else(|| field.to_owned(), |f| format!("{} ({field})", f.label))
+}
+
+/// Refuses entering `phase` while a field it requires is empty, or a rule
+/// that the registers' values trigger is not met (issue 17.9): e.g. a
+/// critical incident cannot close without having passed recovery and
+/// lessons learned, nor a personal-data one without the notification decision.
+fn check_phase_rules(
+    procedure: &Procedure,
+    phase: &Phase,
+    instance: &ProcedureInstance,
+    registers: &[&mmsm_model::Artefact],
+) -> Result<()> {
+    let passed: Vec<&str> = instance.history.iter().map(|t| t.to.as_str()).collect();
+    let mut missing: Vec<String> = phase
+        .requires
+        .iter()
+        .filter(|f| field_value(instance, f).is_none())
+        .map(|f| field_label(registers, f))
+        .collect();
+    let mut unmet = Vec::new();
+    for rule in &phase.rules {
+        let Some(value) = field_value(instance, &rule.when) else {
+            continue;
+        };
+        if !rule.values.contains(&value) {
+            continue;
+        }
+        for f in &rule.requires {
+            let label = field_label(registers, f);
+            if field_value(instance, f).is_none() && !missing.contains(&label) {
+                missing.push(format!("{label}, since {} is {value}", rule.when));
+            }
+        }
+        let skipped: Vec<String> = rule
+            .passed
+            .iter()
+            .filter(|p| !passed.contains(&p.as_str()))
+            .map(|p| {
+                procedure
+                    .phases
+                    .iter()
+                    .find(|x| &x.id == p)
+                    .map_or_else(|| p.to_string(), |x| format!("{} ({p})", x.name))
+            })
+            .collect();
+        if !skipped.is_empty() {
+            unmet.push(format!(
+                "with {} {value} it must pass {} first",
+                rule.when,
+                skipped.join(" and ")
+            ));
+        }
+    }
+    if missing.is_empty() && unmet.is_empty() {
+        return Ok(());
+    }
+    let mut why = Vec::new();
+    if !missing.is_empty() {
+        why.push(format!("fill {}", missing.join("; ")));
+    }
+    why.extend(unmet);
+    Err(ServiceError::Refused(format!(
+        "{} cannot enter `{}` ({}): {}",
+        instance.id,
+        phase.id,
+        phase.name,
+        why.join("; ")
+    )))
 }
 
 fn names(ids: &[impl AsRef<str>]) -> String {
@@ -549,6 +668,7 @@ impl Kernel {
                 suggestions.push(suggestion);
             }
         }
+        check_phase_rules(procedure, phase, instance, &registers)?;
         let mut notes = Vec::new();
         if phase.next.is_empty() {
             let missing: Vec<String> = registers
@@ -906,5 +1026,114 @@ mod tests {
         assert_eq!(parse_schedule("6m"), Some(360));
         assert_eq!(parse_schedule("0d"), None);
         assert_eq!(parse_schedule("monthly"), None);
+    }
+}
+
+#[cfg(test)]
+mod incident_rules {
+    use super::*;
+    use serde_json::json;
+
+    /// The base schema's incident procedure and its register.
+    fn base() -> Schema {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/base");
+        mmsm_schema::load_path(&dir).unwrap().schema
+    }
+
+    fn instance(passed: &[&str], data: Value) -> ProcedureInstance {
+        ProcedureInstance {
+            id: "clinic/incident-management-1".into(),
+            isms: IsmsId::new("clinic"),
+            procedure: ProcedureId::new("incident-management"),
+            phase: PhaseId::new(*passed.last().unwrap()),
+            started_at: 1_800_000_000,
+            started_by: "luis".into(),
+            closed_at: None,
+            registers: BTreeMap::from([(
+                ArtefactId::new("reg-incidents"),
+                data.as_object().unwrap().clone(),
+            )]),
+            history: passed
+                .iter()
+                .map(|p| Transition {
+                    at: 1_800_000_000,
+                    user: "ana".into(),
+                    from: None,
+                    to: PhaseId::new(*p),
+                    data: BTreeMap::new(),
+                    action: None,
+                })
+                .collect(),
+            suggestions: Vec::new(),
+        }
+    }
+
+    fn close(schema: &Schema, instance: &ProcedureInstance) -> std::result::Result<(), String> {
+        let procedure = schema
+            .procedures
+            .iter()
+            .find(|p| p.id.as_str() == "incident-management")
+            .unwrap();
+        let phase = procedure
+            .phases
+            .iter()
+            .find(|p| p.id.as_str() == "close")
+            .unwrap();
+        let registers = phase_registers(schema, &phase.objects);
+        check_phase_rules(procedure, phase, instance, &registers).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_critical_incident_cannot_close_from_assess_nor_any_without_its_cause_and_actions() {
+        // Issue 17.9: a critical ransomware incident was closed from "assess" in a second.
+        let schema = base();
+        let done = json!({ "severity": "critical", "root_cause": "phishing mail",
+                           "actions": "restored from backup", "closed_on": "2027-01-12" });
+        let err = close(&schema, &instance(&["report", "assess"], done.clone())).unwrap_err();
+        assert!(
+            err.contains("it must pass Recover (recover) and Learn (lessons) first"),
+            "{err}"
+        );
+        close(
+            &schema,
+            &instance(&["report", "assess", "contain", "recover", "lessons"], done),
+        )
+        .unwrap();
+        let err = close(
+            &schema,
+            &instance(&["report", "assess"], json!({ "severity": "low" })),
+        )
+        .unwrap_err();
+        assert!(err.contains("fill Root cause (root_cause)"), "{err}");
+        assert!(err.contains("Date closed (closed_on)"), "{err}");
+    }
+
+    #[test]
+    fn a_personal_data_breach_records_its_notification_decision_against_a_72_hour_clock() {
+        let schema = base();
+        let mut data = json!({ "severity": "low", "personal_data": true, "root_cause": "lost laptop",
+                               "actions": "wiped remotely", "closed_on": "2027-01-12" });
+        let passed = ["report", "assess"];
+        let err = close(&schema, &instance(&passed, data.clone())).unwrap_err();
+        assert!(err.contains("since personal_data is true"), "{err}");
+        data["notification"] = json!("notified");
+        let err = close(&schema, &instance(&passed, data.clone())).unwrap_err();
+        assert!(err.contains("notified_on"), "{err}");
+        data["notified_on"] = json!("2027-01-11");
+        close(&schema, &instance(&passed, data.clone())).unwrap();
+
+        let procedure = schema
+            .procedures
+            .iter()
+            .find(|p| p.id.as_str() == "incident-management")
+            .unwrap();
+        let open = instance(&passed, json!({ "personal_data": true }));
+        let clocks = view(procedure, &open).clocks;
+        assert_eq!(clocks.len(), 1);
+        assert_eq!(clocks[0].due, 1_800_000_000 + 72 * 3600);
+        assert!(!clocks[0].met);
+        assert!(view(procedure, &instance(&passed, data)).clocks[0].met);
+        let none = instance(&passed, json!({ "personal_data": false }));
+        assert!(view(procedure, &none).clocks.is_empty());
     }
 }

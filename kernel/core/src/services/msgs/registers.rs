@@ -92,7 +92,7 @@ pub fn validate_entry(
             )
         };
         let checked: Result<Value, String> = match field.kind {
-            FieldKind::Text => match value.as_str() {
+            FieldKind::Text | FieldKind::Longtext => match value.as_str() {
                 Some(text) => mmsm_model::check_length(
                     &format!(
                         "register `{}`, field `{key}` ({})",
