@@ -478,8 +478,14 @@ fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_t
     b.wait_text("h1", "Worked example, revised");
     b.wait_text("h1", "version 2");
     b.go(&format!("{base}/schemas/worked/diff?v1=1&v2=2"));
-    b.wait_text("#diff", "schema worked: changed");
-    assert!(b.text("#diff").contains("name"), "{}", b.text("#diff"));
+    // Each changed field with its value before and after (issue 17.10).
+    b.wait_text("#diff", "schema worked");
+    let diff = b.text("#diff");
+    assert!(
+        diff.contains("Worked example of the risk model")
+            && diff.contains("Worked example, revised"),
+        "{diff}"
+    );
 
     // The consultant moves an enterprise to the new version from its board.
     log_in(&b, base, "cos");

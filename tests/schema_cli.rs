@@ -96,8 +96,16 @@ fn changed_content_becomes_the_next_version_and_diff_names_it() {
     assert_eq!(diff["kinds"]["threat_control"][0]["id"], "A.24/8.13");
     assert_eq!(diff["kinds"]["threat_control"][0]["change"], "changed");
     assert_eq!(diff["kinds"]["threat_control"][0]["fields"][0], "effect");
+    // Each changed field with its value before and after (issue 17.10).
+    assert_eq!(
+        diff["kinds"]["threat_control"][0]["values"],
+        serde_json::json!([{ "field": "effect", "before": 80.0, "after": 70.0 }])
+    );
     let text = m.run(&["schema", "diff", "mini", "1", "2"]).ok().stdout;
-    assert_eq!(text, "threat_control:\n  ~ A.24/8.13 (effect)\n");
+    assert_eq!(
+        text,
+        "threat_control:\n  ~ A.24/8.13 (effect)\n      effect: 80 -> 70\n"
+    );
 
     // Version 1 is immutable: it still holds the old effect.
     let v1 = m

@@ -180,6 +180,14 @@ pub fn run(global: &Global, command: &SchemaCommand) -> Result<(), Failure> {
                         println!("  {sign} {}", c.id);
                     } else {
                         println!("  {sign} {} ({})", c.id, c.fields.join(", "));
+                        for v in &c.values {
+                            println!(
+                                "      {}: {} -> {}",
+                                v.field,
+                                schema_docs::value_words(&v.before),
+                                schema_docs::value_words(&v.after)
+                            );
+                        }
                     }
                 }
             }

@@ -29,6 +29,21 @@ pub struct Change {
     /// For a change: the fields that differ.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// For a change: each differing field with its value before and after
+    /// (`null` where the field is absent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<FieldChange>,
+}
+
+/// A field of an element, before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    /// The field.
+    pub field: String,
+    /// Its value in the older version.
+    pub before: Value,
+    /// Its value in the newer version.
+    pub after: Value,
 }
 
 /// The differences of two schema versions, per kind (`control`, `subcontrol`, `threat_control`...).
@@ -61,12 +76,17 @@ pub fn diff(old: &Schema, new: &Schema) -> SchemaDiff {
                     change: ChangeKind::Removed,
                     id: id.clone(),
                     fields: vec![],
+                    values: vec![],
                 }),
-                Some(other) if other != value => changes.push(Change {
-                    change: ChangeKind::Changed,
-                    id: id.clone(),
-                    fields: changed_fields(value, other),
-                }),
+                Some(other) if other != value => {
+                    let values = changed_values(value, other);
+                    changes.push(Change {
+                        change: ChangeKind::Changed,
+                        id: id.clone(),
+                        fields: values.iter().map(|v| v.field.clone()).collect(),
+                        values,
+                    })
+                }
                 Some(_) => {}
             }
         }
@@ -75,6 +95,7 @@ pub fn diff(old: &Schema, new: &Schema) -> SchemaDiff {
                 change: ChangeKind::Added,
                 id: id.clone(),
                 fields: vec![],
+                values: vec![],
             });
         }
         if !changes.is_empty() {
@@ -85,20 +106,53 @@ pub fn diff(old: &Schema, new: &Schema) -> SchemaDiff {
     SchemaDiff { kinds }
 }
 
-fn changed_fields(a: &Value, b: &Value) -> Vec<String> {
+/// A field's value as people read it in a diff: text as written, yes/no,
+/// lists joined with commas, maps as `key value` pairs, `(none)` for absent.
+pub fn value_words(value: &Value) -> String {
+    match value {
+        Value::Null => "(none)".into(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        // 80.0 reads 80: schema numbers are often whole.
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "(none)".into(),
+        Value::Array(items) => items.iter().map(value_words).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k} {}", value_words(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The fields of two versions of an element that differ, sorted, with
+/// their values (a whole value that is not an object is one field, `value`).
+fn changed_values(a: &Value, b: &Value) -> Vec<FieldChange> {
     match (a, b) {
         (Value::Object(a), Value::Object(b)) => {
-            let mut keys: Vec<String> = a
+            let mut keys: Vec<&String> = a
                 .keys()
                 .chain(b.keys())
                 .filter(|k| a.get(*k) != b.get(*k))
-                .cloned()
                 .collect();
             keys.sort();
             keys.dedup();
-            keys
+            keys.into_iter()
+                .map(|k| FieldChange {
+                    field: k.clone(),
+                    before: a.get(k).cloned().unwrap_or(Value::Null),
+                    after: b.get(k).cloned().unwrap_or(Value::Null),
+                })
+                .collect()
         }
-        _ => Vec::new(),
+        _ => vec![FieldChange {
+            field: "value".into(),
+            before: a.clone(),
+            after: b.clone(),
+        }],
     }
 }
 

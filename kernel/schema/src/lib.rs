@@ -17,7 +17,7 @@ mod problem;
 pub mod profiles;
 mod validate;
 
-pub use diff::{diff, Change, ChangeKind, SchemaDiff};
+pub use diff::{diff, value_words, Change, ChangeKind, FieldChange, SchemaDiff};
 pub use export::{export_to_dir, export_to_files, export_to_text};
 pub use load::{load_files, load_path, Loaded, Provenance, SourceFile};
 pub use problem::{Problem, Problems};

@@ -94,7 +94,8 @@ async fn diff(
             ))
         })
         .await?;
-    let items: Vec<String> = diff
+    // Each changed field with its value before and after, in words.
+    let items: Vec<serde_json::Value> = diff
         .kinds
         .iter()
         .flat_map(|(kind, changes)| {
@@ -103,11 +104,16 @@ async fn diff(
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
-                if c.fields.is_empty() {
-                    format!("{kind} {}: {what}", c.id)
-                } else {
-                    format!("{kind} {}: {what} ({})", c.id, c.fields.join(", "))
-                }
+                let values: Vec<serde_json::Value> = c
+                    .values
+                    .iter()
+                    .map(|v| {
+                        json!({ "field": v.field,
+                                "before": mmsm_schema::value_words(&v.before),
+                                "after": mmsm_schema::value_words(&v.after) })
+                    })
+                    .collect();
+                json!({ "kind": kind, "id": c.id, "change": what, "values": values })
             })
         })
         .collect();
