@@ -1531,3 +1531,49 @@ fn a_second_enterprise_of_the_same_name_is_generated_only_when_confirmed() {
     let after = server.call("GET", "/api/v1/isms", Some(&cos), None).json();
     assert_eq!(count(&after), count(&before) + 1, "{after}");
 }
+
+#[test]
+fn a_schema_version_reads_in_the_browser_its_questions_risk_tables_and_documents() {
+    // Issue 17.10: a schema could only be read as counts or a 269 KB text box.
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let admin = server.login("admin");
+    let headers = common::server::headers(Some(&admin));
+    let get = |path: &str| {
+        let r = server.request("GET", path, &headers, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body
+    };
+    let base = mmsm_schema::load_path(&common::repo_root().join("schemas/base"))
+        .unwrap()
+        .schema;
+    let (_, question) = base.subcontrols().next().unwrap();
+    let controls = get("/schemas/base/contents");
+    assert!(
+        controls.contains(&format!("id=\"q-{}\"", question.id)),
+        "{controls}"
+    );
+    assert_eq!(
+        controls.matches("<tr id=\"q-").count(),
+        base.subcontrols().count(),
+        "every question of the version"
+    );
+    let risks = get("/schemas/base/contents?part=risks");
+    let threat = &base.threats[0];
+    assert!(
+        risks.contains(&format!("{} {}", threat.id, threat.name)),
+        "{risks}"
+    );
+    assert!(risks.contains("Probability and degradation"), "{risks}");
+    let documents = get("/schemas/base/contents?part=documents");
+    assert!(documents.contains("Incident management"), "{documents}");
+    assert!(documents.contains("Root cause"), "{documents}");
+    assert!(
+        documents.contains("Notify the data protection authority"),
+        "{documents}"
+    );
+    let wrong = server.request("GET", "/schemas/base/contents?part=x", &headers, None);
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    let summary = get("/schemas/base");
+    assert!(summary.contains("id=\"read-contents\""), "{summary}");
+}

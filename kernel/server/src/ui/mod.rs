@@ -92,6 +92,7 @@ impl Templates {
         template!(env, "audit.html");
         template!(env, "schemas.html");
         template!(env, "schema.html");
+        template!(env, "schema_contents.html");
         template!(env, "schema_import.html");
         template!(env, "register_fields.html");
         template!(env, "schema_stats.html");

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/schemas/import", get(import_form).post(import))
         .route("/schemas/{id}", get(show))
         .route("/schemas/{id}/diff", get(diff))
+        .route("/schemas/{id}/contents", get(contents))
         .route("/schemas/{id}/clone", post(clone))
         .route("/schemas/{id}/stats", get(stats).post(apply_stats))
         .route("/schemas/{id}/document.yaml", get(document))
@@ -37,7 +38,19 @@ async fn stats(
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
-    let stats = state.call(move |k| k.schema_stats(&who, &id, true)).await?;
+    let (stats, schema) = state
+        .call(move |k| {
+            Ok((
+                k.schema_stats(&who, &id, true)?,
+                k.schema(&who, &id, None)?.schema,
+            ))
+        })
+        .await?;
+    // The questions' text beside their ids (issue 17.10).
+    let texts: std::collections::BTreeMap<String, String> = schema
+        .subcontrols()
+        .map(|(_, s)| (s.id.to_string(), s.text.clone()))
+        .collect();
     let trend: Vec<f64> = stats.trends.iter().filter_map(|t| t.compliance).collect();
     let chart = (trend.len() > 1)
         .then(|| super::charts::line(&trend, 0.0, 100.0, (40.0, 10.0, 540.0, 100.0)));
@@ -45,7 +58,7 @@ async fn stats(
     page(
         &p,
         "schema_stats.html",
-        json!({ "s": stats, "chart": chart, "applicable": applicable }),
+        json!({ "s": stats, "chart": chart, "applicable": applicable, "texts": texts }),
     )
 }
 
@@ -71,6 +84,83 @@ async fn show(
         .call(move |k| k.show_schema(&who, &id, q.version))
         .await?;
     page(&p, "schema.html", json!({ "d": d }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentsQuery {
+    version: Option<u32>,
+    /// `controls` (default), `risks` or `documents`.
+    part: Option<String>,
+}
+
+/// A version of a schema to read (issue 17.10): its domains, controls and
+/// questions; its risk tables; or its documents, procedures and regulations.
+async fn contents(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Query(q): Query<ContentsQuery>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let part = match q.part.as_deref() {
+        None | Some("controls") => "controls",
+        Some("risks") => "risks",
+        Some("documents") => "documents",
+        Some(other) => {
+            return Err(crate::error::AppError::bad_request(format!(
+                "`{other}` is not a part of a schema: controls, risks or documents"
+            ))
+            .into())
+        }
+    };
+    let schema = state
+        .call(move |k| Ok(k.schema(&who, &id, q.version)?.schema))
+        .await?;
+    let name_of = |kind: &str, id: &str| -> String {
+        match kind {
+            "threat" => schema
+                .threats
+                .iter()
+                .find(|t| t.id.as_str() == id)
+                .map(|t| t.name.clone()),
+            "asset_type" => schema
+                .asset_types
+                .iter()
+                .find(|t| t.id.as_str() == id)
+                .map(|t| t.name.clone()),
+            "control" => schema
+                .controls
+                .iter()
+                .find(|c| c.id.as_str() == id)
+                .map(|c| c.title.clone()),
+            _ => None,
+        }
+        .map_or_else(|| id.to_owned(), |name| format!("{id} {name}"))
+    };
+    let m = &schema.matrices;
+    let tad: Vec<serde_json::Value> = m
+        .asset_type_threat
+        .iter()
+        .map(|r| {
+            json!({ "asset_type": name_of("asset_type", r.asset_type.as_str()),
+                    "threat": name_of("threat", r.threat.as_str()),
+                    "probability": r.probability,
+                    "degradation": mmsm_schema::value_words(&serde_json::to_value(&r.degradation).unwrap_or_default()) })
+        })
+        .collect();
+    let mitigation: Vec<serde_json::Value> = m
+        .threat_control
+        .iter()
+        .map(|r| {
+            json!({ "threat": name_of("threat", r.threat.as_str()),
+                    "control": name_of("control", r.control.as_str()), "effect": r.effect })
+        })
+        .collect();
+    page(
+        &p,
+        "schema_contents.html",
+        json!({ "s": schema, "part": part, "tad": tad, "mitigation": mitigation }),
+    )
 }
 
 #[derive(Debug, Deserialize)]
