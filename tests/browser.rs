@@ -490,7 +490,9 @@ fn schema_import_shows_the_errors_in_place_and_an_enterprise_user_cannot_reach_t
     // Each part of a version reads as pages, accessible and without console errors.
     b.drain_console();
     for part in ["controls", "risks", "documents"] {
-        b.go(&format!("{base}/schemas/worked/contents?version=2&part={part}"));
+        b.go(&format!(
+            "{base}/schemas/worked/contents?version=2&part={part}"
+        ));
         b.wait_text("h1", "Worked example, revised");
         b.assert_accessible();
         b.assert_no_console_errors();

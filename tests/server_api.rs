@@ -1577,3 +1577,65 @@ fn a_schema_version_reads_in_the_browser_its_questions_risk_tables_and_documents
     let summary = get("/schemas/base");
     assert!(summary.contains("id=\"read-contents\""), "{summary}");
 }
+
+#[test]
+fn an_administrator_deletes_an_enterprise_by_typing_its_id_and_no_one_else_may() {
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let (admin, cos) = (server.login("admin"), server.login("cos"));
+    let rs = server.login("rs");
+    let refused = server.call(
+        "DELETE",
+        &format!("/api/v1/isms/{OWN}?confirm={OWN}"),
+        Some(&cos),
+        None,
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let unconfirmed = server.call(
+        "DELETE",
+        &format!("/api/v1/isms/{OWN}?confirm=yes"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+    assert!(unconfirmed.body.contains("confirm by typing its id"));
+    let board = server.request(
+        "GET",
+        &format!("/isms/{OWN}"),
+        &common::server::headers(Some(&admin)),
+        None,
+    );
+    assert!(
+        board.body.contains("id=\"delete-isms\""),
+        "the admin's board offers it"
+    );
+    let deleted = server.call(
+        "DELETE",
+        &format!("/api/v1/isms/{OWN}?confirm={OWN}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let accounts = deleted.json()["accounts"].clone();
+    assert!(
+        accounts.as_array().unwrap().contains(&json!("rs")),
+        "{accounts}"
+    );
+    assert_eq!(
+        server
+            .call("GET", &format!("/api/v1/isms/{OWN}"), Some(&admin), None)
+            .status,
+        404
+    );
+    assert_eq!(
+        server.call("GET", "/api/v1/me", Some(&rs), None).status,
+        401
+    );
+    let other = server.call(
+        "GET",
+        &format!("/api/v1/isms/{FOREIGN}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(other.status, 200, "the other enterprise stays");
+}

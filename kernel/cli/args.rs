@@ -377,6 +377,15 @@ pub enum IsmsCommand {
         #[arg(long = "evidence-file", value_name = "NAME")]
         evidence_files: Vec<String>,
     },
+    /// Delete an ISMS for good, with everything kept under it and its enterprise accounts
+    /// (administrators; the audit trail keeps the act). --confirm repeats its id.
+    Delete {
+        /// The ISMS id.
+        id: String,
+        /// The ISMS id again, to confirm.
+        #[arg(long, value_name = "ID")]
+        confirm: String,
+    },
     /// Move an ISMS to a newer version of its schema (the newest by default):
     /// inputs carry over, what the version no longer has is dropped and listed,
     /// the board is computed anew and certificates of changed regulations are revoked.

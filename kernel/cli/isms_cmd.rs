@@ -274,6 +274,26 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
         IsmsCommand::Evidence(command) => crate::msgs_cmd::evidence(global, &kernel, command),
+        IsmsCommand::Delete { id, confirm } => {
+            let deleted = kernel
+                .delete_isms(&who, id, confirm)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&deleted);
+            }
+            println!(
+                "deleted {} ({}): {} stored entries{}; the audit trail keeps the act",
+                deleted.name,
+                deleted.isms,
+                deleted.entries,
+                if deleted.accounts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and the accounts {}", deleted.accounts.join(", "))
+                }
+            );
+            Ok(())
+        }
         IsmsCommand::Why {
             id,
             subcontrol,

@@ -55,6 +55,19 @@ fn keeps_an_administrator(
     Ok(())
 }
 
+/// Deletes account `name` in `batch`, with its API tokens and assignments.
+pub(super) fn drop_account(store: &Store, batch: &mut mmsm_store::Batch, name: &str) -> Result<()> {
+    batch.delete(Repo::Isms, account_key(name));
+    for (key, hash) in store.scan::<String>(Repo::Isms, &token_index_key(name, ""))? {
+        batch.delete(Repo::Isms, format!("session/{hash}"));
+        batch.delete(Repo::Isms, key);
+    }
+    for key in store.keys(Repo::Isms, &assign_key(name, ""))? {
+        batch.delete(Repo::Isms, key);
+    }
+    Ok(())
+}
+
 impl Kernel {
     /// Disables (`disabled`) or enables account `name`. A disabled account
     /// cannot log in, and its open sessions and tokens stop working at once
@@ -94,14 +107,7 @@ impl Kernel {
         self.store().write(|store, batch| {
             let target = account(store, name)?;
             keeps_an_administrator(store, principal, &target, "remove")?;
-            batch.delete(Repo::Isms, account_key(name));
-            for (key, hash) in store.scan::<String>(Repo::Isms, &token_index_key(name, ""))? {
-                batch.delete(Repo::Isms, format!("session/{hash}"));
-                batch.delete(Repo::Isms, key);
-            }
-            for key in store.keys(Repo::Isms, &assign_key(name, ""))? {
-                batch.delete(Repo::Isms, key);
-            }
+            drop_account(store, batch, name)?;
             audit(batch, principal, "account.remove", vec![name.to_owned()]);
             Ok(())
         })

@@ -7,6 +7,7 @@ mod accounts;
 mod answer_notes;
 mod auditing;
 mod boards;
+mod deletion;
 mod drafts;
 mod engines;
 mod evidence;
@@ -43,6 +44,7 @@ pub use accounts::{
 };
 pub use answer_notes::{AnswerNote, AnswerWhy};
 pub use auditing::AuditLogEntry;
+pub use deletion::Deleted;
 pub use drafts::Draft;
 pub use engines::LIVE_ENGINES;
 pub use evidence::{EvidenceFile, MAX_EVIDENCE_BYTES};

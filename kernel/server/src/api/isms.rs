@@ -426,3 +426,30 @@ pub async fn answers_why(
         .await?;
     Ok(Json(notes).into_response())
 }
+
+/// `?confirm=ID` of `DELETE /api/v1/isms/{id}`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct DeleteQuery {
+    /// The ISMS id again, to confirm.
+    #[serde(default)]
+    pub confirm: String,
+}
+
+/// Delete an ISMS for good, with everything kept under it and its enterprise
+/// accounts (administrators); `?confirm=` repeats its id.
+#[utoipa::path(delete, path = "/api/v1/isms/{id}", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id"), DeleteQuery),
+    responses((status = 200, description = "isms, name, entries, accounts"),
+              (status = 403, description = "Not an administrator"),
+              (status = 422, description = "The confirmation is not the id")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DeleteQuery>,
+) -> Result<Response, AppError> {
+    let deleted = state
+        .call(move |k| k.delete_isms(&auth.principal, &id, &q.confirm))
+        .await?;
+    Ok(Json(deleted).into_response())
+}

@@ -47,7 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(schemas::clone))
         .routes(routes!(schemas::diff))
         .routes(routes!(isms::list, isms::generate))
-        .routes(routes!(isms::show))
+        .routes(routes!(isms::show, isms::delete))
         .routes(routes!(isms::board))
         .routes(routes!(isms::risks))
         .routes(routes!(isms::plan))

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/checklist", get(checklist))
         .route("/isms/{id}/answer", axum::routing::post(answer))
         .route("/isms/{id}/why", axum::routing::post(answer_why))
+        .route("/isms/{id}/delete", axum::routing::post(delete_isms))
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
@@ -221,6 +222,22 @@ async fn checklist(
             "options": OPTIONS, "can_edit": can_edit(&p), "files": files,
         }),
     )
+}
+
+/// An administrator deletes an enterprise from its board, typing its id.
+async fn delete_isms(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let confirm = super::field(&fields, "confirm");
+    let who = p.0.principal.clone();
+    state
+        .call(move |k| k.delete_isms(&who, &id, &confirm))
+        .await?;
+    Ok(Redirect::to("/isms").into_response())
 }
 
 /// The reasons of an answer from the checklist's "Why" form.

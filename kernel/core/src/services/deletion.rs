@@ -1,0 +1,187 @@
+//! Deleting an enterprise's ISMS (issue 17.2): an administrator's act,
+//! confirmed by typing the ISMS's id. Everything kept under its id goes in
+//! one batch (the record, its answers, procedures, suggestions, plan
+//! follow-up, certificates, events, history, metric values, evidence, the
+//! reasons of its answers), with the enterprise accounts bound to it and the
+//! consultants' assignments to it, so that nothing is left for a later ISMS
+//! of the same id to inherit. The audit trail keeps every act, this one too.
+
+use crate::access::Principal;
+use mmsm_store::{Repo, Store};
+
+use super::account_admin::drop_account;
+use super::{audit, Account, Kernel, Result, ServiceError};
+
+/// What is kept under an ISMS's id, as `{prefix}/{id}/...` in either repository.
+const PER_ISMS: [&str; 14] = [
+    "isms-answers",
+    "proc",
+    "suggestion",
+    "plan",
+    "cert",
+    "attempt",
+    "event",
+    "board",
+    "history",
+    "metric",
+    "metric-failure",
+    "evidence",
+    "evidence-data",
+    "answer-note",
+];
+
+/// What a deletion took with it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Deleted {
+    /// The ISMS.
+    pub isms: String,
+    /// The enterprise's name.
+    pub name: String,
+    /// How many stored entries went.
+    pub entries: usize,
+    /// The enterprise accounts removed with it.
+    pub accounts: Vec<String>,
+}
+
+impl Kernel {
+    /// Deletes ISMS `id` and everything kept under it; `confirm` must repeat
+    /// the id. Administrators only.
+    pub fn delete_isms(&self, principal: &Principal, id: &str, confirm: &str) -> Result<Deleted> {
+        principal.require_admin("delete an enterprise's ISMS")?;
+        let record = self.isms(principal, id)?;
+        if confirm.trim() != record.id.as_str() {
+            return Err(ServiceError::Refused(format!(
+                "deleting {} ({}) takes its answers, procedures, history, metrics, evidence and enterprise accounts with it, for good: confirm by typing its id `{}`",
+                record.enterprise.name, record.id, record.id
+            )));
+        }
+        let id = record.id.to_string();
+        self.store().write(|store, batch| {
+            let mut entries = 0;
+            for key in [super::stored::head_key(&id), format!("summary/{id}")] {
+                if store.get::<serde_json::Value>(Repo::Isms, &key)?.is_some() {
+                    batch.delete(Repo::Isms, key);
+                    entries += 1;
+                }
+            }
+            for repo in [Repo::Isms, Repo::Info] {
+                for prefix in PER_ISMS {
+                    for key in store.keys(repo, &format!("{prefix}/{id}/"))? {
+                        batch.delete(repo, key);
+                        entries += 1;
+                    }
+                }
+            }
+            let assigned = format!("/{id}");
+            for key in store.keys(Repo::Isms, "assign/")? {
+                if key.ends_with(&assigned) {
+                    batch.delete(Repo::Isms, key);
+                    entries += 1;
+                }
+            }
+            let accounts = bound_accounts(store, &id)?;
+            for name in &accounts {
+                drop_account(store, batch, name)?;
+            }
+            let mut ids = vec![id.clone()];
+            ids.extend(accounts.iter().map(|a| format!("account/{a}")));
+            audit(batch, principal, "isms.delete", ids);
+            Ok(Deleted {
+                isms: id.clone(),
+                name: record.enterprise.name.clone(),
+                entries,
+                accounts,
+            })
+        })
+    }
+}
+
+/// The enterprise accounts bound to ISMS `id`.
+fn bound_accounts(store: &Store, id: &str) -> Result<Vec<String>> {
+    Ok(store
+        .scan::<Account>(Repo::Isms, "account/")?
+        .into_iter()
+        .filter(|(_, a)| a.isms.as_deref() == Some(id))
+        .map(|(_, a)| a.name)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::fixture::msgs_kernel;
+    use crate::services::{AnswerWhy, NewAccount};
+
+    #[test]
+    fn a_deleted_isms_leaves_no_key_under_its_id_and_takes_its_accounts() {
+        let (k, ids) = msgs_kernel(Store::temporary().unwrap(), &["Taller Gil", "Otro Taller"]);
+        let (local, gone, kept) = (Principal::local_operator(), &ids[0], &ids[1]);
+        // Daily use leaves data under the id in both repositories.
+        k.add_evidence(&local, gone, "backups.csv", b"finished,status\n")
+            .unwrap();
+        k.set_answer_why(
+            &local,
+            gone,
+            "8.13.1",
+            AnswerWhy {
+                note: Some("nightly".into()),
+                ..AnswerWhy::default()
+            },
+        )
+        .unwrap();
+        k.update_isms(
+            &local,
+            gone,
+            mmsm_engine::Change::Answer {
+                subcontrol: mmsm_model::SubControlId::new("8.13.1"),
+                answer: Some(mmsm_model::Answer::Yes),
+            },
+            "answer",
+        )
+        .unwrap();
+        k.create_account(
+            &local,
+            NewAccount {
+                name: "eva".into(),
+                roles: vec!["Cl/US".into()],
+                admin: false,
+                isms: Some(gone.clone()),
+                password: "correct horse".into(),
+                permanent: true,
+            },
+        )
+        .unwrap();
+        let under = |id: &str| -> Vec<String> {
+            [Repo::Isms, Repo::Info]
+                .into_iter()
+                .flat_map(|repo| k.store().keys(repo, "").unwrap())
+                .filter(|key| {
+                    !key.starts_with("audit/")
+                        && (key.contains(&format!("/{id}/")) || key.ends_with(&format!("/{id}")))
+                })
+                .collect()
+        };
+        assert!(under(gone).len() > 5, "{:?}", under(gone));
+        let kept_before = under(kept);
+
+        match k.delete_isms(&local, gone, "taller") {
+            Err(ServiceError::Refused(m)) => assert!(m.contains("confirm by typing its id"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let deleted = k.delete_isms(&local, gone, gone).unwrap();
+        assert_eq!(deleted.accounts, ["eva"]);
+        assert!(under(gone).is_empty(), "{:?}", under(gone));
+        assert!(k.account_principal("eva").unwrap().is_none());
+        assert_eq!(under(kept), kept_before, "the other enterprise keeps all");
+        assert!(matches!(
+            k.isms(&local, gone),
+            Err(ServiceError::NotFound { .. })
+        ));
+        let trail = k.audit_log(&local, None).unwrap();
+        assert!(trail.iter().any(|e| e.action == "isms.delete"));
+        assert!(matches!(
+            k.delete_isms(&Principal::new("cos", ["CoS"]), kept, kept),
+            Err(ServiceError::Forbidden(_))
+        ));
+    }
+}
