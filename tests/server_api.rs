@@ -1579,7 +1579,7 @@ fn a_schema_version_reads_in_the_browser_its_questions_risk_tables_and_documents
 }
 
 #[test]
-fn an_administrator_deletes_an_enterprise_by_typing_its_id_and_no_one_else_may() {
+fn an_administrator_archives_and_deletes_an_enterprise_and_no_one_else_may() {
     let m = prepared_store();
     let server = Server::start(&m);
     let (admin, cos) = (server.login("admin"), server.login("cos"));
@@ -1609,6 +1609,56 @@ fn an_administrator_deletes_an_enterprise_by_typing_its_id_and_no_one_else_may()
         board.body.contains("id=\"delete-isms\""),
         "the admin's board offers it"
     );
+    // Archived first: read only, said on the board, and back again.
+    let archived = server.call(
+        "POST",
+        &format!("/api/v1/isms/{OWN}/archive"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(archived.status, 200, "{}", archived.body);
+    let answer = |who: &str| {
+        server.call(
+            "PUT",
+            &format!("/api/v1/isms/{OWN}/answers/8.20.1"),
+            Some(who),
+            Some(&json!({ "answer": "no" })),
+        )
+    };
+    let refused = answer(&cos);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("is archived, read only"),
+        "{}",
+        refused.body
+    );
+    let board = server.request(
+        "GET",
+        &format!("/isms/{OWN}"),
+        &common::server::headers(Some(&cos)),
+        None,
+    );
+    assert!(board.body.contains("id=\"archived\""), "{}", board.body);
+    assert_eq!(
+        server
+            .call(
+                "POST",
+                &format!("/api/v1/isms/{OWN}/unarchive"),
+                Some(&cos),
+                None
+            )
+            .status,
+        403
+    );
+    let back = server.call(
+        "POST",
+        &format!("/api/v1/isms/{OWN}/unarchive"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(answer(&cos).status, 200);
+
     let deleted = server.call(
         "DELETE",
         &format!("/api/v1/isms/{OWN}?confirm={OWN}"),

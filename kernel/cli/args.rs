@@ -377,6 +377,16 @@ pub enum IsmsCommand {
         #[arg(long = "evidence-file", value_name = "NAME")]
         evidence_files: Vec<String>,
     },
+    /// Archive an ISMS: read only until it is unarchived (administrators).
+    Archive {
+        /// The ISMS id.
+        id: String,
+    },
+    /// Take an ISMS out of the archive (administrators).
+    Unarchive {
+        /// The ISMS id.
+        id: String,
+    },
     /// Delete an ISMS for good, with everything kept under it and its enterprise accounts
     /// (administrators; the audit trail keeps the act). --confirm repeats its id.
     Delete {

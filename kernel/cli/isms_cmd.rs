@@ -274,6 +274,27 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
         IsmsCommand::Evidence(command) => crate::msgs_cmd::evidence(global, &kernel, command),
+        IsmsCommand::Archive { id } | IsmsCommand::Unarchive { id } => {
+            let archive = matches!(command, IsmsCommand::Archive { .. });
+            let record = kernel
+                .set_archived(&who, id, archive)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&serde_json::json!({ "isms": id, "archived": record.archived }));
+            }
+            if archive {
+                println!(
+                    "{} ({id}) is archived: read only until `mmsm isms unarchive {id}`",
+                    record.enterprise.name
+                );
+            } else {
+                println!(
+                    "{} ({id}) is out of the archive: it can change again",
+                    record.enterprise.name
+                );
+            }
+            Ok(())
+        }
         IsmsCommand::Delete { id, confirm } => {
             let deleted = kernel
                 .delete_isms(&who, id, confirm)

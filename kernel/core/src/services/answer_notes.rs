@@ -86,6 +86,7 @@ impl Kernel {
         let now = self.now();
         self.store().write(|store, batch| {
             let record = self.maintained(principal, isms, action)?;
+            record.ensure_open()?;
             let id = record.id.as_str();
             let schema = self.isms_schema(&record)?;
             if !schema.subcontrols().any(|(_, s)| s.id.as_str() == subcontrol) {

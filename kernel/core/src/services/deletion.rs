@@ -1,4 +1,9 @@
-//! Deleting an enterprise's ISMS (issue 17.2): an administrator's act,
+//! Archiving and deleting an enterprise's ISMS (issue 17.2). An archived
+//! ISMS is read only: every change is refused with who archived it and how
+//! to take it out, and what reads would otherwise write (expired metric
+//! values, expired certificates) is left as it was archived.
+//!
+//! Deleting is an administrator's act,
 //! confirmed by typing the ISMS's id. Everything kept under its id goes in
 //! one batch (the record, its answers, procedures, suggestions, plan
 //! follow-up, certificates, events, history, metric values, evidence, the
@@ -10,7 +15,8 @@ use crate::access::Principal;
 use mmsm_store::{Repo, Store};
 
 use super::account_admin::drop_account;
-use super::{audit, Account, Kernel, Result, ServiceError};
+use super::gsgs::Archived;
+use super::{audit, Account, IsmsRecord, Kernel, Result, ServiceError};
 
 /// What is kept under an ISMS's id, as `{prefix}/{id}/...` in either repository.
 const PER_ISMS: [&str; 14] = [
@@ -44,6 +50,42 @@ pub struct Deleted {
 }
 
 impl Kernel {
+    /// Archives ISMS `id` (read only from now on) or takes it out of the
+    /// archive. Administrators only; in the audit trail.
+    pub fn set_archived(
+        &self,
+        principal: &Principal,
+        id: &str,
+        archived: bool,
+    ) -> Result<IsmsRecord> {
+        let verb = if archived { "archive" } else { "unarchive" };
+        principal.require_admin(&format!("{verb} an enterprise's ISMS"))?;
+        let now = self.now();
+        self.store().write(|_, batch| {
+            let mut record = self.isms(principal, id)?;
+            if record.archived.is_some() == archived {
+                return Err(ServiceError::Refused(format!(
+                    "{} ({}) is {} archived",
+                    record.enterprise.name,
+                    record.id,
+                    if archived { "already" } else { "not" }
+                )));
+            }
+            record.archived = archived.then(|| Archived {
+                at: now,
+                by: principal.user.clone(),
+            });
+            super::listing::put_isms(batch, &mut record, now);
+            audit(
+                batch,
+                principal,
+                &format!("isms.{verb}"),
+                vec![record.id.to_string()],
+            );
+            Ok(record)
+        })
+    }
+
     /// Deletes ISMS `id` and everything kept under it; `confirm` must repeat
     /// the id. Administrators only.
     pub fn delete_isms(&self, principal: &Principal, id: &str, confirm: &str) -> Result<Deleted> {
@@ -109,6 +151,65 @@ fn bound_accounts(store: &Store, id: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_archived_isms_refuses_every_change_reads_as_it_was_and_comes_back() {
+        let (k, ids) = msgs_kernel(Store::temporary().unwrap(), &["Taller Gil"]);
+        let (local, id) = (Principal::local_operator(), &ids[0]);
+        let answer = |k: &Kernel| {
+            k.update_isms(
+                &local,
+                id,
+                mmsm_engine::Change::Answer {
+                    subcontrol: mmsm_model::SubControlId::new("8.13.1"),
+                    answer: Some(mmsm_model::Answer::Yes),
+                },
+                "answer",
+            )
+        };
+        assert!(matches!(
+            k.set_archived(&Principal::new("cos", ["CoS"]), id, true),
+            Err(ServiceError::Forbidden(_))
+        ));
+        let archived = k.set_archived(&local, id, true).unwrap();
+        assert_eq!(archived.archived.as_ref().unwrap().by, "local");
+        let board = k.isms(&local, id).unwrap().board;
+        for refused in [
+            answer(&k).map(|_| ()),
+            k.add_evidence(&local, id, "x.csv", b"x").map(|_| ()),
+            k.set_answer_why(
+                &local,
+                id,
+                "8.13.1",
+                AnswerWhy {
+                    note: Some("n".into()),
+                    ..AnswerWhy::default()
+                },
+            )
+            .map(|_| ()),
+            k.remove_user(&local, id, "luis").map(|_| ()),
+            k.set_plan(&local, id, 1, &[crate::services::msgs::PlanSet::Done])
+                .map(|_| ()),
+        ] {
+            match refused {
+                Err(ServiceError::Refused(m)) => {
+                    assert!(m.contains("is archived, read only"), "{m}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Reads still answer, and write nothing.
+        k.culture_status(&local, id).unwrap();
+        k.list_metrics(&local, id, None, std::time::SystemTime::now())
+            .unwrap();
+        assert_eq!(k.isms(&local, id).unwrap().board, board);
+        k.set_archived(&local, id, false).unwrap();
+        answer(&k).unwrap();
+        let trail = k.audit_log(&local, None).unwrap();
+        assert!(trail.iter().any(|e| e.action == "isms.archive"));
+        assert!(trail.iter().any(|e| e.action == "isms.unarchive"));
+    }
+
     use crate::services::fixture::msgs_kernel;
     use crate::services::{AnswerWhy, NewAccount};
 

@@ -97,6 +97,7 @@ impl Kernel {
         let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
         self.store().write(|_, batch| {
             let record = self.maintained(principal, isms, action)?;
+            record.ensure_open()?;
             let id = record.id.as_str();
             batch.put(Repo::Info, meta_key(id, name), &file);
             batch.put(Repo::Info, data_key(id, name), &encoded);

@@ -75,6 +75,38 @@ pub struct IsmsRecord {
     /// the kernel's cache of live engines.
     #[serde(default)]
     pub revision: u64,
+    /// Set while the ISMS is archived: read only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Archived>,
+}
+
+/// When and by whom an ISMS was archived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Archived {
+    /// When (seconds since the Unix epoch).
+    pub at: u64,
+    /// The administrator.
+    pub by: String,
+}
+
+impl IsmsRecord {
+    /// Refuses a change to an archived ISMS, saying who archived it, when,
+    /// and how to take it out of the archive.
+    pub(crate) fn ensure_open(&self) -> Result<()> {
+        match &self.archived {
+            None => Ok(()),
+            Some(a) => Err(ServiceError::Refused(format!(
+                "{} ({}) is archived, read only, since {} by {}: an administrator takes it out with `mmsm isms unarchive {}`",
+                self.enterprise.name,
+                self.id,
+                chrono::DateTime::from_timestamp(a.at as i64, 0)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                a.by,
+                self.id
+            ))),
+        }
+    }
 }
 
 /// One line of `isms list`.
@@ -297,6 +329,7 @@ impl Kernel {
                 created_by: principal.user.clone(),
                 board: board.clone(),
                 revision: 0,
+                archived: None,
             };
             put_isms(batch, &mut record, now);
             record_history(
@@ -392,6 +425,7 @@ impl Kernel {
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
             let (mut record, mut engine, current_format) = self.take_live(principal, id)?;
+            record.ensure_open()?;
             let before = record.board.compliance;
             let deltas = engine
                 .apply(change.clone())

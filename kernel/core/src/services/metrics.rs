@@ -483,6 +483,13 @@ impl Kernel {
     ) -> Result<(Vec<SubControlId>, Vec<Delta>, Board)> {
         self.store().write(|store, batch| {
             let mut record = self.isms(principal, isms)?;
+            if record.archived.is_some() {
+                if values.is_empty() && failures.is_empty() {
+                    // A listing of an archived ISMS removes nothing: read only.
+                    return Ok((Vec::new(), Vec::new(), record.board.clone()));
+                }
+                record.ensure_open()?;
+            }
             let mut engine = self.take_engine(&record)?;
             let mut changes = Vec::new();
             for value in &values {

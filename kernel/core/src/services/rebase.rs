@@ -192,6 +192,7 @@ impl Kernel {
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
             let mut record = self.isms(principal, id)?;
+            record.ensure_open()?;
             let from = record.schema.version;
             let schema_id = record.schema.id.to_string();
             let to = match version {

@@ -25,7 +25,7 @@ use mmsm_engine::{Board, Inputs};
 use mmsm_model::{Answer, Department, Enterprise, IsmsId, Speaker, SubControlId, User};
 use mmsm_store::{Batch, Repo, Store, StoreError};
 
-use super::gsgs::{Instantiated, IsmsRecord, SchemaChoice};
+use super::gsgs::{Archived, Instantiated, IsmsRecord, SchemaChoice};
 
 /// The layout this release writes.
 pub(crate) const RECORD_FORMAT: u32 = 2;
@@ -60,6 +60,8 @@ struct Head {
     /// Format 1 only.
     #[serde(default, skip_serializing)]
     revision: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    archived: Option<Archived>,
 }
 
 fn whole_record() -> u32 {
@@ -81,6 +83,8 @@ struct HeadRef<'a> {
     instantiated: &'a Instantiated,
     created_at: u64,
     created_by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archived: &'a Option<Archived>,
 }
 
 /// The key of an ISMS's head.
@@ -167,6 +171,7 @@ fn head_ref(record: &IsmsRecord) -> HeadRef<'_> {
         instantiated: &record.instantiated,
         created_at: record.created_at,
         created_by: &record.created_by,
+        archived: &record.archived,
     }
 }
 
@@ -267,6 +272,7 @@ fn assemble(head: Head, board: Board, revision: u64) -> IsmsRecord {
         created_by: head.created_by,
         board,
         revision,
+        archived: head.archived,
     }
 }
 

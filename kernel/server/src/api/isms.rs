@@ -453,3 +453,41 @@ pub async fn delete(
         .await?;
     Ok(Json(deleted).into_response())
 }
+
+/// Archive an ISMS: read only until it is unarchived (administrators).
+#[utoipa::path(post, path = "/api/v1/isms/{id}/archive", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "isms, archived: { at, by }"),
+              (status = 403, description = "Not an administrator")))]
+pub async fn archive(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    archived(state, auth, id, true).await
+}
+
+/// Take an ISMS out of the archive (administrators).
+#[utoipa::path(post, path = "/api/v1/isms/{id}/unarchive", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "isms, archived: null"),
+              (status = 403, description = "Not an administrator")))]
+pub async fn unarchive(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    archived(state, auth, id, false).await
+}
+
+async fn archived(
+    state: AppState,
+    auth: Auth,
+    id: String,
+    archive: bool,
+) -> Result<Response, AppError> {
+    let record = state
+        .call(move |k| k.set_archived(&auth.principal, &id, archive))
+        .await?;
+    Ok(Json(serde_json::json!({ "isms": record.id, "archived": record.archived })).into_response())
+}

@@ -48,6 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(schemas::diff))
         .routes(routes!(isms::list, isms::generate))
         .routes(routes!(isms::show, isms::delete))
+        .routes(routes!(isms::archive))
+        .routes(routes!(isms::unarchive))
         .routes(routes!(isms::board))
         .routes(routes!(isms::risks))
         .routes(routes!(isms::plan))

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/answer", axum::routing::post(answer))
         .route("/isms/{id}/why", axum::routing::post(answer_why))
         .route("/isms/{id}/delete", axum::routing::post(delete_isms))
+        .route("/isms/{id}/archive", axum::routing::post(archive_isms))
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
@@ -109,7 +110,7 @@ async fn board(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (view, newer) = state
+    let (view, newer, archived) = state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
             let latest = k
@@ -118,14 +119,14 @@ async fn board(
                 .schema
                 .version;
             let newer = (latest > record.schema.version).then_some(latest);
-            Ok((k.report(&who, &isms)?, newer))
+            Ok((k.report(&who, &isms)?, newer, record.archived))
         })
         .await?;
     // The trend is the report's: the same chart, dated axes and legend.
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer,
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived,
                 "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }
@@ -222,6 +223,22 @@ async fn checklist(
             "options": OPTIONS, "can_edit": can_edit(&p), "files": files,
         }),
     )
+}
+
+/// An administrator archives an enterprise from its board, or takes it out.
+async fn archive_isms(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let archive = super::field(&fields, "archive") == "yes";
+    let (who, isms) = (p.0.principal.clone(), id.clone());
+    state
+        .call(move |k| k.set_archived(&who, &isms, archive))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}")).into_response())
 }
 
 /// An administrator deletes an enterprise from its board, typing its id.

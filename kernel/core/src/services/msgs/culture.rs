@@ -527,6 +527,7 @@ impl Kernel {
     ) -> Result<CultureResult> {
         self.store().write(|store, batch| {
             let mut record = self.may_test(principal, isms, user)?;
+            record.ensure_open()?;
             let schema = self.isms_schema(&record)?;
             let attempts_left = self.attempts_left(&record.id, user)?;
             let culture = schema.culture.clone().unwrap_or_default();
@@ -649,6 +650,10 @@ impl Kernel {
     pub fn culture_status(&self, principal: &Principal, isms: &str) -> Result<CultureStatus> {
         let board = self.store().write(|store, batch| {
             let mut record = self.maintained(principal, isms, "read the culture status")?;
+            if record.archived.is_some() {
+                // Read only: the share stays as it was archived.
+                return Ok(Vec::new());
+            }
             let before = record.inputs.clone();
             // Time alone moved the share (certificates expire): the kernel
             // records it, not the reader, who may be an auditor who only reads.

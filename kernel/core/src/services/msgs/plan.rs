@@ -142,6 +142,7 @@ impl Kernel {
     ) -> Result<PlanRow> {
         self.store().write(|store, batch| {
             let record = self.officer(principal, isms, "follow up the plan")?;
+            record.ensure_open()?;
             let rows = self.plan_rows(principal, isms)?;
             let Some(row) = rows.into_iter().find(|r| r.item.rank == rank) else {
                 return Err(ServiceError::Refused(format!(

@@ -415,6 +415,7 @@ impl Kernel {
         action: &mut ActionRun,
     ) -> Result<Moved> {
         let record = self.maintained(principal, isms, "start a procedure")?;
+        record.ensure_open()?;
         let schema = self.isms_schema(&record)?;
         let procedure = self.procedure_of(&schema, &record, procedure)?;
         let taken = store
@@ -482,6 +483,7 @@ impl Kernel {
     ) -> Result<Moved> {
         let isms = Self::instance_isms(instance)?;
         let record = self.maintained(principal, isms, "move a procedure")?;
+        record.ensure_open()?;
         let mut current = self.instance(store, instance)?;
         let schema = self.isms_schema(&record)?;
         let procedure = self.procedure_of(&schema, &record, current.procedure.as_str())?;

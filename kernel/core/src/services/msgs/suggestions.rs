@@ -280,6 +280,7 @@ impl Kernel {
     ) -> Result<Suggestion> {
         self.store().write(|store, batch| {
             let mut record = self.officer(principal, isms, "accept a suggestion")?;
+            record.ensure_open()?;
             let mut suggestion = self.open_suggestion(store, &record, id)?;
             let changes = suggestion
                 .changes
@@ -329,6 +330,7 @@ impl Kernel {
     ) -> Result<Suggestion> {
         self.store().write(|store, batch| {
             let record = self.officer(principal, isms, "reject a suggestion")?;
+            record.ensure_open()?;
             let mut suggestion = self.open_suggestion(store, &record, id)?;
             suggestion.status = SuggestionStatus::Rejected;
             suggestion.decided_at = Some(self.now());

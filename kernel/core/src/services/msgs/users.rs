@@ -69,6 +69,7 @@ impl Kernel {
         mmsm_model::check_length("the user's name", &user.name, mmsm_model::MAX_NAME)
             .map_err(ServiceError::Refused)?;
         let mut record = self.officer(principal, isms, action)?;
+        record.ensure_open()?;
         if record.users.iter().any(|u| u.id == user.id) {
             return Err(ServiceError::Exists {
                     kind: "user",
@@ -120,6 +121,7 @@ impl Kernel {
         let action = "remove a user from an ISMS";
         self.store().write(|store, batch| {
             let mut record = self.officer(principal, isms, action)?;
+            record.ensure_open()?;
             let Some(position) = record.users.iter().position(|u| u.id.as_str() == user) else {
                 return Err(unknown_user(&record, user));
             };
@@ -165,6 +167,7 @@ impl Kernel {
         let action = "change a user's roles";
         self.store().write(|store, batch| {
             let mut record = self.officer(principal, isms, action)?;
+            record.ensure_open()?;
             self.check_roles(&record, &roles)?;
             let Some(position) = record.users.iter().position(|u| u.id.as_str() == user) else {
                 return Err(unknown_user(&record, user));
