@@ -1229,6 +1229,30 @@ fn the_accounts_page_disables_resets_and_removes_with_a_confirmation() {
     assert_eq!(login.status, 200, "{}", login.body);
     assert_eq!(login.json()["account"]["must_change_password"], true);
 
+    // The list filters by name, kind and state.
+    let filtered = server.request("GET", "/accounts?kind=enterprise&q=r", &headers, None);
+    assert!(
+        filtered.body.contains("id=\"account-rs\""),
+        "{}",
+        filtered.body
+    );
+    assert!(
+        !filtered.body.contains("id=\"account-cos\""),
+        "{}",
+        filtered.body
+    );
+    let one_time = server.request("GET", "/accounts?state=one-time", &headers, None);
+    assert!(
+        one_time.body.contains("id=\"account-aus\""),
+        "{}",
+        one_time.body
+    );
+    assert!(
+        !one_time.body.contains("id=\"account-rs\""),
+        "{}",
+        one_time.body
+    );
+
     let unconfirmed = post("/accounts/us/remove", "");
     assert!(
         unconfirmed.body.contains("was not removed"),

@@ -3,7 +3,9 @@
 //! server makes when none is typed) and assign consultants to enterprises.
 //! The account service refuses anyone but an administrator.
 
-use axum::extract::{Path, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -14,6 +16,7 @@ use crate::state::AppState;
 use mmsm_kernel::access::ROLE_ZONES;
 use mmsm_kernel::services::{random_password, IsmsQuery, NewAccount};
 
+use super::lists::{paged, ListQuery};
 use super::{field, page, UiError};
 
 /// The routes of the account pages.
@@ -81,6 +84,18 @@ async fn render(
     p: &Page,
     outcome: Option<serde_json::Value>,
 ) -> Result<Response, UiError> {
+    render_filtered(state, p, outcome, ListQuery::default()).await
+}
+
+/// The accounts page: the accounts that pass the filters (`q` in the name,
+/// `kind` consultancy or enterprise, `state` active, one-time or disabled),
+/// one page of them.
+async fn render_filtered(
+    state: &AppState,
+    p: &Page,
+    outcome: Option<serde_json::Value>,
+    query: ListQuery,
+) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let (accounts, isms) = state
         .call(move |k| {
@@ -100,16 +115,45 @@ async fn render(
         .iter()
         .map(|(r, z)| json!({ "id": r, "zone": format!("{z:?}").to_lowercase() }))
         .collect();
-    let mut context = json!({ "accounts": accounts, "isms": isms, "roles": roles, "consultancy_roles": CONSULTANCY_ROLES });
+    let accounts: Vec<_> = accounts
+        .into_iter()
+        .filter(|a| {
+            let text = query
+                .get("q")
+                .is_none_or(|q| a.name.to_lowercase().contains(&q.to_lowercase()));
+            let kind = match query.get("kind") {
+                Some("enterprise") => a.isms.is_some(),
+                Some("consultancy") => a.isms.is_none(),
+                _ => true,
+            };
+            let state = match query.get("state") {
+                Some("disabled") => a.disabled,
+                Some("one-time") => !a.disabled && a.must_change_password,
+                Some("active") => !a.disabled && !a.must_change_password,
+                _ => true,
+            };
+            text && kind && state
+        })
+        .collect();
+    let (accounts, pager) = paged(accounts, &query, ACCOUNTS_PAGE, "/accounts");
+    let mut context = json!({ "accounts": accounts, "isms": isms, "roles": roles,
+        "consultancy_roles": CONSULTANCY_ROLES, "pager": pager, "filters": query.filters() });
     if let (Some(outcome), Some(context)) = (outcome, context.as_object_mut()) {
         context.extend(outcome.as_object().cloned().unwrap_or_default());
     }
     page(p, "accounts.html", context)
 }
 
-async fn list(State(state): State<AppState>, p: Page) -> Result<Response, UiError> {
-    render(&state, &p, None).await
+async fn list(
+    State(state): State<AppState>,
+    p: Page,
+    Query(pairs): Query<BTreeMap<String, String>>,
+) -> Result<Response, UiError> {
+    render_filtered(&state, &p, None, ListQuery::new(pairs)).await
 }
+
+/// Accounts on one page.
+const ACCOUNTS_PAGE: usize = 50;
 
 async fn create(
     State(state): State<AppState>,
