@@ -682,4 +682,30 @@ fn evidence_is_uploaded_over_http_and_a_file_over_the_limit_is_refused_with_the_
         .filter_map(|f| f["name"].as_str())
         .collect();
     assert_eq!(names, ["backups.csv"]);
+
+    // An incident's register attaches evidence files of the ISMS, and only those.
+    let start = |attachments: Value| {
+        server.call(
+            "POST",
+            &url("procedures"),
+            Some(&ana),
+            Some(&json!({
+                "procedure": "incident-management",
+                "fields": { "reported_on": "2027-01-10", "title": "Backup failed", "attachments": attachments }
+            })),
+        )
+    };
+    let unknown = start(json!(["screenshot.png"]));
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(
+        unknown.body.contains("not an evidence file"),
+        "{}",
+        unknown.body
+    );
+    let attached = start(json!(["backups.csv"]));
+    assert_eq!(attached.status, 201, "{}", attached.body);
+    assert_eq!(
+        attached.json()["instance"]["registers"]["reg-incidents"]["attachments"],
+        json!(["backups.csv"])
+    );
 }

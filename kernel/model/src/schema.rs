@@ -993,6 +993,8 @@ pub enum FieldKind {
     Damage,
     /// A user id of the enterprise.
     User,
+    /// Attachments: names of the ISMS's evidence files.
+    Evidence,
 }
 
 /// A field of a register.

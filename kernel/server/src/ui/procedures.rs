@@ -116,7 +116,12 @@ async fn render_start(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (record, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
+    let (record, schema, files) = state
+        .call(move |k| {
+            let (record, schema) = k.isms_with_schema(&who, &isms)?;
+            Ok((record, schema, evidence_names(k, &who, &isms)?))
+        })
+        .await?;
     let proc = procedure(&schema, &procedure_id)?;
     let phase = proc
         .phases
@@ -126,6 +131,7 @@ async fn render_start(
     let registers = form_view(
         &schema,
         &record,
+        &files,
         &phase_registers(&schema, &phase.objects),
         &values,
     );
@@ -299,12 +305,13 @@ async fn render_instance(
     let who = p.0.principal.clone();
     let isms = id.clone();
     let full = format!("{id}/{instance}");
-    let (record, schema, view, suggestions) = state
+    let (record, schema, view, suggestions, files) = state
         .call(move |k| {
             let view = k.procedure_instance(&who, &full)?;
             let (record, schema) = k.isms_with_schema(&who, &isms)?;
             let suggestions = k.suggestions(&who, &isms)?;
-            Ok((record, schema, view, suggestions))
+            let files = evidence_names(k, &who, &isms)?;
+            Ok((record, schema, view, suggestions, files))
         })
         .await?;
     let proc = procedure(&schema, view.procedure.as_str())?;
@@ -333,7 +340,7 @@ async fn render_instance(
                 "phase": path.phase, "name": phase_name(path.phase.as_str()), "roles": path.roles,
                 "description": ph.and_then(|ph| ph.description.clone()),
                 "final": ph.is_some_and(|ph| ph.next.is_empty()),
-                "registers": form_view(&schema, &record, &phase_registers(&schema, &objects), &values),
+                "registers": form_view(&schema, &record, &files, &phase_registers(&schema, &objects), &values),
                 "errors": errors,
             })
         })
@@ -511,4 +518,16 @@ async fn advance(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The names of the ISMS's evidence files, the choices of an attachments field.
+fn evidence_names(
+    k: &mmsm_kernel::services::Kernel,
+    who: &mmsm_kernel::access::Principal,
+    isms: &str,
+) -> mmsm_kernel::services::Result<Vec<String>> {
+    Ok(k.list_evidence(who, isms)?
+        .into_iter()
+        .map(|f| f.name)
+        .collect())
 }

@@ -32,6 +32,7 @@ fn kind_name(kind: FieldKind) -> &'static str {
         FieldKind::Assets => "assets",
         FieldKind::Damage => "damage",
         FieldKind::User => "user",
+        FieldKind::Evidence => "evidence",
     }
 }
 
@@ -40,6 +41,7 @@ fn kind_name(kind: FieldKind) -> &'static str {
 pub fn form_view(
     schema: &Schema,
     record: &IsmsRecord,
+    files: &[String],
     registers: &[&Artefact],
     values: &Map<String, Value>,
 ) -> Vec<Value> {
@@ -70,6 +72,7 @@ pub fn form_view(
                             .iter()
                             .map(|a| json!({ "id": a.id, "name": a.name }))
                             .collect(),
+                        FieldKind::Evidence => files.iter().map(|f| json!({ "id": f, "name": f })).collect(),
                         FieldKind::Damage => DIMENSIONS
                             .iter()
                             .map(|(d, n)| json!({ "id": d, "name": format!("{d} {n}") }))
@@ -125,7 +128,7 @@ pub fn read_form(
                 }
             };
             let value = match f.kind {
-                FieldKind::Assets => {
+                FieldKind::Assets | FieldKind::Evidence => {
                     let ids = values(&name);
                     (!ids.is_empty()).then(|| json!(ids))
                 }

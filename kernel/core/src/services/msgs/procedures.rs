@@ -764,6 +764,11 @@ impl Kernel {
     ) -> Result<BTreeMap<ArtefactId, Map<String, Value>>> {
         let mut problems = Vec::new();
         let mut checked = BTreeMap::new();
+        // Attachments name the ISMS's evidence files.
+        let files = self
+            .evidence_of(record.id.as_str())
+            .names()
+            .map_err(ServiceError::Refused)?;
         match split_by_register(registers, phase.id.as_str(), &data) {
             Err(p) => problems.extend(p),
             Ok(entries) => {
@@ -772,7 +777,7 @@ impl Kernel {
                         .iter()
                         .find(|r| r.id == id)
                         .expect("split keeps known registers");
-                    match validate_entry(schema, record, register, &entry) {
+                    match validate_entry(schema, record, &files, register, &entry) {
                         Ok(normalised) => {
                             checked.insert(id, normalised);
                         }

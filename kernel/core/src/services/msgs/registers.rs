@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use mmsm_model::{Artefact, ArtefactId, ArtefactKind, Dimension, FieldKind, Schema};
 
@@ -70,6 +70,7 @@ pub fn split_by_register(
 pub fn validate_entry(
     schema: &Schema,
     record: &IsmsRecord,
+    files: &[String],
     register: &Artefact,
     entry: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Vec<String>> {
@@ -143,6 +144,7 @@ pub fn validate_entry(
                     ))
                 }),
             FieldKind::Assets => check_assets(record, value).map_err(bad),
+            FieldKind::Evidence => check_files(record, files, value).map_err(bad),
             FieldKind::Damage => check_damage(value).map_err(bad),
         };
         match checked {
@@ -157,6 +159,25 @@ pub fn validate_entry(
     } else {
         Err(problems)
     }
+}
+
+/// Attachments: a list of the ISMS's evidence file names.
+fn check_files(record: &IsmsRecord, files: &[String], value: &Value) -> Result<Value, String> {
+    let names: Vec<&str> = match value {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if names.is_empty() || matches!(value, Value::Array(items) if items.len() != names.len()) {
+        return Err("expected a list of evidence file names".into());
+    }
+    if let Some(missing) = names.iter().find(|n| !files.iter().any(|f| f == *n)) {
+        return Err(format!(
+            "`{missing}` is not an evidence file of ISMS {}: upload it first (the Metrics page, `mmsm isms evidence add {} FILE`)",
+            record.id, record.id
+        ));
+    }
+    Ok(json!(names))
 }
 
 fn check_assets(record: &IsmsRecord, value: &Value) -> Result<Value, String> {
