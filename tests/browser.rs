@@ -592,6 +592,12 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
         "{}",
         b.url()
     );
+    // Assessing is the officer's: the refusal names the roles in words.
+    b.click("#to-assess");
+    b.wait_text(
+        "#errors",
+        "needs Responsible for security (Cl/RS), and luis holds User (Cl/US)",
+    );
 
     // Ana, the security officer, is refused until she holds a certificate.
     log_in(&b, base, "ana");
@@ -601,6 +607,27 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     b.screenshot("14-refused-without-certificate");
     b.go(&format!("{isms}/culture/test"));
     pass_culture_test(&b);
+
+    // She gives luis the officer's role on the Users page: his login holds it
+    // at his next request (issue 17: the account's own roles used to win).
+    b.go(&format!("{isms}/users"));
+    b.click("#change-luis summary");
+    b.click("form[action$='/users/luis'] input[value='Cl/RS']");
+    b.click("#roles-luis");
+    b.wait_text("#users", "Cl/RS");
+    log_in(&b, base, "luis");
+    b.go(&format!("{isms}/procedures/incident-management-1"));
+    b.click("#to-assess");
+    // The role passes now; the new role's regulations need a new certificate.
+    b.wait_text("#errors", "certificate");
+    assert!(
+        !b.text("#errors").contains("holds User (Cl/US)"),
+        "{}",
+        b.text("#errors")
+    );
+    b.go(&format!("{isms}/culture/test"));
+    pass_culture_test(&b);
+    log_in(&b, base, "ana");
 
     // She assesses and closes the incident; closing raises a suggestion.
     b.go(&isms);
