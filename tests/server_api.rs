@@ -1475,16 +1475,27 @@ fn an_answers_reasons_reach_the_soa_and_an_exclusion_without_one_is_marked_incom
         .unwrap()
         .to_owned();
     let headers = common::server::headers(Some(&cos));
+    // A multipart form: a file given with the reasons becomes evidence, attached.
+    let boundary = "xyzBOUNDARYxyz";
+    let part = |name: &str, value: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+    };
+    let body = [
+        part("csrf", &csrf),
+        part("subcontrol", "8.20.2"),
+        part("justification", "no firewall of ours"),
+        part("evidence", "net.csv"),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lease.txt\"\r\nContent-Type: text/plain\r\n\r\nthe landlord runs the network\r\n--{boundary}--\r\n"),
+    ]
+    .concat();
+    let content_type = format!("multipart/form-data; boundary={boundary}");
     server.request(
         "POST",
         &format!("/isms/{OWN}/why"),
         &headers,
-        Some((
-            "application/x-www-form-urlencoded",
-            format!(
-                "csrf={csrf}&subcontrol=8.20.2&justification=no+firewall+of+ours&evidence=net.csv"
-            ),
-        )),
+        Some((&content_type, body)),
     );
     let page = server.request(
         "GET",
@@ -1499,6 +1510,7 @@ fn an_answers_reasons_reach_the_soa_and_an_exclusion_without_one_is_marked_incom
     );
     let reason = row(&soa(&cos))["reason"].as_str().unwrap().to_owned();
     assert!(reason.contains("8.20.2: no firewall of ours"), "{reason}");
+    assert!(reason.contains("evidence: lease.txt, net.csv"), "{reason}");
     let aus = server.login("aus");
     let refused = server.call(
         "PUT",

@@ -257,28 +257,58 @@ async fn delete_isms(
     Ok(Redirect::to("/isms").into_response())
 }
 
-/// The reasons of an answer from the checklist's "Why" form.
+/// The reasons of an answer from the checklist's "Why" form (multipart: a
+/// file given with it becomes an evidence file of the ISMS, attached).
 async fn answer_why(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    mut form: axum::extract::Multipart,
 ) -> Result<Response, UiError> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut upload = None;
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        crate::error::AppError::bad_request(format!("the form could not be read: {e}"))
+    };
+    while let Some(part) = form.next_field().await.map_err(unreadable)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file = part.file_name().unwrap_or_default().to_owned();
+            let bytes = part.bytes().await.map_err(unreadable)?;
+            if !file.is_empty() {
+                let file = file
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                upload = Some((file, bytes));
+            }
+        } else {
+            fields.push((name, part.text().await.map_err(unreadable)?));
+        }
+    }
     p.check_csrf(&super::field(&fields, "csrf"))?;
     let subcontrol = super::field(&fields, "subcontrol");
+    let mut evidence: Vec<String> = fields
+        .iter()
+        .filter(|(n, _)| n == "evidence")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if let Some((file, _)) = &upload {
+        evidence.push(file.clone());
+    }
     let why = mmsm_kernel::services::AnswerWhy {
         note: Some(super::field(&fields, "note")),
         justification: Some(super::field(&fields, "justification")),
-        evidence: fields
-            .iter()
-            .filter(|(n, _)| n == "evidence")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        evidence,
     };
     let who = p.0.principal.clone();
     let (isms, question) = (id.clone(), subcontrol.clone());
     let domain = state
         .call(move |k| {
+            if let Some((file, bytes)) = &upload {
+                k.add_evidence(&who, &isms, file, bytes)?;
+            }
             k.set_answer_why(&who, &isms, &question, why)?;
             let (_, schema) = k.isms_with_schema(&who, &isms)?;
             Ok(schema
