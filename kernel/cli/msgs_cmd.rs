@@ -744,8 +744,9 @@ pub fn stats(
     println!("\nmost frequent gaps:");
     for g in &stats.gaps {
         println!(
-            "  {} (level {}): not met in {:.0} %",
+            "  {} {} (level {}): not met in {:.0} %",
             g.subcontrol,
+            g.text,
             g.level,
             g.gap_share.unwrap_or(0.0) * 100.0
         );

@@ -27,6 +27,8 @@ const YEAR: u64 = 365 * 86_400;
 pub struct AnswerStats {
     /// The subcontrol.
     pub subcontrol: SubControlId,
+    /// Its question, as the schema asks it.
+    pub text: String,
     /// Its level.
     pub level: u8,
     /// Answers `yes`.
@@ -518,6 +520,7 @@ fn answer_stats(schema: &Schema, records: &[IsmsRecord]) -> Vec<AnswerStats> {
         .map(|(_, sub)| {
             let mut stats = AnswerStats {
                 subcontrol: sub.id.clone(),
+                text: sub.text.clone(),
                 level: sub.level,
                 yes: 0,
                 partial: 0,
@@ -681,6 +684,7 @@ mod tests {
     fn answered_yes(n: usize) -> AnswerStats {
         AnswerStats {
             subcontrol: "8.13.2".into(),
+            text: String::new(),
             level: 2,
             yes: n,
             partial: 0,
