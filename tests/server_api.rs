@@ -1162,6 +1162,25 @@ fn an_administrator_disables_enables_reroles_and_removes_an_account_over_the_api
     ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
+    // The API's lists filter and window without changing their shape.
+    let accounts_only = actions.iter().filter(|a| a.starts_with("account.")).count();
+    let page = server.call(
+        "GET",
+        "/api/v1/audit?kind=account.&offset=1&limit=2",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        page.header("x-total-count"),
+        Some(accounts_only.to_string().as_str())
+    );
+    let rows = page.json();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["action"].as_str().unwrap().starts_with("account.")));
 }
 
 #[test]

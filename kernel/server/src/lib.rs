@@ -19,6 +19,7 @@ pub mod drawn;
 pub mod error;
 pub mod extract;
 pub mod limiter;
+pub mod lists;
 pub mod routes;
 pub mod state;
 pub mod ui;

@@ -177,17 +177,23 @@ pub async fn plan(
 
 /// Every change of the board with its cause, oldest first.
 #[utoipa::path(get, path = "/api/v1/isms/{id}/history", tag = "isms",
-    params(("id" = String, Path, description = "The ISMS id")),
-    responses((status = 200, description = "at, user, cause, change, deltas")))]
+    params(("id" = String, Path, description = "The ISMS id"), super::audit::ListParams),
+    responses((status = 200, description = "at, user, cause, change, deltas; X-Total-Count counts what passed the filters")))]
 pub async fn history(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<super::audit::ListParams>,
 ) -> Result<Response, AppError> {
     let events = state
         .call(move |k| k.isms_history(&auth.principal, &id))
         .await?;
-    Ok(Json(events).into_response())
+    let query = params.query();
+    let events: Vec<_> = events
+        .into_iter()
+        .filter(|e| crate::lists::event_passes(&query, e.at, &e.user, &e.cause))
+        .collect();
+    Ok(super::audit::windowed(events, &query))
 }
 
 /// The body of an answer.

@@ -16,8 +16,8 @@ use crate::state::AppState;
 use mmsm_kernel::access::ROLE_ZONES;
 use mmsm_kernel::services::{random_password, IsmsQuery, NewAccount};
 
-use super::lists::{paged, ListQuery};
 use super::{field, page, UiError};
+use crate::lists::{paged, ListQuery};
 
 /// The routes of the account pages.
 pub fn router() -> Router<AppState> {

@@ -12,8 +12,8 @@ use crate::extract::Page;
 use crate::state::AppState;
 
 use super::isms::filtered_audit;
-use super::lists::ListQuery;
 use super::{page, UiError};
+use crate::lists::ListQuery;
 
 /// The routes of the audit pages.
 pub fn router() -> Router<AppState> {

@@ -19,8 +19,8 @@ use mmsm_kernel::services::msgs::{PlanSet, SuggestionStatus};
 use mmsm_kernel::services::MAX_EVIDENCE_BYTES;
 
 use super::charts::line;
-use super::lists::{paged, ListQuery};
 use super::{field, page, UiError};
+use crate::lists::{paged, ListQuery};
 
 /// The routes of the follow-up pages.
 pub fn router() -> Router<AppState> {

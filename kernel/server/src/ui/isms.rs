@@ -20,8 +20,8 @@ use mmsm_kernel::services::{IsmsQuery, IsmsSort, ServiceError};
 use mmsm_model::{Answer, QuestionKind, SubControlId, Zone};
 use mmsm_reports::{self as reports, Documents};
 
-use super::lists::{paged, ListQuery};
 use super::{page, UiError};
+use crate::lists::{event_passes, paged, ListQuery};
 
 /// The routes of the enterprise pages.
 pub fn router() -> Router<AppState> {
@@ -865,20 +865,6 @@ async fn report(
 
 /// History events and audit records on one page.
 const EVENTS_PAGE: usize = 50;
-
-/// Whether a row of time `at` (seconds) by `user` of kind `kind` passes the
-/// `user`, `kind` and `since` (YYYY-MM-DD) filters of `query`.
-fn event_passes(query: &ListQuery, at: u64, user: &str, kind: &str) -> bool {
-    let since = query.get("since").and_then(|d| {
-        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp().max(0) as u64)
-    });
-    query.get("user").is_none_or(|u| u == user)
-        && query.get("kind").is_none_or(|k| kind.starts_with(k))
-        && since.is_none_or(|s| at >= s)
-}
 
 /// The distinct values of a field, sorted, for a filter's choices.
 fn choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

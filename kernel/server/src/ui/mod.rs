@@ -11,7 +11,6 @@ pub mod culture;
 pub mod enterprise;
 pub mod follow_up;
 pub mod isms;
-pub mod lists;
 pub mod procedures;
 pub mod registers;
 pub mod schemas;

@@ -1,4 +1,4 @@
-//! Long lists on pages (issue 17.6): filters given as a GET form's fields
+//! Long lists (issue 17.6) on pages and in the API: filters given as a GET form's fields
 //! and a page of the rows that pass them, with links to the other pages that
 //! keep the filters. The rows are the services' own; a page only chooses
 //! which of them to show.
@@ -85,6 +85,36 @@ pub fn paged<T: Serialize>(
         "next": (page < pages).then(|| query.link(path, page + 1)),
     });
     (shown, pager)
+}
+
+/// Whether a row of time `at` (seconds) by `user` of kind `kind` passes the
+/// `user`, `kind` and `since` (YYYY-MM-DD) filters of `query`.
+pub fn event_passes(query: &ListQuery, at: u64, user: &str, kind: &str) -> bool {
+    let since = query.get("since").and_then(|d| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp().max(0) as u64)
+    });
+    query.get("user").is_none_or(|u| u == user)
+        && query.get("kind").is_none_or(|k| kind.starts_with(k))
+        && since.is_none_or(|s| at >= s)
+}
+
+/// The API's paging of a long list (`offset`, `limit`), the list's shape
+/// kept: the rows that pass, from `offset`, at most `limit` of them, and the
+/// count of all that pass (for an `X-Total-Count` header).
+pub fn window<T>(rows: Vec<T>, query: &ListQuery) -> (Vec<T>, usize) {
+    let total = rows.len();
+    let offset = query
+        .get("offset")
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(usize::MAX);
+    (rows.into_iter().skip(offset).take(limit).collect(), total)
 }
 
 #[cfg(test)]
