@@ -1272,6 +1272,34 @@ fn the_accounts_page_disables_resets_and_removes_with_a_confirmation() {
         one_time.body
     );
 
+    // A refused account keeps the form as typed, the reason above it, in words.
+    let refused = post("/accounts", "&name=nora.gil&isms=worked-example");
+    assert!(
+        refused.body.contains("id=\"create-errors\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"nora.gil\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("at least one role, one of"),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("--role"), "{}", refused.body);
+    // An error page keeps the navigation of whoever is logged in (with the session cookie).
+    let cookie = vec![("Cookie".to_owned(), format!("mmsm_session={admin}"))];
+    let missing = server.request("GET", "/isms/no-such-enterprise", &cookie, None);
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("href=\"/accounts\""),
+        "{}",
+        missing.body
+    );
+
     let unconfirmed = post("/accounts/us/remove", "");
     assert!(
         unconfirmed.body.contains("was not removed"),

@@ -39,6 +39,10 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(ui::router())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ui::with_navigation,
+        ))
         .layer(middleware::from_fn(security_headers))
         // The whole body is read, within BODY_LIMIT, by `read_body_first`;
         // the extractors (forms, uploads) need no lower limit of their own.

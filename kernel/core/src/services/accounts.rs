@@ -332,7 +332,7 @@ impl Kernel {
         check_password(&new.password, &name)?;
         if new.roles.is_empty() && !new.admin {
             return Err(ServiceError::Refused(format!(
-                "give the account at least one role (--role), one of {}",
+                "give the account at least one role, one of {}",
                 ROLE_ZONES.map(|(r, _)| r).join(", ")
             )));
         }

@@ -178,7 +178,27 @@ async fn create(
         permanent: false,
     };
     let who = p.0.principal.clone();
-    let view = state.call(move |k| k.create_account(&who, account)).await?;
+    let typed = json!({ "name": account.name, "isms": account.isms, "roles": account.roles, "admin": account.admin });
+    let view = match state.call(move |k| k.create_account(&who, account)).await {
+        Ok(view) => view,
+        // The form stays as it was typed, with the reason above it.
+        Err(e)
+            if [
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                axum::http::StatusCode::CONFLICT,
+                axum::http::StatusCode::NOT_FOUND,
+            ]
+            .contains(&e.status) =>
+        {
+            return render(
+                &state,
+                &p,
+                Some(json!({ "create_error": e.message, "typed": typed })),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let created = json!({ "name": view.name, "password": generated.then_some(password) });
     render(&state, &p, Some(json!({ "created": created }))).await
 }

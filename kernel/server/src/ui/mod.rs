@@ -177,6 +177,25 @@ impl<E: Into<AppError>> From<E> for UiError {
     }
 }
 
+/// An error page's content, kept in the response so that [`with_navigation`]
+/// can draw it again inside the navigation of whoever is logged in.
+#[derive(Debug, Clone)]
+struct ErrorPage {
+    heading: &'static str,
+    message: String,
+}
+
+fn error_html(page: &ErrorPage, me: Option<(&Principal, &str)>) -> String {
+    let mut ctx = serde_json::json!({ "heading": page.heading, "message": page.message });
+    if let Some((principal, csrf)) = me {
+        ctx["me"] = serde_json::to_value(Me::of(principal)).unwrap_or_default();
+        ctx["csrf"] = serde_json::Value::String(csrf.to_owned());
+    }
+    templates()
+        .render("error.html", serde(&ctx))
+        .unwrap_or_else(|_| format!("<h1>{}</h1><p>{}</p>", page.heading, page.message))
+}
+
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         let status = self.0.status;
@@ -187,14 +206,49 @@ impl IntoResponse for UiError {
             s if s.is_server_error() => "Something went wrong",
             _ => "This cannot be done",
         };
-        let html = templates()
-            .render(
-                "error.html",
-                serde(&serde_json::json!({ "heading": heading, "message": self.0.message })),
-            )
-            .unwrap_or_else(|_| format!("<h1>{heading}</h1><p>{}</p>", self.0.message));
-        (status, Html(html)).into_response()
+        let page = ErrorPage {
+            heading,
+            message: self.0.message,
+        };
+        let mut response = (status, Html(error_html(&page, None))).into_response();
+        response.extensions_mut().insert(page);
+        response
     }
+}
+
+/// Draws an error page again with the navigation of the logged-in user
+/// (issue 17: error pages dropped the navigation), so that they can go on
+/// from where they were refused.
+pub async fn with_navigation(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let token = {
+        request
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == super::extract::SESSION_COOKIE)
+            .map(|(_, v)| v.to_owned())
+    };
+    let response = next.run(request).await;
+    let (Some(page), Some(token)) = (response.extensions().get::<ErrorPage>().cloned(), token)
+    else {
+        return response;
+    };
+    let Ok(auth) = state.call(move |k| k.authenticate(&token)).await else {
+        return response;
+    };
+    let status = response.status();
+    (
+        status,
+        Html(error_html(&page, Some((&auth.principal, &auth.csrf)))),
+    )
+        .into_response()
 }
 
 /// A kernel message as HTML: escaped, with its `backticked` names (ids, commands) as
