@@ -351,6 +351,24 @@ fn compliance(b: &Browser) -> f64 {
     b.text("#compliance").trim().parse().unwrap_or(f64::NAN)
 }
 
+/// The heat map's pairs per colour, from its cells and from its legend.
+const HEAT_COUNTS: &str = r#"
+const svg = document.querySelector('svg[aria-labelledby=heat-title]');
+const rects = [...svg.querySelectorAll('rect')];
+const texts = [...svg.querySelectorAll('text')];
+const cells = {}; let total = 0;
+rects.forEach((r, i) => {
+  const n = parseInt(texts[i].textContent) || 0;
+  if (n > 0) { const c = getComputedStyle(r).fill; cells[c] = (cells[c] || 0) + n; total += n; }
+});
+const legend = {};
+document.querySelectorAll('#potential-legend span.dot').forEach(s => {
+  const n = parseInt(s.nextSibling.textContent.replace(/[·.]/g, ' ').trim().split(/\s+/).pop()) || 0;
+  if (n > 0) { const c = getComputedStyle(s).backgroundColor; legend[c] = (legend[c] || 0) + n; }
+});
+return { cells, legend, total };
+"#;
+
 #[test]
 fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change() {
     let m = prepared_store();
@@ -409,6 +427,14 @@ fn a_consultant_generates_an_isms_answers_a_question_and_sees_the_board_change()
     let after = compliance(&b);
     assert!(after > first, "compliance {first} -> {after}");
     b.find("#trend-title"); // the trend chart has two points now
+                            // The map's cells and the legend that counts them agree, colour by colour (issue 17.5).
+    let counts = b.cmd(
+        "POST",
+        "/execute/sync",
+        json!({ "script": HEAT_COUNTS, "args": [] }),
+    );
+    assert_eq!(counts["cells"], counts["legend"], "{counts}");
+    assert!(counts["total"].as_u64().unwrap() > 0, "{counts}");
     b.screenshot("06-board-after-answer");
 
     // The SoA, the history and the audit trail show the change.
@@ -716,6 +742,15 @@ fn users_take_the_culture_test_and_an_incident_becomes_an_accepted_suggestion() 
     log_in(&b, base, "ana");
 
     b.go(&format!("{isms}/assets"));
+    // A 10 KB name (past the form's own limit) is refused in place, in words.
+    b.set_value("#new-name", &"N".repeat(10_000));
+    b.type_in("#new-D", "7");
+    b.click("#add-asset");
+    b.wait_text(
+        "#errors",
+        "the asset's name has 10000 characters; at most 120 are kept",
+    );
+    b.find("#new-name");
     b.type_in("#new-name", "Backup NAS");
     b.type_in("#new-D", "7");
     b.click("#add-asset");

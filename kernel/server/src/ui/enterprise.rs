@@ -33,6 +33,16 @@ async fn assets(
     p: Page,
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
+    render_assets(&state, &p, id, json!({})).await
+}
+
+/// The assets page, with `outcome` (a refusal and what was typed) on top.
+async fn render_assets(
+    state: &AppState,
+    p: &Page,
+    id: String,
+    outcome: Value,
+) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
     let (record, schema) = state.call(move |k| k.isms_with_schema(&who, &isms)).await?;
@@ -61,12 +71,16 @@ async fn assets(
         .collect();
     let who = &p.0.principal;
     let can_edit = who.has_zone(Zone::Maintenance) || who.has_zone(Zone::Generation);
-    page(
-        &p,
-        "assets.html",
-        json!({ "id": id, "name": record.enterprise.name, "rows": rows,
-                "asset_types": schema.asset_types, "dims": DIMENSIONS, "can_edit": can_edit }),
-    )
+    let mut context = json!({ "id": id, "name": record.enterprise.name, "rows": rows,
+                "asset_types": schema.asset_types, "dims": DIMENSIONS, "can_edit": can_edit });
+    if let (Some(context), Some(outcome)) = (context.as_object_mut(), outcome.as_object()) {
+        context.extend(outcome.clone());
+    }
+    let mut response = page(p, "assets.html", context)?;
+    if outcome.get("error").is_some() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 /// An asset id from a name: lower-case letters, digits and dashes.
@@ -79,7 +93,13 @@ fn slug(name: &str) -> String {
             id.push('-');
         }
     }
-    id.trim_matches('-').to_owned()
+    // An id stays short whatever the name's length (ids have at most 64 characters).
+    id.trim_matches('-')
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }
 
 async fn save_asset(
@@ -89,11 +109,48 @@ async fn save_asset(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, UiError> {
     p.check_csrf(&field(&fields, "csrf"))?;
-    let name = field(&fields, "name");
+    // A refusal stays on the page, above the form, with what was typed.
+    let typed: serde_json::Map<String, Value> = fields
+        .iter()
+        .filter(|(n, _)| n != "csrf")
+        .map(|(n, v)| (n.clone(), Value::String(v.chars().take(200).collect())))
+        .collect();
+    match checked_asset(&state, &p, &id, &fields).await {
+        Ok(()) => Ok(Redirect::to(&format!("/isms/{id}/assets")).into_response()),
+        Err(UiError(e))
+            if [
+                axum::http::StatusCode::BAD_REQUEST,
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            ]
+            .contains(&e.status) =>
+        {
+            render_assets(
+                &state,
+                &p,
+                id,
+                json!({ "error": e.message, "typed": typed }),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Saves the asset a form describes.
+async fn checked_asset(
+    state: &AppState,
+    p: &Page,
+    id: &str,
+    fields: &[(String, String)],
+) -> Result<(), UiError> {
+    let name = field(fields, "name");
     if name.is_empty() {
         return Err(AppError::bad_request("the asset needs a name").into());
     }
-    let asset_id = match field(&fields, "asset") {
+    // The name is what the person typed: its length is said before any id made from it.
+    mmsm_model::check_length("the asset's name", &name, mmsm_model::MAX_NAME)
+        .map_err(AppError::bad_request)?;
+    let asset_id = match field(fields, "asset") {
         existing if !existing.is_empty() => existing,
         _ => slug(&name),
     };
@@ -105,7 +162,7 @@ async fn save_asset(
     }
     let mut values = BTreeMap::new();
     for (dim, label) in DIMENSIONS {
-        let text = field(&fields, dim);
+        let text = field(fields, dim);
         if text.is_empty() {
             continue;
         }
@@ -123,8 +180,8 @@ async fn save_asset(
         }
     }
     let who = p.0.principal.clone();
-    let isms = id.clone();
-    let asset_type = field(&fields, "type");
+    let isms = id.to_owned();
+    let asset_type = field(fields, "type");
     state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
@@ -146,7 +203,7 @@ async fn save_asset(
             k.update_isms(&who, &isms, Change::AssetValue { asset }, "asset")
         })
         .await?;
-    Ok(Redirect::to(&format!("/isms/{id}/assets")).into_response())
+    Ok(())
 }
 
 async fn users(
