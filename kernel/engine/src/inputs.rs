@@ -101,11 +101,20 @@ pub enum Change {
         value: Option<f64>,
     },
     /// Sets (or, with `None`, clears) the explicit target level.
-    TargetLevel(Option<u8>),
+    TargetLevel {
+        /// The level; `None` returns to the schema's target for the size.
+        level: Option<u8>,
+    },
     /// Sets the head count used for the size class.
-    Employees(Option<u32>),
+    Employees {
+        /// The head count; `None` clears it.
+        employees: Option<u32>,
+    },
     /// Sets the turnover used for the size class.
-    Turnover(Option<f64>),
+    Turnover {
+        /// Euros a year; `None` clears it.
+        turnover: Option<f64>,
+    },
     /// Sets (or clears) a business-checklist answer.
     Business {
         /// The question.
@@ -188,15 +197,15 @@ impl fmt::Display for Change {
                 dimension.letter(),
                 or_schema(*value)
             ),
-            Change::TargetLevel(level) => match level {
+            Change::TargetLevel { level } => match level {
                 Some(l) => write!(f, "target maturity level set to {l}"),
                 None => write!(f, "target maturity level back to the schema's rule"),
             },
-            Change::Employees(n) => match n {
+            Change::Employees { employees: n } => match n {
                 Some(n) => write!(f, "head count set to {n}"),
                 None => write!(f, "head count cleared"),
             },
-            Change::Turnover(t) => match t {
+            Change::Turnover { turnover: t } => match t {
                 Some(t) => write!(f, "turnover set to {t} EUR"),
                 None => write!(f, "turnover cleared"),
             },
@@ -336,8 +345,20 @@ mod change_sentences {
             probability.to_string(),
             "probability of threat A.24 on assets of type HW set to 60"
         );
-        for change in [measured, probability, Change::TargetLevel(None)] {
+        for change in [measured, probability, Change::TargetLevel { level: None }] {
             assert!(!change.to_string().contains('{'), "{change}");
+        }
+        // Every change serialises (the history stores them): an optional
+        // inside a tagged newtype variant could not.
+        for change in [
+            Change::TargetLevel { level: Some(2) },
+            Change::Employees { employees: None },
+            Change::Turnover {
+                turnover: Some(1e6),
+            },
+        ] {
+            let json = serde_json::to_value(&change).unwrap();
+            assert_eq!(serde_json::from_value::<Change>(json).unwrap(), change);
         }
     }
 }

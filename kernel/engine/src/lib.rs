@@ -395,15 +395,15 @@ impl Engine {
                     self.profile_changed(t, h, &mut log);
                 }
             }
-            Change::TargetLevel(level) => {
+            Change::TargetLevel { level } => {
                 self.target_explicit = level;
                 self.target_changed();
             }
-            Change::Employees(employees) => {
+            Change::Employees { employees } => {
                 self.employees = employees;
                 self.target_changed();
             }
-            Change::Turnover(turnover) => {
+            Change::Turnover { turnover } => {
                 self.turnover = turnover.filter(|t| !t.is_nan());
                 self.target_changed();
             }

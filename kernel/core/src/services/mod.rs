@@ -5,6 +5,7 @@
 mod account_admin;
 mod accounts;
 mod answer_notes;
+mod approval;
 mod auditing;
 mod boards;
 mod deletion;
@@ -43,6 +44,7 @@ pub use accounts::{
     Session, TokenView, ONE_TIME_DAYS, SESSION_SECONDS, TOKEN_DAYS,
 };
 pub use answer_notes::{AnswerNote, AnswerWhy};
+pub use approval::{Approval, ApprovalStatus, SPEAKER};
 pub use auditing::AuditLogEntry;
 pub use deletion::Deleted;
 pub use drafts::Draft;

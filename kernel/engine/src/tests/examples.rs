@@ -534,7 +534,7 @@ fn setting_an_input_to_the_value_it_has_changes_nothing() {
         Change::AssetValue {
             asset: engine.inputs().assets[0].clone(),
         },
-        Change::TargetLevel(Some(2)),
+        Change::TargetLevel { level: Some(2) },
     ];
     for change in same {
         assert!(engine.apply(change).unwrap().is_empty());
@@ -625,16 +625,26 @@ business_checklist:
     );
     let mut engine = Engine::new(schema, inputs("employees: 5"));
     assert_eq!(engine.board().maturity.target, 1);
-    engine.apply(Change::Turnover(Some(5e6))).unwrap();
+    engine
+        .apply(Change::Turnover {
+            turnover: Some(5e6),
+        })
+        .unwrap();
     assert_eq!(engine.board().maturity.target, 2, "turnover over micro's");
-    engine.apply(Change::Employees(Some(1000))).unwrap();
+    engine
+        .apply(Change::Employees {
+            employees: Some(1000),
+        })
+        .unwrap();
     assert_eq!(
         engine.board().maturity.target,
         3,
         "the largest size otherwise"
     );
-    engine.apply(Change::Employees(Some(5))).unwrap();
-    engine.apply(Change::Turnover(None)).unwrap();
+    engine
+        .apply(Change::Employees { employees: Some(5) })
+        .unwrap();
+    engine.apply(Change::Turnover { turnover: None }).unwrap();
     let deltas = engine
         .apply(Change::Business {
             question: BusinessQuestionId::new("sites"),
@@ -655,9 +665,13 @@ business_checklist:
         explanation.formula,
         "target = 3 (size class micro -> 1; raised by special_category_data -> 3)"
     );
-    engine.apply(Change::TargetLevel(Some(1))).unwrap();
+    engine
+        .apply(Change::TargetLevel { level: Some(1) })
+        .unwrap();
     assert_eq!(engine.board().maturity.target, 1, "explicit wins");
-    engine.apply(Change::TargetLevel(Some(9))).unwrap();
+    engine
+        .apply(Change::TargetLevel { level: Some(9) })
+        .unwrap();
     assert_eq!(engine.board().maturity.target, 3, "clamped to the levels");
 }
 

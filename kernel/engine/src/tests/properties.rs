@@ -103,9 +103,15 @@ fn to_change(engine: &Engine, (kind, i, j, k, v): RawChange) -> Option<Change> {
             dimension: Dimension::ALL[j as usize % 5],
             value: (j % 3 != 0).then_some(v * 100.0),
         },
-        6 => Change::TargetLevel((j % 4 != 0).then_some(1 + (k % 3) as u8)),
-        7 => Change::Employees(Some([5, 30, 120, 400][j as usize % 4])),
-        _ => Change::Turnover((j % 2 == 0).then_some(v * 2e7)),
+        6 => Change::TargetLevel {
+            level: (j % 4 != 0).then_some(1 + (k % 3) as u8),
+        },
+        7 => Change::Employees {
+            employees: Some([5, 30, 120, 400][j as usize % 4]),
+        },
+        _ => Change::Turnover {
+            turnover: (j % 2 == 0).then_some(v * 2e7),
+        },
     })
 }
 
