@@ -102,7 +102,7 @@ impl Kernel {
     /// The approval state of ISMS `isms`.
     pub fn approval_status(&self, principal: &Principal, isms: &str) -> Result<ApprovalStatus> {
         let record = self.isms(principal, isms)?;
-        Ok(self.status_of(&record)?)
+        self.status_of(&record)
     }
 
     pub(crate) fn status_of(&self, record: &IsmsRecord) -> Result<ApprovalStatus> {
