@@ -709,3 +709,74 @@ fn evidence_is_uploaded_over_http_and_a_file_over_the_limit_is_refused_with_the_
         json!(["backups.csv"])
     );
 }
+
+#[test]
+fn the_speaker_approves_the_isms_over_http_and_the_report_says_so() {
+    // Issue 15.1: an ISMS went live without anyone accepting it.
+    let m = store();
+    m.run(&[
+        "isms",
+        "user",
+        "add",
+        ISMS,
+        "marta",
+        "--name",
+        "Marta Gil",
+        "--role",
+        "Int",
+    ])
+    .ok();
+    common::server::user_add(
+        &m,
+        &[
+            "user",
+            "add",
+            "marta",
+            "--password-stdin",
+            "--role",
+            "Int",
+            "--isms",
+            ISMS,
+        ],
+    );
+    let server = Server::start(&m);
+    let (ana, marta) = (server.login("ana"), server.login("marta"));
+    let status = server
+        .call("GET", &url("approval"), Some(&ana), None)
+        .json();
+    assert_eq!(status["state"], "draft", "{status}");
+    let report = server.call("GET", &format!("/isms/{ISMS}/report"), Some(&ana), None);
+    assert!(
+        report.body.contains("draft, not approved by the speaker"),
+        "{}",
+        report.body
+    );
+
+    let refused = server.call("POST", &url("approval"), Some(&ana), None);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("only the enterprise's speaker"),
+        "{}",
+        refused.body
+    );
+    let board = server.request(
+        "GET",
+        &format!("/isms/{ISMS}"),
+        &common::server::headers(Some(&marta)),
+        None,
+    );
+    assert!(board.body.contains("id=\"approve-isms\""), "{}", board.body);
+    let approved = server.call(
+        "POST",
+        &url("approval"),
+        Some(&marta),
+        Some(&json!({ "note": "read and agreed" })),
+    );
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let approved = approved.json();
+    assert_eq!(approved["state"], "approved", "{approved}");
+    assert_eq!(approved["approval"]["by"], "marta");
+    assert_eq!(approved["approval"]["digest"].as_str().unwrap().len(), 64);
+    let report = server.call("GET", &format!("/isms/{ISMS}/report"), Some(&ana), None);
+    assert!(report.body.contains("approved by marta"), "{}", report.body);
+}

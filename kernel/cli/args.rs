@@ -377,6 +377,15 @@ pub enum IsmsCommand {
         #[arg(long = "evidence-file", value_name = "NAME")]
         evidence_files: Vec<String>,
     },
+    /// The speaker approves the ISMS (with --as USER, a user of it holding the role Int): the
+    /// approval records who, when, the schema version, the target level and a digest.
+    Approve {
+        /// The ISMS id.
+        id: String,
+        /// The speaker's note.
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Archive an ISMS: read only until it is unarchived (administrators).
     Archive {
         /// The ISMS id.

@@ -124,6 +124,8 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 "schema {}@{}: {}",
                 record.schema.id, record.schema.version, record.schema.reason
             );
+            let status = kernel.approval_status(&who, id).map_err(service_failure)?;
+            println!("status: {}", status.words());
             if let Some(s) = &record.speaker {
                 println!(
                     "speaker: {}{}",
@@ -274,6 +276,17 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
         IsmsCommand::Evidence(command) => crate::msgs_cmd::evidence(global, &kernel, command),
+        IsmsCommand::Approve { id, note } => {
+            let who = crate::msgs_cmd::acting(global, &kernel, id)?;
+            let status = kernel
+                .approve_isms(&who, id, note.clone())
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&status);
+            }
+            println!("{id}: {}", status.words());
+            Ok(())
+        }
         IsmsCommand::Archive { id } | IsmsCommand::Unarchive { id } => {
             let archive = matches!(command, IsmsCommand::Archive { .. });
             let record = kernel

@@ -25,7 +25,7 @@ use crate::schema_cmd::service_failure;
 use crate::{open_kernel, principal};
 
 /// The principal acting on ISMS `isms`: the `--as` user with the roles the ISMS gives them.
-fn acting(global: &Global, kernel: &Kernel, isms: &str) -> Result<Principal, Failure> {
+pub(crate) fn acting(global: &Global, kernel: &Kernel, isms: &str) -> Result<Principal, Failure> {
     match &global.as_user {
         None => Ok(principal(global, kernel)),
         Some(user) => kernel.principal_for(isms, user).map_err(service_failure),

@@ -36,7 +36,7 @@ impl Documents for Kernel {
         let notes = self.answer_notes(principal, id)?;
         let soa = soa_rows(engine.schema(), &board, &record.inputs.answers, &notes);
         let trend = trend_view(&self.board_trend(principal, id)?);
-        Ok(report_view(
+        let mut view = report_view(
             engine.schema(),
             &record,
             &board,
@@ -45,6 +45,8 @@ impl Documents for Kernel {
             soa,
             trend,
             self.now(),
-        ))
+        );
+        view.approval = self.approval_status(principal, id)?.words();
+        Ok(view)
     }
 }

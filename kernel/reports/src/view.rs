@@ -15,6 +15,9 @@ use super::soa::SoaRow;
 pub struct ReportView {
     /// The enterprise's name.
     pub enterprise: String,
+    /// Whether the speaker approved it, in words ("draft, not approved by the speaker").
+    #[serde(default)]
+    pub approval: String,
     /// Sector, head count, turnover as one line.
     pub profile_line: String,
     /// The ISMS id.
@@ -535,6 +538,7 @@ pub fn report_view(
 
     ReportView {
         enterprise: e.name.clone(),
+        approval: String::new(),
         profile_line: format!(
             "Sector {}; {} employees{}",
             e.sector,

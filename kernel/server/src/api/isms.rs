@@ -497,3 +497,57 @@ async fn archived(
         .await?;
     Ok(Json(serde_json::json!({ "isms": record.id, "archived": record.archived })).into_response())
 }
+
+/// The body of `POST /api/v1/isms/{id}/approval`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequest {
+    /// The speaker's note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where the ISMS stands: draft, approved (by whom, when, the digest) or pending (what changed since).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/approval", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "state: draft | approved | pending, approval, changed, words")))]
+pub async fn approval(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let status = state
+        .call(move |k| k.approval_status(&auth.principal, &id))
+        .await?;
+    Ok(approval_json(&status))
+}
+
+/// The speaker (a user of the ISMS holding Int) approves it.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/approval", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    request_body(content = Option<ApprovalRequest>, description = "Optional: { note }", content_type = "application/json"),
+    responses((status = 200, description = "state approved, approval, words"),
+              (status = 422, description = "Not the enterprise's speaker")))]
+pub async fn approve(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, AppError> {
+    let body: ApprovalRequest = if body.trim().is_empty() {
+        ApprovalRequest::default()
+    } else {
+        serde_json::from_str(&body)
+            .map_err(|e| AppError::bad_request(format!("the body is not {{\"note\"}}: {e}")))?
+    };
+    let status = state
+        .call(move |k| k.approve_isms(&auth.principal, &id, body.note))
+        .await?;
+    Ok(approval_json(&status))
+}
+
+fn approval_json(status: &mmsm_kernel::services::ApprovalStatus) -> Response {
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    value["words"] = serde_json::Value::String(status.words());
+    Json(value).into_response()
+}

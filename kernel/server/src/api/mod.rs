@@ -49,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::list, isms::generate))
         .routes(routes!(isms::show, isms::delete))
         .routes(routes!(isms::archive))
+        .routes(routes!(isms::approval, isms::approve))
         .routes(routes!(isms::unarchive))
         .routes(routes!(isms::board))
         .routes(routes!(isms::risks))

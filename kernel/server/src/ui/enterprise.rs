@@ -84,7 +84,7 @@ async fn render_assets(
 }
 
 /// An asset id from a name: lower-case letters, digits and dashes.
-fn slug(name: &str) -> String {
+pub(super) fn slug(name: &str) -> String {
     let mut id = String::new();
     for c in name.to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/why", axum::routing::post(answer_why))
         .route("/isms/{id}/delete", axum::routing::post(delete_isms))
         .route("/isms/{id}/archive", axum::routing::post(archive_isms))
+        .route("/isms/{id}/approve", axum::routing::post(approve_isms))
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
@@ -110,6 +111,12 @@ async fn board(
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
+    let speaker =
+        p.0.principal
+            .roles
+            .iter()
+            .any(|r| r.as_str() == mmsm_kernel::services::SPEAKER)
+            && p.0.principal.enterprise.as_deref() == Some(id.as_str());
     let (view, newer, archived) = state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
@@ -126,7 +133,7 @@ async fn board(
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived,
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker,
                 "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }
@@ -223,6 +230,22 @@ async fn checklist(
             "options": OPTIONS, "can_edit": can_edit(&p), "files": files,
         }),
     )
+}
+
+/// The speaker approves the enterprise's ISMS from its board.
+async fn approve_isms(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let note = Some(super::field(&fields, "note"));
+    let (who, isms) = (p.0.principal.clone(), id.clone());
+    state
+        .call(move |k| k.approve_isms(&who, &isms, note))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}")).into_response())
 }
 
 /// An administrator archives an enterprise from its board, or takes it out.
@@ -655,10 +678,30 @@ fn profile_of(
         }
         assets.push(json!({ "id": id, "name": name, "type": get(&format!("asset.{n}.type")), "values": values }));
     }
-    Ok(json!({
+    let mut profile = json!({
         "enterprise": enterprise, "schema": schema.schema.id,
         "business_checklist": business, "answers": answers, "assets": assets,
-    }))
+    });
+    // The speaker approves the generated ISMS (issue 15); departments are
+    // named one per line, their ids made from the names.
+    let speaker = get("speaker.name");
+    if !speaker.is_empty() {
+        let email = get("speaker.email");
+        profile["speaker"] = json!({ "name": speaker });
+        if !email.is_empty() {
+            profile["speaker"]["email"] = json!(email);
+        }
+    }
+    let departments: Vec<serde_json::Value> = get("departments")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|name| json!({ "id": super::enterprise::slug(name), "name": name }))
+        .collect();
+    if !departments.is_empty() {
+        profile["departments"] = json!(departments);
+    }
+    Ok(profile)
 }
 
 async fn generate(
@@ -1008,6 +1051,9 @@ mod form_tests {
             ("employees", "12"),
             ("turnover", "800000"),
             ("bq.special_category_data", "true"),
+            ("speaker.name", "Marta Gil"),
+            ("speaker.email", "marta@example.org"),
+            ("departments", "Reception\n\nClinic rooms\n"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1018,5 +1064,12 @@ mod form_tests {
         assert_eq!(business["turnover"], 800000.0);
         assert_eq!(business["sector"], "health");
         assert_eq!(business["special_category_data"], true);
+        // The speaker who approves (issue 15) and the departments come from the form too.
+        assert_eq!(profile["speaker"]["name"], "Marta Gil");
+        assert_eq!(profile["speaker"]["email"], "marta@example.org");
+        assert_eq!(
+            profile["departments"],
+            serde_json::json!([{ "id": "reception", "name": "Reception" }, { "id": "clinic-rooms", "name": "Clinic rooms" }])
+        );
     }
 }
