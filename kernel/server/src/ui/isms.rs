@@ -327,24 +327,28 @@ async fn answer_why(
     };
     let who = p.0.principal.clone();
     let (isms, question) = (id.clone(), subcontrol.clone());
-    let domain = state
+    let back = state
         .call(move |k| {
             if let Some((file, bytes)) = &upload {
                 k.add_evidence(&who, &isms, file, bytes)?;
             }
             k.set_answer_why(&who, &isms, &question, why)?;
             let (_, schema) = k.isms_with_schema(&who, &isms)?;
-            Ok(schema
-                .controls
-                .iter()
-                .find(|c| c.subcontrols.iter().any(|s| s.id.as_str() == question))
-                .map(|c| c.domain.to_string()))
+            Ok(question_link(&schema, &isms, &question))
         })
         .await?;
-    let domain = domain
-        .map(|d| format!("?domain={}", encode(&d)))
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// The checklist page of a question: its own domain, scrolled to it.
+fn question_link(schema: &mmsm_model::Schema, isms: &str, subcontrol: &str) -> String {
+    let domain = schema
+        .controls
+        .iter()
+        .find(|c| c.subcontrols.iter().any(|s| s.id.as_str() == subcontrol))
+        .map(|c| format!("?domain={}", encode(c.domain.as_str())))
         .unwrap_or_default();
-    Ok(Redirect::to(&format!("/isms/{id}/checklist{domain}#sc-{subcontrol}")).into_response())
+    format!("/isms/{isms}/checklist{domain}#sc-{subcontrol}")
 }
 
 #[derive(Debug, Deserialize)]
@@ -390,19 +394,14 @@ async fn answer(
     let who = p.0.principal.clone();
     let isms = id.clone();
     let subcontrol = form.subcontrol.clone();
-    let (updated, answered, total, domain) = state
+    let (updated, answered, total, back) = state
         .call(move |k| {
             let updated = k.update_isms(&who, &isms, change, "answer")?;
             let record = k.isms(&who, &isms)?;
             let index = k.schema_index(&who, record.schema.id.as_str(), record.schema.version)?;
             let total = index.schema().subcontrols().count();
-            let domain = index
-                .schema()
-                .controls
-                .iter()
-                .find(|c| c.subcontrols.iter().any(|s| s.id.as_str() == subcontrol))
-                .map(|c| c.domain.to_string());
-            Ok((updated, record.inputs.answers.len(), total, domain))
+            let back = question_link(index.schema(), &isms, &subcontrol);
+            Ok((updated, record.inputs.answers.len(), total, back))
         })
         .await
         .map_err(fail)?;
@@ -417,14 +416,7 @@ async fn answer(
         );
     }
     // Back to the question's own domain of the checklist.
-    let domain = domain
-        .map(|d| format!("?domain={}", encode(&d)))
-        .unwrap_or_default();
-    Ok(Redirect::to(&format!(
-        "/isms/{id}/checklist{domain}#sc-{}",
-        form.subcontrol
-    ))
-    .into_response())
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Debug, Deserialize)]
