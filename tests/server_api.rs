@@ -1772,3 +1772,73 @@ fn an_administrator_archives_and_deletes_an_enterprise_and_no_one_else_may() {
     );
     assert_eq!(other.status, 200, "the other enterprise stays");
 }
+
+#[test]
+fn an_auditor_certifies_a_reached_level_and_the_certificate_is_suspended_when_it_is_lost() {
+    // Issue 15.2: "certification by levels" issued nothing.
+    let m = prepared_store();
+    let server = Server::start(&m);
+    let (cos, aus) = (server.login("cos"), server.login("aus"));
+    let answer = |value: &str| {
+        let r = server.call(
+            "PUT",
+            &format!("/api/v1/isms/{OWN}/answers/8.20.2"),
+            Some(&cos),
+            Some(&json!({ "answer": value })),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    let certify = |who: &str| {
+        server.call(
+            "POST",
+            &format!("/api/v1/isms/{OWN}/certificates"),
+            Some(who),
+            Some(&json!({ "level": 1 })),
+        )
+    };
+    answer("no");
+    let refused = certify(&aus);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("level 1 is not reached"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(certify(&cos).status, 403, "only the auditor certifies");
+    answer("yes");
+    let issued = certify(&aus);
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    assert_eq!(issued.json()["state"], "valid");
+    let list = |who: &str| {
+        server
+            .call(
+                "GET",
+                &format!("/api/v1/isms/{OWN}/certificates"),
+                Some(who),
+                None,
+            )
+            .json()
+    };
+    answer("no");
+    let suspended = list(&cos);
+    assert_eq!(suspended[0]["state"], "suspended", "{suspended}");
+    assert!(suspended[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not reached"));
+    let board = server.request(
+        "GET",
+        &format!("/isms/{OWN}"),
+        &common::server::headers(Some(&cos)),
+        None,
+    );
+    assert!(
+        board
+            .body
+            .contains("Level 1 certificate</strong>: suspended"),
+        "{}",
+        board.body
+    );
+    answer("yes");
+    assert_eq!(list(&aus)[0]["state"], "valid");
+}

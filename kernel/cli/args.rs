@@ -386,6 +386,19 @@ pub enum IsmsCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// An auditor (AuS) certifies a maturity level the board says is reached: a dated
+    /// certificate, valid a year, suspended while the level is lost.
+    Certify {
+        /// The ISMS id.
+        id: String,
+        /// The level, 1 to 3.
+        level: u8,
+    },
+    /// The level certificates of an ISMS with their state: valid, suspended or expired.
+    Certificates {
+        /// The ISMS id.
+        id: String,
+    },
     /// Archive an ISMS: read only until it is unarchived (administrators).
     Archive {
         /// The ISMS id.

@@ -287,6 +287,47 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             println!("{id}: {}", status.words());
             Ok(())
         }
+        IsmsCommand::Certify { id, level } => {
+            let issued = kernel
+                .certify_level(&who, id, *level)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&issued);
+            }
+            println!(
+                "{id}: level {level} certified by {}, valid until {}",
+                issued.certificate.issued_by,
+                crate::output::datetime(issued.certificate.expires_at)
+            );
+            Ok(())
+        }
+        IsmsCommand::Certificates { id } => {
+            let list = kernel
+                .level_certificates(&who, id)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("{id} has no level certificate yet: an auditor issues one with `mmsm isms certify {id} LEVEL`");
+                return Ok(());
+            }
+            for c in &list {
+                println!(
+                    "level {}: {} (issued by {} on {}, until {}){}",
+                    c.certificate.level,
+                    c.state,
+                    c.certificate.issued_by,
+                    crate::output::datetime(c.certificate.issued_at),
+                    crate::output::datetime(c.certificate.expires_at),
+                    c.reason
+                        .as_ref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
         IsmsCommand::Archive { id } | IsmsCommand::Unarchive { id } => {
             let archive = matches!(command, IsmsCommand::Archive { .. });
             let record = kernel

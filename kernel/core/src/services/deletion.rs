@@ -19,7 +19,7 @@ use super::gsgs::Archived;
 use super::{audit, Account, IsmsRecord, Kernel, Result, ServiceError};
 
 /// What is kept under an ISMS's id, as `{prefix}/{id}/...` in either repository.
-const PER_ISMS: [&str; 14] = [
+const PER_ISMS: [&str; 15] = [
     "isms-answers",
     "proc",
     "suggestion",
@@ -34,6 +34,7 @@ const PER_ISMS: [&str; 14] = [
     "evidence",
     "evidence-data",
     "answer-note",
+    "level-cert",
 ];
 
 /// What a deletion took with it.
@@ -100,7 +101,11 @@ impl Kernel {
         let id = record.id.to_string();
         self.store().write(|store, batch| {
             let mut entries = 0;
-            for key in [super::stored::head_key(&id), format!("summary/{id}")] {
+            for key in [
+                super::stored::head_key(&id),
+                format!("summary/{id}"),
+                format!("approval/{id}"),
+            ] {
                 if store.get::<serde_json::Value>(Repo::Isms, &key)?.is_some() {
                     batch.delete(Repo::Isms, key);
                     entries += 1;
@@ -240,6 +245,20 @@ mod tests {
             "answer",
         )
         .unwrap();
+        k.add_user(
+            &local,
+            gone,
+            mmsm_model::User {
+                id: mmsm_model::UserId::new("marta"),
+                name: "Marta".into(),
+                roles: vec![mmsm_model::RoleId::new("Int")],
+                department: None,
+                email: None,
+            },
+        )
+        .unwrap();
+        k.approve_isms(&k.principal_for(gone, "marta").unwrap(), gone, None)
+            .unwrap();
         k.create_account(
             &local,
             NewAccount {

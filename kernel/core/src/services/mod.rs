@@ -8,6 +8,7 @@ mod answer_notes;
 mod approval;
 mod auditing;
 mod boards;
+mod certificates;
 mod deletion;
 mod drafts;
 mod engines;
@@ -46,6 +47,7 @@ pub use accounts::{
 pub use answer_notes::{AnswerNote, AnswerWhy};
 pub use approval::{Approval, ApprovalStatus, SPEAKER};
 pub use auditing::AuditLogEntry;
+pub use certificates::{CertificateView, LevelCertificate, CERTIFICATE_DAYS};
 pub use deletion::Deleted;
 pub use drafts::Draft;
 pub use engines::LIVE_ENGINES;

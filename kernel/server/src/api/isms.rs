@@ -551,3 +551,45 @@ fn approval_json(status: &mmsm_kernel::services::ApprovalStatus) -> Response {
     value["words"] = serde_json::Value::String(status.words());
     Json(value).into_response()
 }
+
+/// The level certificates of an ISMS with their state: valid, suspended or expired.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/certificates", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "level, issued_by, issued_at, expires_at, level_compliance, compliance, schema_version, state, reason")))]
+pub async fn certificates(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let list = state
+        .call(move |k| k.level_certificates(&auth.principal, &id))
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+/// The body of `POST /api/v1/isms/{id}/certificates`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertifyRequest {
+    /// The maturity level, 1 to 3.
+    pub level: u8,
+}
+
+/// An auditor certifies a maturity level the board says is reached.
+#[utoipa::path(post, path = "/api/v1/isms/{id}/certificates", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id")),
+    request_body = CertifyRequest,
+    responses((status = 200, description = "The certificate, valid"),
+              (status = 403, description = "Not an auditor"),
+              (status = 422, description = "The level is not reached, with the reason")))]
+pub async fn certify(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(body): Json<CertifyRequest>,
+) -> Result<Response, AppError> {
+    let issued = state
+        .call(move |k| k.certify_level(&auth.principal, &id, body.level))
+        .await?;
+    Ok(Json(issued).into_response())
+}

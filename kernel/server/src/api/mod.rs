@@ -50,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::show, isms::delete))
         .routes(routes!(isms::archive))
         .routes(routes!(isms::approval, isms::approve))
+        .routes(routes!(isms::certificates, isms::certify))
         .routes(routes!(isms::unarchive))
         .routes(routes!(isms::board))
         .routes(routes!(isms::risks))

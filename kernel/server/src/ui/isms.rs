@@ -117,7 +117,7 @@ async fn board(
             .iter()
             .any(|r| r.as_str() == mmsm_kernel::services::SPEAKER)
             && p.0.principal.enterprise.as_deref() == Some(id.as_str());
-    let (view, newer, archived) = state
+    let (view, newer, archived, certificates) = state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
             let latest = k
@@ -126,14 +126,19 @@ async fn board(
                 .schema
                 .version;
             let newer = (latest > record.schema.version).then_some(latest);
-            Ok((k.report(&who, &isms)?, newer, record.archived))
+            Ok((
+                k.report(&who, &isms)?,
+                newer,
+                record.archived,
+                k.level_certificates(&who, &isms)?,
+            ))
         })
         .await?;
     // The trend is the report's: the same chart, dated axes and legend.
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker,
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker, "certificates": certificates,
                 "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }
