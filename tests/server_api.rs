@@ -84,6 +84,10 @@ fn plan_body(_: usize) -> (String, &'static str) {
     )
 }
 
+fn level_three(_: usize) -> (String, &'static str) {
+    (json!({ "level": 3 }).to_string(), "application/json")
+}
+
 fn roles_body(_: usize) -> (String, &'static str) {
     (json!({ "roles": ["CoS"] }).to_string(), "application/json")
 }
@@ -134,6 +138,36 @@ fn routes() -> Vec<Route> {
         isms("GET", "/api/v1/isms/{id}/soa.xlsx", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/report", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/audit", AUDIT_OWN, AUDIT_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/approval", READ_OWN, READ_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/certificates",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
+        isms("GET", "/api/v1/isms/{id}/evidence", READ_OWN, READ_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/answers/why",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
+        // Only the speaker approves (none in this store: 422 for those who see
+        // it); only an auditor certifies (level 3 is not reached: 422).
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/approval",
+            body: None,
+            own: [401, 422, 404, 404, 422, 422, 422, 422],
+            foreign: [401, 422, 404, 404, 404, 404, 404, 404],
+        },
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/certificates",
+            body: Some(level_three),
+            own: [401, 422, 403, 403, 403, 422, 403, 403],
+            foreign: [401, 422, 403, 403, 403, 404, 403, 403],
+        },
         isms(
             "GET",
             "/api/v1/isms/{id}/procedures",
