@@ -1873,6 +1873,20 @@ fn an_auditor_certifies_a_reached_level_and_the_certificate_is_suspended_when_it
         "{}",
         board.body
     );
+    // The report, the SoA page and `isms show` say it too.
+    let report = server.call("GET", &format!("/isms/{OWN}/report"), Some(&aus), None);
+    assert!(
+        report.body.contains("level 1 certificate: suspended"),
+        "{}",
+        report.body
+    );
+    let soa = server.call("GET", &format!("/isms/{OWN}/soa"), Some(&aus), None);
+    assert!(
+        soa.body
+            .contains("Status: draft, not approved by the speaker"),
+        "{}",
+        soa.body
+    );
     answer("yes");
     assert_eq!(list(&aus)[0]["state"], "valid");
 }

@@ -126,6 +126,17 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             );
             let status = kernel.approval_status(&who, id).map_err(service_failure)?;
             println!("status: {}", status.words());
+            for c in kernel
+                .level_certificates(&who, id)
+                .map_err(service_failure)?
+            {
+                println!(
+                    "level {} certificate: {}{}",
+                    c.certificate.level,
+                    c.state,
+                    c.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                );
+            }
             if let Some(s) = &record.speaker {
                 println!(
                     "speaker: {}{}",

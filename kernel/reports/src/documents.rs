@@ -47,6 +47,21 @@ impl Documents for Kernel {
             self.now(),
         );
         view.approval = self.approval_status(principal, id)?.words();
+        view.certificates = self
+            .level_certificates(principal, id)?
+            .iter()
+            .map(|c| {
+                format!(
+                    "level {} certificate: {}{}",
+                    c.certificate.level,
+                    c.state,
+                    c.reason
+                        .as_ref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
         Ok(view)
     }
 }

@@ -18,6 +18,9 @@ pub struct ReportView {
     /// Whether the speaker approved it, in words ("draft, not approved by the speaker").
     #[serde(default)]
     pub approval: String,
+    /// The level certificates with their state, in words.
+    #[serde(default)]
+    pub certificates: Vec<String>,
     /// Sector, head count, turnover as one line.
     pub profile_line: String,
     /// The ISMS id.
@@ -539,6 +542,7 @@ pub fn report_view(
     ReportView {
         enterprise: e.name.clone(),
         approval: String::new(),
+        certificates: Vec::new(),
         profile_line: format!(
             "Sector {}; {} employees{}",
             e.sector,

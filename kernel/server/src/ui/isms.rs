@@ -803,7 +803,12 @@ async fn soa(
     let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (name, rows) = state.call(move |k| k.soa(&who, &isms)).await?;
+    let (name, rows, approval) = state
+        .call(move |k| {
+            let (name, rows) = k.soa(&who, &isms)?;
+            Ok((name, rows, k.approval_status(&who, &isms)?.words()))
+        })
+        .await?;
     let domains = choices(rows.iter().map(|r| r.domain.as_str()))
         .into_iter()
         .map(str::to_owned)
@@ -826,7 +831,7 @@ async fn soa(
     page(
         &p,
         "soa.html",
-        json!({ "id": id, "name": name, "rows": rows, "pager": pager, "all": all,
+        json!({ "id": id, "name": name, "rows": rows, "pager": pager, "all": all, "approval": approval,
                 "filters": query.filters(), "domains": domains }),
     )
 }
