@@ -1840,6 +1840,40 @@ fn an_auditor_certifies_a_reached_level_and_the_certificate_is_suspended_when_it
     );
     assert_eq!(certify(&cos).status, 403, "only the auditor certifies");
     answer("yes");
+    // The auditor's board offers the reached levels to certify.
+    let aus_board = server.request(
+        "GET",
+        &format!("/isms/{OWN}"),
+        &common::server::headers(Some(&aus)),
+        None,
+    );
+    assert!(
+        aus_board.body.contains("id=\"certify\""),
+        "{}",
+        aus_board.body
+    );
+    let csrf = server.call("GET", "/api/v1/me", Some(&aus), None).json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.request(
+        "POST",
+        &format!("/isms/{OWN}/certify"),
+        &common::server::headers(Some(&aus)),
+        Some((
+            "application/x-www-form-urlencoded",
+            format!("csrf={csrf}&level=1"),
+        )),
+    );
+    let by_form = server
+        .call(
+            "GET",
+            &format!("/api/v1/isms/{OWN}/certificates"),
+            Some(&aus),
+            None,
+        )
+        .json();
+    assert_eq!(by_form[0]["state"], "valid", "{by_form}");
     let issued = certify(&aus);
     assert_eq!(issued.status, 200, "{}", issued.body);
     assert_eq!(issued.json()["state"], "valid");

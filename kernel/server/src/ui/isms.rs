@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/delete", axum::routing::post(delete_isms))
         .route("/isms/{id}/archive", axum::routing::post(archive_isms))
         .route("/isms/{id}/approve", axum::routing::post(approve_isms))
+        .route("/isms/{id}/certify", axum::routing::post(certify_level))
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
@@ -249,6 +250,24 @@ async fn approve_isms(
     let (who, isms) = (p.0.principal.clone(), id.clone());
     state
         .call(move |k| k.approve_isms(&who, &isms, note))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}")).into_response())
+}
+
+/// An auditor certifies a maturity level from the board.
+async fn certify_level(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let level: u8 = super::field(&fields, "level").parse().map_err(|_| {
+        crate::error::AppError::bad_request("choose the level to certify: 1, 2 or 3")
+    })?;
+    let (who, isms) = (p.0.principal.clone(), id.clone());
+    state
+        .call(move |k| k.certify_level(&who, &isms, level))
         .await?;
     Ok(Redirect::to(&format!("/isms/{id}")).into_response())
 }
