@@ -46,9 +46,10 @@ impl Documents for Kernel {
             trend,
             self.now(),
         );
-        view.approval = self.approval_status(principal, id)?.words();
+        // From the record already read: no second read of the ISMS.
+        view.approval = self.status_of(&record)?.words();
         view.certificates = self
-            .level_certificates(principal, id)?
+            .certificates_of(&record)?
             .iter()
             .map(|c| {
                 format!(

@@ -43,8 +43,12 @@ fn allowed_before_password_change(parts: &Parts, user: &str) -> bool {
 
 /// The value of cookie `name` in the request, if any.
 pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// The value of cookie `name` among `headers`, if any.
+pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

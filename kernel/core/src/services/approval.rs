@@ -105,7 +105,8 @@ impl Kernel {
         self.status_of(&record)
     }
 
-    pub(crate) fn status_of(&self, record: &IsmsRecord) -> Result<ApprovalStatus> {
+    /// The approval state of `record`, already read (no second read of it).
+    pub fn status_of(&self, record: &IsmsRecord) -> Result<ApprovalStatus> {
         let Some(approval) = self
             .store()
             .get::<Approval>(Repo::Isms, &approval_key(record.id.as_str()))?

@@ -12,6 +12,7 @@ use mmsm_engine::Board;
 use mmsm_model::Zone;
 use mmsm_store::Repo;
 
+use super::gsgs::IsmsRecord;
 use super::{audit_detail, Kernel, Result, ServiceError};
 
 /// How long a level certificate is valid, in days.
@@ -156,6 +157,11 @@ impl Kernel {
         isms: &str,
     ) -> Result<Vec<CertificateView>> {
         let record = self.isms(principal, isms)?;
+        self.certificates_of(&record)
+    }
+
+    /// The level certificates of `record`, already read, with their state now.
+    pub fn certificates_of(&self, record: &IsmsRecord) -> Result<Vec<CertificateView>> {
         let now = self.now();
         Ok(self
             .store()

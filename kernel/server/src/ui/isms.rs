@@ -127,12 +127,8 @@ async fn board(
                 .schema
                 .version;
             let newer = (latest > record.schema.version).then_some(latest);
-            Ok((
-                k.report(&who, &isms)?,
-                newer,
-                record.archived,
-                k.level_certificates(&who, &isms)?,
-            ))
+            let certificates = k.certificates_of(&record)?;
+            Ok((k.report(&who, &isms)?, newer, record.archived, certificates))
         })
         .await?;
     // The trend is the report's: the same chart, dated axes and legend.

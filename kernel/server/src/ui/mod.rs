@@ -224,17 +224,7 @@ pub async fn with_navigation(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let token = {
-        request
-            .headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == super::extract::SESSION_COOKIE)
-            .map(|(_, v)| v.to_owned())
-    };
+    let token = super::extract::cookie_in(request.headers(), super::extract::SESSION_COOKIE);
     let response = next.run(request).await;
     let (Some(page), Some(token)) = (response.extensions().get::<ErrorPage>().cloned(), token)
     else {
