@@ -16,6 +16,16 @@ pub(crate) fn effective_value(answer: Option<Answer>, measured: Option<f64>) -> 
     }
 }
 
+/// x(s) under its control's cap (an open major non-conformity): the lower of the two.
+pub(crate) fn capped_value(
+    answer: Option<Answer>,
+    measured: Option<f64>,
+    cap: Option<f64>,
+) -> Option<f64> {
+    let value = effective_value(answer, measured)?;
+    Some(cap.map_or(value, |cap| value.min(cap)))
+}
+
 /// Whether a subcontrol is flagged for review: unanswered or `unknown`, without a measured value.
 pub(crate) fn is_flagged(answer: Option<Answer>, measured: Option<f64>) -> bool {
     measured.is_none() && matches!(answer, None | Some(Answer::Unknown))
@@ -106,11 +116,13 @@ impl Compliance {
         index: &SchemaIndex,
         answers: &[Option<Answer>],
         measured: &[Option<f64>],
+        caps: &[Option<f64>],
     ) -> Compliance {
         let x: Vec<Option<f64>> = answers
             .iter()
             .zip(measured)
-            .map(|(a, m)| effective_value(*a, *m))
+            .enumerate()
+            .map(|(s, (a, m))| capped_value(*a, *m, caps[index.subs[s].control as usize]))
             .collect();
         let flagged: Vec<bool> = answers
             .iter()
@@ -150,7 +162,7 @@ impl Compliance {
 }
 
 impl Engine {
-    /// The answer or measured value of subcontrol `s` changed: re-values it, its
+    /// The answer, measured value or control cap of subcontrol `s` changed: re-values it, its
     /// level, its control and, unless the control's compliance comes out
     /// unchanged (backdating), what depends on the control.
     pub(crate) fn subcontrol_changed(&mut self, s: usize, log: &mut Log) {
@@ -171,7 +183,11 @@ impl Engine {
             );
         }
         let before = self.compliance.x[s];
-        let after = effective_value(answer, measured);
+        let after = capped_value(
+            answer,
+            measured,
+            self.caps[self.index.subs[s].control as usize],
+        );
         if same(before, after) {
             return;
         }

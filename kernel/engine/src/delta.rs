@@ -272,7 +272,7 @@ pub(crate) fn pack(value: Option<f64>) -> f64 {
     value.unwrap_or(f64::NAN)
 }
 
-fn unpack(value: f64) -> Option<f64> {
+pub(crate) fn unpack(value: f64) -> Option<f64> {
     (!value.is_nan()).then_some(value)
 }
 

@@ -91,6 +91,15 @@ impl Engine {
                     },
                     (None, None) => format!("x({id}) = unanswered = 0 (flagged)"),
                 };
+                let control = &index.controls[index.subs[s].control as usize];
+                let formula = match self.caps[index.subs[s].control as usize] {
+                    Some(cap) => format!(
+                        "{formula}, held at most at {} by an open major non-conformity on control {}",
+                        num(cap),
+                        control.id
+                    ),
+                    None => formula,
+                };
                 (
                     "DESIGN.md 4.1: x(s) = the measured value when there is one, else yes 1, partial 0.5, no 0, unknown 0 (flagged), unanswered 0 (flagged); na is left out",
                     formula,

@@ -6,8 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use mmsm_model::{
-    Answer, Asset, AssetId, AssetTypeId, BusinessQuestionId, Dimension, Scalar, SubControlId,
-    ThreatId,
+    Answer, Asset, AssetId, AssetTypeId, BusinessQuestionId, ControlId, Dimension, Scalar,
+    SubControlId, ThreatId,
 };
 
 /// The inputs of one ISMS (DESIGN.md 4): everything the engine derives from.
@@ -24,6 +24,10 @@ pub struct Inputs {
     /// each overrides the declared answer of its subcontrol.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub measured: BTreeMap<SubControlId, f64>,
+    /// Caps on the values of a control's subcontrols in [0,1]: an open major
+    /// non-conformity holds the control at most at its schema's cap until it is closed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub caps: BTreeMap<ControlId, f64>,
     /// The enterprise's assets, in the order the engine lists them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assets: Vec<Asset>,
@@ -72,6 +76,14 @@ pub enum Change {
         /// The subcontrol.
         subcontrol: SubControlId,
         /// A value in [0,1] (clamped into it).
+        value: Option<f64>,
+    },
+    /// Caps (or, with `None`, frees) the values of a control's subcontrols: an open
+    /// major non-conformity on it.
+    Cap {
+        /// The control.
+        control: ControlId,
+        /// The highest value any of its subcontrols counts, in [0,1] (clamped into it).
         value: Option<f64>,
     },
     /// Replaces an asset's record (valuation, type, members), or adds it when its id is new.
@@ -164,6 +176,17 @@ impl fmt::Display for Change {
             Change::Measured { subcontrol, value } => match value {
                 Some(v) => write!(f, "question {subcontrol} measured at {:.0} %", v * 100.0),
                 None => write!(f, "question {subcontrol} back to its declared answer"),
+            },
+            Change::Cap { control, value } => match value {
+                Some(v) => write!(
+                    f,
+                    "control {control} held at {:.0} % while a major non-conformity on it is open",
+                    v * 100.0
+                ),
+                None => write!(
+                    f,
+                    "control {control} no longer held by a major non-conformity"
+                ),
             },
             Change::AssetValue { asset } => {
                 let values: Vec<String> = asset

@@ -65,7 +65,7 @@ pub use inputs::{Change, EngineError, Inputs};
 use compliance::Compliance;
 use delta::{really_changed, Key, RawDelta};
 use mmsm_model::{
-    Answer, Asset, AssetId, AssetTypeId, BusinessQuestionId, Dimension, Scalar, Schema,
+    Answer, Asset, AssetId, AssetTypeId, BusinessQuestionId, ControlId, Dimension, Scalar, Schema,
     SubControlId, ThreatId,
 };
 
@@ -80,6 +80,8 @@ pub struct Engine {
     index: Arc<SchemaIndex>,
     answers: Vec<Option<Answer>>,
     measured: Vec<Option<f64>>,
+    /// The cap of each control's subcontrol values, 0..1 (open major non-conformities).
+    caps: Vec<Option<f64>>,
     /// Shared with clones and recomputes until an asset changes (copy on write).
     assets: Arc<Vec<Asset>>,
     asset_ids: AssetIds,
@@ -126,6 +128,24 @@ impl Log {
         }
     }
 
+    /// Merges the deltas recorded since `start` into one per subject (the
+    /// first before, the last after) and drops those that came back to where
+    /// they were: a change that re-values several subcontrols in turn.
+    pub(crate) fn coalesce(&mut self, start: usize) {
+        let mut merged: Vec<RawDelta> = Vec::new();
+        for delta in self.raw.drain(start..) {
+            match merged.iter_mut().find(|m| m.key == delta.key) {
+                Some(m) => m.after = delta.after,
+                None => merged.push(delta),
+            }
+        }
+        self.raw.extend(
+            merged
+                .into_iter()
+                .filter(|m| really_changed(delta::unpack(m.before), delta::unpack(m.after))),
+        );
+    }
+
     /// Records a change between two numbers already known to differ in their bits.
     #[inline(always)]
     pub(crate) fn record_number(&mut self, key: Key, before: f64, after: f64) {
@@ -163,6 +183,17 @@ impl Engine {
                     "measured value of unknown subcontrol `{id}` left out"
                 )),
                 (_, None) => problems.push(format!("measured value of `{id}` is not a number")),
+            }
+        }
+        let mut caps = vec![None; index.controls.len()];
+        for (id, value) in inputs.caps {
+            match (
+                index.control_ids.get(id.as_str()),
+                on_scale(value, 0.0, 1.0),
+            ) {
+                (Some(c), Some(value)) => caps[*c as usize] = Some(value),
+                (None, _) => problems.push(format!("cap of unknown control `{id}` left out")),
+                (_, None) => problems.push(format!("cap of control `{id}` is not a number")),
             }
         }
         let mut assets = Vec::with_capacity(inputs.assets.len());
@@ -219,6 +250,7 @@ impl Engine {
             index,
             answers,
             measured,
+            caps,
             assets: Arc::new(assets),
             asset_index: Arc::new(asset_index),
             asset_types,
@@ -244,6 +276,7 @@ impl Engine {
             index: self.index.clone(),
             answers: self.answers.clone(),
             measured: self.measured.clone(),
+            caps: self.caps.clone(),
             assets: self.assets.clone(),
             asset_ids: self.asset_ids.clone(),
             asset_index: self.asset_index.clone(),
@@ -264,7 +297,8 @@ impl Engine {
     }
 
     fn compute_all(&mut self) {
-        self.compliance = Compliance::compute(&self.index, &self.answers, &self.measured);
+        self.compliance =
+            Compliance::compute(&self.index, &self.answers, &self.measured, &self.caps);
         self.maturity = MaturityState::compute(self);
         self.risk = RiskState::compute(self);
     }
@@ -295,6 +329,7 @@ impl Engine {
         let sub_id = |s: usize| SubControlId::new(index.subs[s].id.clone());
         let type_id = |t: u32| AssetTypeId::new(index.types[t as usize].id.clone());
         let threat_id = |t: u32| ThreatId::new(index.threats[t as usize].id.clone());
+        let control_id = |c: usize| ControlId::new(index.controls[c].id.clone());
         Inputs {
             answers: self
                 .answers
@@ -307,6 +342,12 @@ impl Engine {
                 .iter()
                 .enumerate()
                 .filter_map(|(s, m)| m.map(|m| (sub_id(s), m)))
+                .collect(),
+            caps: self
+                .caps
+                .iter()
+                .enumerate()
+                .filter_map(|(c, cap)| cap.map(|cap| (control_id(c), cap)))
                 .collect(),
             assets: self.assets.to_vec(),
             probability: self
@@ -358,6 +399,27 @@ impl Engine {
                 if !same(self.measured[s], value) {
                     self.measured[s] = value;
                     self.subcontrol_changed(s, &mut log);
+                }
+            }
+            Change::Cap { control, value } => {
+                let c = self.lookup("control", &self.index.control_ids, control.as_str())?;
+                let value = match value {
+                    Some(v) => {
+                        Some(
+                            on_scale(v, 0.0, 1.0).ok_or_else(|| EngineError::NotANumber {
+                                what: format!("the cap of control `{control}`"),
+                            })?,
+                        )
+                    }
+                    None => None,
+                };
+                if !same(self.caps[c], value) {
+                    self.caps[c] = value;
+                    let start = log.raw.len();
+                    for s in self.index.clone().controls[c].subs.clone() {
+                        self.subcontrol_changed(s as usize, &mut log);
+                    }
+                    log.coalesce(start);
                 }
             }
             Change::AssetValue { asset } => self.asset_changed(asset, &mut log)?,

@@ -854,3 +854,55 @@ fn the_board_has_the_shape_of_design_5() {
         assert!(plan[0].get(field).is_some(), "{field}");
     }
 }
+
+#[test]
+fn a_cap_holds_a_control_down_until_it_is_freed_and_says_why() {
+    let (schema, inputs) = maturity_example();
+    let mut engine = Engine::new(schema, inputs);
+    let control = Subject::Control(ControlId::new("5.1"));
+    let before = engine.value(&control).unwrap().unwrap();
+    assert_eq!(engine.maturity.current, 1);
+    let deltas = engine
+        .apply(Change::Cap {
+            control: ControlId::new("5.1"),
+            value: Some(0.0),
+        })
+        .unwrap();
+    assert_eq!(engine.value(&control).unwrap(), Some(0.0));
+    assert_eq!(engine.maturity.current, 0, "level 1 is lost");
+    let subjects: Vec<String> = deltas.iter().map(|d| d.subject.to_string()).collect();
+    assert_eq!(
+        subjects.iter().filter(|s| *s == "control:5.1").count(),
+        1,
+        "{subjects:?}"
+    );
+    assert!(subjects.contains(&"maturity.current".to_owned()));
+    let why = engine
+        .explain(&Subject::Subcontrol(SubControlId::new("1.1")))
+        .unwrap();
+    assert!(
+        why.formula.contains("major non-conformity"),
+        "{}",
+        why.formula
+    );
+    assert_eq!(engine.inputs().caps.len(), 1);
+    engine
+        .apply(Change::Cap {
+            control: ControlId::new("5.1"),
+            value: None,
+        })
+        .unwrap();
+    assert_eq!(engine.value(&control).unwrap(), Some(before));
+    assert_eq!(engine.maturity.current, 1);
+    assert!(engine.inputs().caps.is_empty());
+    assert!(matches!(
+        engine.apply(Change::Cap {
+            control: ControlId::new("9.9"),
+            value: Some(0.0)
+        }),
+        Err(EngineError::Unknown {
+            kind: "control",
+            ..
+        })
+    ));
+}

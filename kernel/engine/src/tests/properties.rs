@@ -16,7 +16,7 @@ type RawChange = (u8, u32, u32, u32, f64);
 fn raw_changes() -> impl Strategy<Value = Vec<RawChange>> {
     prop::collection::vec(
         (
-            0u8..9,
+            0u8..10,
             any::<u32>(),
             any::<u32>(),
             any::<u32>(),
@@ -105,6 +105,10 @@ fn to_change(engine: &Engine, (kind, i, j, k, v): RawChange) -> Option<Change> {
         },
         6 => Change::TargetLevel {
             level: (j % 4 != 0).then_some(1 + (k % 3) as u8),
+        },
+        8 => Change::Cap {
+            control: nth(&schema.controls, i)?.id.clone(),
+            value: (j % 3 != 0).then_some(v * f64::from(k % 2)),
         },
         7 => Change::Employees {
             employees: Some([5, 30, 120, 400][j as usize % 4]),

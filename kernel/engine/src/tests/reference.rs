@@ -27,14 +27,16 @@ fn mean(values: &[Option<f64>]) -> Option<f64> {
     (!applicable.is_empty()).then(|| applicable.iter().sum::<f64>() / applicable.len() as f64)
 }
 
-fn x(inputs: &Inputs, sub: &SubControl) -> Option<f64> {
-    if let Some(measured) = inputs.measured.get(&sub.id) {
-        return Some(measured.clamp(0.0, 1.0));
-    }
-    match inputs.answers.get(&sub.id) {
-        None => Some(0.0),
-        Some(answer) => answer.value(),
-    }
+fn x(inputs: &Inputs, control: &Control, sub: &SubControl) -> Option<f64> {
+    let value = match (inputs.measured.get(&sub.id), inputs.answers.get(&sub.id)) {
+        (Some(measured), _) => Some(measured.clamp(0.0, 1.0)),
+        (None, None) => Some(0.0),
+        (None, Some(answer)) => answer.value(),
+    }?;
+    Some(match inputs.caps.get(&control.id) {
+        Some(cap) => value.min(cap.clamp(0.0, 1.0)),
+        None => value,
+    })
 }
 
 pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
@@ -44,7 +46,7 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
         .map(|control| {
             let (mut wx, mut w) = (0.0, 0.0);
             for sub in &control.subcontrols {
-                if let Some(x) = x(inputs, sub) {
+                if let Some(x) = x(inputs, control, sub) {
                     wx += sub.weight * x;
                     w += sub.weight;
                 }
@@ -92,8 +94,8 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
     let mut reached = true;
     for level in 1..=3u8 {
         let (mut wx, mut w, mut failing) = (0.0, 0.0, false);
-        for (_, sub) in schema.subcontrols().filter(|(_, s)| s.level == level) {
-            if let Some(x) = x(inputs, sub) {
+        for (control, sub) in schema.subcontrols().filter(|(_, s)| s.level == level) {
+            if let Some(x) = x(inputs, control, sub) {
                 wx += sub.weight * x;
                 w += sub.weight;
                 failing |= sub.mandatory && x < 1.0 - 1e-9;
