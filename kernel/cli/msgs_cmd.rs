@@ -720,6 +720,11 @@ pub fn print_figures(f: &MaintenanceFigures) {
         "  plan: {} items done, {} overdue",
         f.plan_done, f.plan_overdue
     );
+    println!(
+        "  findings: {} open ({} major), {} corrective actions overdue",
+        f.findings.open, f.findings.open_major, f.findings.overdue
+    );
+    println!("  audits overdue: {}", f.audits_overdue);
 }
 
 /// `mmsm schema stats ID [--suggest]`.

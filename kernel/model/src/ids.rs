@@ -99,6 +99,8 @@ id_type!(
     DepartmentId,
     /// An ISMS in the isms repository.
     IsmsId,
+    /// An audit of a schema's audit programme (`internal-audit`).
+    AuditPlanId,
 );
 
 /// Orders ids "naturally": numeric runs compare as numbers, so `5.2` < `5.10`.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::*;
+use super::period::Period;
 
 /// What a document may hold as its header: a stored schema always has one.
 pub trait Header {
@@ -100,6 +101,9 @@ pub struct SchemaDoc<H> {
     /// Cross-standard mappings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mappings: Vec<Mapping>,
+    /// Certification by levels and the audit programme (issue 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<Certification>,
 }
 
 impl<H: Default> Default for SchemaDoc<H> {
@@ -126,6 +130,7 @@ impl<H: Default> Default for SchemaDoc<H> {
             metrics: Vec::new(),
             culture: None,
             mappings: Vec::new(),
+            certification: None,
         }
     }
 }
@@ -155,6 +160,7 @@ impl<H> SchemaDoc<H> {
             metrics: self.metrics,
             culture: self.culture,
             mappings: self.mappings,
+            certification: self.certification,
         }
     }
 
@@ -188,6 +194,11 @@ impl Schema {
                 }
         };
         self.sizes.iter().find(fits).or(self.sizes.last())
+    }
+
+    /// The certification settings and audit programme, or the defaults (no audit scheduled).
+    pub fn certification(&self) -> Certification {
+        self.certification.clone().unwrap_or_default()
     }
 
     /// The control-board bands, from the schema or the defaults (red < 50, amber < 80).
@@ -396,6 +407,75 @@ impl Default for StatusBands {
             amber: 80.0,
         }
     }
+}
+
+/// Certification by levels and audits (issue 15): how long a level certificate
+/// holds, how far an open major non-conformity holds its control down, and the
+/// audits the enterprise is expected to undergo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    /// Days a level certificate stays valid.
+    #[serde(default = "default_certificate_days")]
+    pub certificate_days: u32,
+    /// The highest compliance (0..1) a control counts while a major
+    /// non-conformity on it is open: 0, it is not implemented until closed.
+    #[serde(default)]
+    pub major_finding_cap: f64,
+    /// The audit programme: audits scheduled like procedures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audits: Vec<AuditPlan>,
+}
+
+impl Default for Certification {
+    fn default() -> Self {
+        Certification {
+            certificate_days: default_certificate_days(),
+            major_finding_cap: 0.0,
+            audits: Vec::new(),
+        }
+    }
+}
+
+fn default_certificate_days() -> u32 {
+    365
+}
+
+/// Who performs an audit of the programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    /// By the enterprise or its consultancy (ISO 27001 9.2).
+    Internal,
+    /// By a certification body or another third party.
+    External,
+}
+
+impl AuditKind {
+    /// `internal` or `external`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Internal => "internal",
+            AuditKind::External => "external",
+        }
+    }
+}
+
+/// An audit of the programme: what, by whom, how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPlan {
+    /// e.g. `internal-audit`.
+    pub id: AuditPlanId,
+    /// A name for people.
+    pub name: String,
+    /// Internal or external.
+    pub kind: AuditKind,
+    /// How often it is due, e.g. `1y` or `6mo`.
+    pub every: Period,
+    /// What it covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// A domain of controls (A1.2).

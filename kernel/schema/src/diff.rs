@@ -310,6 +310,16 @@ fn elements(schema: &Schema) -> Elements {
             |r: &mmsm_model::CultureQuestion| r.id.to_string()
         );
     }
+    if let Some(c) = &schema.certification {
+        let mut settings = json(c);
+        if let Value::Object(s) = &mut settings {
+            s.remove("audits");
+        }
+        add("certification", "settings".into(), settings);
+        section!("audit", &c.audits, |r: &mmsm_model::AuditPlan| r
+            .id
+            .to_string());
+    }
     section!(
         "mapping",
         &schema.mappings,

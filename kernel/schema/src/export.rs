@@ -116,6 +116,13 @@ pub fn export_to_files(schema: &Schema) -> Vec<(String, String)> {
         },
     );
     push(
+        "45-certification.yaml".into(),
+        Document {
+            certification: schema.certification.clone(),
+            ..Document::default()
+        },
+    );
+    push(
         "50-business-checklist.yaml".into(),
         Document {
             business_checklist: schema.business_checklist.clone(),

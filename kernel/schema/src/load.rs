@@ -318,6 +318,24 @@ fn merge(documents: Vec<(PathBuf, Document)>) -> Result<(Schema, Provenance), Ve
                 merged.status_bands = Some(bands);
             }
         }
+        if let Some(certification) = doc.certification {
+            if let Some(first) = provenance.single.get("certification") {
+                problems.push(
+                    Problem::new(
+                        "certification",
+                        "",
+                        format!(
+                            "set a second time (first in {}); expected once",
+                            first.display()
+                        ),
+                    )
+                    .in_file(Some(path.clone())),
+                );
+            } else {
+                provenance.single.insert("certification", path.clone());
+                merged.certification = Some(certification);
+            }
+        }
         if let Some(culture) = doc.culture {
             merge_culture(
                 &mut merged.culture,

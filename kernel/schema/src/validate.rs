@@ -24,6 +24,7 @@ pub fn validate(schema: &Schema, provenance: Option<&Provenance>) -> Problems {
     check.artefact_library(schema);
     check.metrics(schema);
     check.culture(schema);
+    check.certification(schema);
     Problems(check.problems)
 }
 
@@ -988,6 +989,37 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    fn certification(&mut self, schema: &Schema) {
+        let Some(certification) = &schema.certification else {
+            return;
+        };
+        if certification.certificate_days == 0 {
+            self.report(
+                "certification",
+                0,
+                "certification",
+                "",
+                "certificate_days is 0; expected a number of days > 0",
+            );
+        }
+        let cap = certification.major_finding_cap;
+        if !(0.0..1.0).contains(&cap) {
+            self.report(
+                "certification",
+                0,
+                "certification",
+                "",
+                format!("major_finding_cap {cap} is out of range; expected a value in [0,1)"),
+            );
+        }
+        self.unique(
+            "certification.audits",
+            "audit",
+            &certification.audits,
+            |a| a.id.as_str(),
+        );
     }
 
     fn culture(&mut self, schema: &Schema) {

@@ -2,20 +2,23 @@
 //! enterprise's acknowledgement when it reaches a maturity level. An auditor
 //! (AuS) issues one only when the board says the level is reached, recording
 //! the figures and the date; it is *valid* while the level holds and its
-//! year runs, *suspended* when the level is lost, *expired* after its year.
-//! Kept at `level-cert/{isms}/{level}` in the isms repository.
+//! validity runs (the schema's `certification.certificate_days`, default a
+//! year), *suspended* when the level is lost or a major non-conformity on one
+//! of its controls is open, *expired* after its validity. Kept at
+//! `level-cert/{isms}/{level}` in the isms repository.
 
 use serde::{Deserialize, Serialize};
 
 use crate::access::Principal;
 use mmsm_engine::Board;
-use mmsm_model::Zone;
+use mmsm_model::{Schema, Zone};
 use mmsm_store::Repo;
 
+use super::findings::Finding;
 use super::gsgs::IsmsRecord;
 use super::{audit_detail, Kernel, Result, ServiceError};
 
-/// How long a level certificate is valid, in days.
+/// How long a level certificate is valid, in days, when the schema does not say.
 pub const CERTIFICATE_DAYS: u64 = 365;
 
 /// A level certificate as issued.
@@ -90,6 +93,29 @@ fn not_reached(board: &Board, level: u8) -> Option<String> {
     Some(format!("level {level} is not reached: {}", why.join("; ")))
 }
 
+/// Why an open major non-conformity blocks level `level`: one on a control
+/// with a question of that level or below; `None` when there is none.
+fn blocked(schema: &Schema, findings: &[Finding], level: u8) -> Option<String> {
+    let blocking: Vec<String> = findings
+        .iter()
+        .filter(|f| f.holds_control())
+        .filter(|f| {
+            schema
+                .controls
+                .iter()
+                .find(|c| c.id == f.control)
+                .is_some_and(|c| c.subcontrols.iter().any(|s| s.level <= level))
+        })
+        .map(|f| format!("{} on control {}", f.label(), f.control))
+        .collect();
+    (!blocking.is_empty()).then(|| {
+        format!(
+            "an open major non-conformity touches level {level}: {}",
+            blocking.join(", ")
+        )
+    })
+}
+
 impl Kernel {
     /// An auditor certifies that ISMS `isms` reached maturity `level`;
     /// refused, with the reason, when the board says it did not.
@@ -109,12 +135,20 @@ impl Kernel {
         self.store().write(|_, batch| {
             let record = self.isms(principal, isms)?;
             record.ensure_open()?;
-            if let Some(why) = not_reached(&record.board, level) {
+            let schema = self.isms_schema(&record)?;
+            let findings = self.findings_of(&record)?;
+            let why = not_reached(&record.board, level)
+                .into_iter()
+                .chain(blocked(&schema, &findings, level))
+                .collect::<Vec<_>>();
+            if !why.is_empty() {
                 return Err(ServiceError::Refused(format!(
-                    "{} cannot be certified: {why}",
-                    record.id
+                    "{} cannot be certified: {}",
+                    record.id,
+                    why.join("; ")
                 )));
             }
+            let days = u64::from(schema.certification().certificate_days);
             let row = record
                 .board
                 .maturity
@@ -125,7 +159,7 @@ impl Kernel {
                 level,
                 issued_by: principal.user.clone(),
                 issued_at: now,
-                expires_at: now + CERTIFICATE_DAYS * 86_400,
+                expires_at: now + days * 86_400,
                 level_compliance: row.and_then(|r| r.compliance),
                 compliance: record.board.compliance,
                 schema_version: record.schema.version,
@@ -163,17 +197,30 @@ impl Kernel {
     /// The level certificates of `record`, already read, with their state now.
     pub fn certificates_of(&self, record: &IsmsRecord) -> Result<Vec<CertificateView>> {
         let now = self.now();
-        Ok(self
+        let certificates = self
             .store()
-            .scan::<LevelCertificate>(Repo::Isms, &format!("level-cert/{}/", record.id))?
+            .scan::<LevelCertificate>(Repo::Isms, &format!("level-cert/{}/", record.id))?;
+        if certificates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let schema = self.isms_schema(record)?;
+        let findings = self.findings_of(record)?;
+        Ok(certificates
             .into_iter()
             .map(|(_, certificate)| {
                 let (state, reason) = if now >= certificate.expires_at {
                     (
                         "expired",
-                        Some(format!("{CERTIFICATE_DAYS} days after it was issued")),
+                        Some(format!(
+                            "its validity ended on {}",
+                            chrono::DateTime::from_timestamp(certificate.expires_at as i64, 0)
+                                .map(|d| d.format("%Y-%m-%d").to_string())
+                                .unwrap_or_default()
+                        )),
                     )
-                } else if let Some(why) = not_reached(&record.board, certificate.level) {
+                } else if let Some(why) = not_reached(&record.board, certificate.level)
+                    .or_else(|| blocked(&schema, &findings, certificate.level))
+                {
                     ("suspended", Some(why))
                 } else {
                     ("valid", None)

@@ -19,7 +19,7 @@ use super::gsgs::Archived;
 use super::{audit, Account, IsmsRecord, Kernel, Result, ServiceError};
 
 /// What is kept under an ISMS's id, as `{prefix}/{id}/...` in either repository.
-const PER_ISMS: [&str; 15] = [
+const PER_ISMS: [&str; 17] = [
     "isms-answers",
     "proc",
     "suggestion",
@@ -35,6 +35,8 @@ const PER_ISMS: [&str; 15] = [
     "evidence-data",
     "answer-note",
     "level-cert",
+    "finding",
+    "audit-done",
 ];
 
 /// What a deletion took with it.

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::access::Principal;
 use mmsm_model::Zone;
-use mmsm_store::{chain::hex, Repo, Store};
+use mmsm_store::{chain::hex, Batch, Repo, Store};
 
 use super::host::Evidence;
 use super::{audit_detail, Kernel, Result, ServiceError};
@@ -64,6 +64,44 @@ fn check_name(name: &str) -> Result<()> {
         .map_err(ServiceError::Refused)
 }
 
+/// Puts evidence file `name` of ISMS `isms` into `batch` with its hash, and
+/// its audit entry: checks the name and the size first.
+pub(crate) fn put_evidence(
+    batch: &mut Batch,
+    principal: &Principal,
+    isms: &str,
+    name: &str,
+    contents: &[u8],
+    at: u64,
+) -> Result<EvidenceFile> {
+    check_name(name)?;
+    if contents.len() > MAX_EVIDENCE_BYTES {
+        return Err(ServiceError::Refused(format!(
+            "`{name}` has {:.1} MB; an evidence file has at most {} MB (export a shorter period)",
+            contents.len() as f64 / 1_048_576.0,
+            MAX_EVIDENCE_BYTES / 1_048_576
+        )));
+    }
+    let file = EvidenceFile {
+        name: name.to_owned(),
+        sha256: hex(&Sha256::digest(contents)),
+        size: contents.len(),
+        uploaded_by: principal.user.clone(),
+        at,
+    };
+    let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
+    batch.put(Repo::Info, meta_key(isms, name), &file);
+    batch.put(Repo::Info, data_key(isms, name), &encoded);
+    audit_detail(
+        batch,
+        principal,
+        "isms.evidence.add",
+        vec![isms.to_owned(), name.to_owned()],
+        Some(serde_json::json!({ "sha256": file.sha256, "size": file.size })),
+    );
+    Ok(file)
+}
+
 impl Kernel {
     /// Adds (or replaces) evidence file `name` of ISMS `isms`: a user of the
     /// ISMS with a maintenance role, or the consultancy running it. In the
@@ -79,36 +117,11 @@ impl Kernel {
         principal
             .require(Zone::Maintenance, action)
             .or_else(|_| principal.require(Zone::Generation, action))?;
-        check_name(name)?;
-        if contents.len() > MAX_EVIDENCE_BYTES {
-            return Err(ServiceError::Refused(format!(
-                "`{name}` has {:.1} MB; an evidence file has at most {} MB (export a shorter period)",
-                contents.len() as f64 / 1_048_576.0,
-                MAX_EVIDENCE_BYTES / 1_048_576
-            )));
-        }
-        let file = EvidenceFile {
-            name: name.to_owned(),
-            sha256: hex(&Sha256::digest(contents)),
-            size: contents.len(),
-            uploaded_by: principal.user.clone(),
-            at: self.now(),
-        };
-        let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
+        let at = self.now();
         self.store().write(|_, batch| {
             let record = self.maintained(principal, isms, action)?;
             record.ensure_open()?;
-            let id = record.id.as_str();
-            batch.put(Repo::Info, meta_key(id, name), &file);
-            batch.put(Repo::Info, data_key(id, name), &encoded);
-            audit_detail(
-                batch,
-                principal,
-                "isms.evidence.add",
-                vec![id.to_owned(), name.to_owned()],
-                Some(serde_json::json!({ "sha256": file.sha256, "size": file.size })),
-            );
-            Ok(file.clone())
+            put_evidence(batch, principal, record.id.as_str(), name, contents, at)
         })
     }
 

@@ -12,7 +12,7 @@ use crate::access::Principal;
 use mmsm_engine::{Board, Change, Delta, Engine, Inputs};
 use mmsm_model::*;
 use mmsm_schema::profiles;
-use mmsm_store::Repo;
+use mmsm_store::{Batch, Repo, Store};
 
 use super::listing::{put_answer, put_isms, summary_revision, IsmsSummary};
 use super::stored;
@@ -416,6 +416,11 @@ impl Kernel {
             .or_else(|_| {
                 principal.require(Zone::Generation, "change an ISMS's answers or assets")
             })?;
+        if let Change::Cap { control, .. } = &change {
+            return Err(ServiceError::Refused(format!(
+                "control {control} is held down only by an open major non-conformity: record or close a finding (`mmsm finding`) instead"
+            )));
+        }
         if let Change::AssetValue { asset } = &change {
             mmsm_schema::check_id("asset", asset.id.as_str()).map_err(ServiceError::Refused)?;
             mmsm_model::check_length("the asset's name", &asset.name, mmsm_model::MAX_NAME)
@@ -424,67 +429,86 @@ impl Kernel {
         let now = self.now();
         let nanos = self.now_nanos();
         self.store().write(|store, batch| {
-            let (mut record, mut engine, current_format) = self.take_live(principal, id)?;
-            record.ensure_open()?;
-            let before = record.board.compliance;
-            let deltas = engine
-                .apply(change.clone())
-                .map_err(|e| ServiceError::Refused(e.to_string()))?
-                .to_vec();
-            let mut board = engine.board();
-            board.isms = record.id.to_string();
-            match &change {
-                // The hot path: one answer changes one entry of the inputs
-                // (the engine refused it above if the subcontrol is unknown).
-                Change::Answer { subcontrol, answer } => match answer {
-                    Some(answer) => {
-                        record.inputs.answers.insert(subcontrol.clone(), *answer);
-                    }
-                    None => {
-                        record.inputs.answers.remove(subcontrol);
-                    }
-                },
-                _ => record.inputs = engine.inputs(),
-            }
-            let after = board.compliance;
-            record.board = board;
-            match &change {
-                Change::Answer { subcontrol, .. } if current_format => {
-                    put_answer(batch, &mut record, subcontrol, now)
-                }
-                _ => put_isms(batch, &mut record, now),
-            }
-            super::audit_detail(
-                batch,
-                principal,
-                &format!("isms.{cause}"),
-                vec![record.id.to_string()],
-                Some(serde_json::json!({
-                    "change": change,
-                    "compliance": { "before": before, "after": after },
-                })),
-            );
-            let event = HistoryEvent {
-                at: now,
-                user: principal.user.clone(),
-                cause: cause.to_owned(),
-                change: Some(change),
-                deltas,
-                refs: Vec::new(),
-                note: None,
-            };
-            if !event.deltas.is_empty() {
-                record_history(store, batch, &record.id, nanos, &event, &record.board)?;
-            }
-            let updated = Updated {
-                isms: record.id.clone(),
-                change: event.change.expect("set above"),
-                changed: event.deltas,
-                board: record.board.clone(),
-            };
-            self.keep_live(record, engine);
-            Ok(updated)
+            self.apply_change_in(store, batch, principal, id, change, cause, (now, nanos))
         })
+    }
+
+    /// Applies `change` to ISMS `id` inside a write the caller holds, as
+    /// [`Kernel::update_isms`] does: the engine's incremental update, the
+    /// record, the audit entry (`isms.{cause}`) and the history event. The
+    /// caller checks the principal's rights; nothing fallible may follow it
+    /// in the caller's write (the live engine is kept for the new revision).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn apply_change_in(
+        &self,
+        store: &Store,
+        batch: &mut Batch,
+        principal: &Principal,
+        id: &str,
+        change: Change,
+        cause: &str,
+        (now, nanos): (u64, u128),
+    ) -> Result<Updated> {
+        let (mut record, mut engine, current_format) = self.take_live(principal, id)?;
+        record.ensure_open()?;
+        let before = record.board.compliance;
+        let deltas = engine
+            .apply(change.clone())
+            .map_err(|e| ServiceError::Refused(e.to_string()))?
+            .to_vec();
+        let mut board = engine.board();
+        board.isms = record.id.to_string();
+        match &change {
+            // The hot path: one answer changes one entry of the inputs
+            // (the engine refused it above if the subcontrol is unknown).
+            Change::Answer { subcontrol, answer } => match answer {
+                Some(answer) => {
+                    record.inputs.answers.insert(subcontrol.clone(), *answer);
+                }
+                None => {
+                    record.inputs.answers.remove(subcontrol);
+                }
+            },
+            _ => record.inputs = engine.inputs(),
+        }
+        let after = board.compliance;
+        record.board = board;
+        match &change {
+            Change::Answer { subcontrol, .. } if current_format => {
+                put_answer(batch, &mut record, subcontrol, now)
+            }
+            _ => put_isms(batch, &mut record, now),
+        }
+        super::audit_detail(
+            batch,
+            principal,
+            &format!("isms.{cause}"),
+            vec![record.id.to_string()],
+            Some(serde_json::json!({
+                "change": change,
+                "compliance": { "before": before, "after": after },
+            })),
+        );
+        let event = HistoryEvent {
+            at: now,
+            user: principal.user.clone(),
+            cause: cause.to_owned(),
+            change: Some(change),
+            deltas,
+            refs: Vec::new(),
+            note: None,
+        };
+        if !event.deltas.is_empty() {
+            record_history(store, batch, &record.id, nanos, &event, &record.board)?;
+        }
+        let updated = Updated {
+            isms: record.id.clone(),
+            change: event.change.expect("set above"),
+            changed: event.deltas,
+            board: record.board.clone(),
+        };
+        self.keep_live(record, engine);
+        Ok(updated)
     }
 
     /// The history of an ISMS's board, oldest first.

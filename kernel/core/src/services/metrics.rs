@@ -229,10 +229,11 @@ impl Kernel {
 
     /// The data a metric's `ctx` sees for an ISMS: `enterprise`, `users`,
     /// `answers`, `measured`, `assets`, `board`, and the maintenance records
-    /// of the information repository where they exist (`procedures` from
-    /// `proc/{isms}/`, `events` from `event/{isms}/`, `certificates` from
-    /// `cert/{isms}/`, `plan` from `plan/{isms}/`, each record with its key's
-    /// last part as `key`). The one place that decides what scripts see.
+    /// where they exist (`procedures` from `proc/{isms}/`, `events` from
+    /// `event/{isms}/` in the info repository, `certificates` from
+    /// `cert/{isms}/`, `plan` from `plan/{isms}/`, `findings` from
+    /// `finding/{isms}/`, `audits` from `audit-done/{isms}/`, each record with
+    /// its key's last part as `key`). The one place that decides what scripts see.
     pub fn isms_snapshot(&self, record: &IsmsRecord) -> Result<Map<String, Value>> {
         let mut data = Map::new();
         data.insert("isms".into(), Value::from(record.id.as_str()));
@@ -242,14 +243,16 @@ impl Kernel {
         data.insert("measured".into(), json(&record.inputs.measured));
         data.insert("assets".into(), json(&record.inputs.assets));
         data.insert("board".into(), json(&record.board));
-        for (field, prefix) in [
-            ("procedures", "proc"),
-            ("events", "event"),
-            ("certificates", "cert"),
-            ("plan", "plan"),
+        for (field, repo, prefix) in [
+            ("procedures", Repo::Isms, "proc"),
+            ("events", Repo::Info, "event"),
+            ("certificates", Repo::Isms, "cert"),
+            ("plan", Repo::Isms, "plan"),
+            ("findings", Repo::Isms, "finding"),
+            ("audits", Repo::Isms, "audit-done"),
         ] {
             let prefix = format!("{prefix}/{}/", record.id);
-            let rows: Vec<(String, Value)> = self.store().scan(Repo::Info, &prefix)?;
+            let rows: Vec<(String, Value)> = self.store().scan(repo, &prefix)?;
             if rows.is_empty() {
                 continue;
             }

@@ -7,12 +7,14 @@ mod accounts;
 mod answer_notes;
 mod approval;
 mod auditing;
+mod audits;
 mod boards;
 mod certificates;
 mod deletion;
 mod drafts;
 mod engines;
 mod evidence;
+mod findings;
 #[cfg(test)]
 mod fixture;
 mod gegs;
@@ -47,11 +49,16 @@ pub use accounts::{
 pub use answer_notes::{AnswerNote, AnswerWhy};
 pub use approval::{Approval, ApprovalStatus, SPEAKER};
 pub use auditing::AuditLogEntry;
+pub use audits::{AuditHeld, AuditRow};
 pub use certificates::{CertificateView, LevelCertificate, CERTIFICATE_DAYS};
 pub use deletion::Deleted;
 pub use drafts::Draft;
 pub use engines::LIVE_ENGINES;
 pub use evidence::{EvidenceFile, MAX_EVIDENCE_BYTES};
+pub use findings::{
+    CorrectiveAction, Finding, FindingEvidence, FindingFigures, FindingKind, FindingView,
+    NewFinding, Response, Stamp,
+};
 pub use gegs::{ImportOutcome, ImportStatus, SchemaCounts, SchemaDetails, SchemaListing};
 pub use gsgs::{
     instantiate, Generated, HistoryEvent, Instantiated, IsmsListing, IsmsRecord, SchemaChoice,

@@ -175,6 +175,11 @@ pub struct MaintenanceFigures {
     pub plan_done: usize,
     /// Plan items past their due date and not done.
     pub plan_overdue: usize,
+    /// Findings not closed, major non-conformities among them, and
+    /// corrective actions past their due date.
+    pub findings: crate::services::FindingFigures,
+    /// Audits of the programme past their due date.
+    pub audits_overdue: usize,
 }
 
 /// Parses a schedule, a [`Period`] such as `30d`, `12h`, `2w`, `6mo` (months
@@ -992,6 +997,12 @@ impl Kernel {
             suggestions_open,
             plan_done,
             plan_overdue,
+            findings: self.finding_figures(&record)?,
+            audits_overdue: self
+                .programme_of(&record)?
+                .iter()
+                .filter(|a| a.overdue)
+                .count(),
         })
     }
 }
