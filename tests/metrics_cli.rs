@@ -69,6 +69,14 @@ fn every_shipped_metric_runs_on_the_demo_and_the_board_follows_its_score() {
     );
     for metric in metrics {
         assert!(metric.get("error").is_none(), "{metric}");
+        if metric["metric"] == "open-findings" {
+            // No audit held and no finding: nothing to measure, the answer stands.
+            assert!(
+                metric["value"].is_null() && metric["score"].is_null(),
+                "{metric}"
+            );
+            continue;
+        }
         let score = metric["score"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&score), "{metric}");
         assert!(
@@ -89,6 +97,7 @@ fn every_shipped_metric_runs_on_the_demo_and_the_board_follows_its_score() {
     assert_eq!(value("admin-mfa"), (1.0, 1.0));
     assert_eq!(value("log-retention"), (90.0, 0.5));
     assert!((value("mfa-missing").0 - 1.0 / 6.0).abs() < 1e-9);
+    assert_eq!(value("external-audit-age"), (9999.0, 0.0), "never audited");
 
     // The stored inputs hold each score as the measured value of its
     // subcontrols, and the board, updated incrementally, is the one a full
@@ -97,7 +106,7 @@ fn every_shipped_metric_runs_on_the_demo_and_the_board_follows_its_score() {
     let (record, engine) = kernel
         .isms_engine(&Principal::local_operator(), ISMS)
         .unwrap();
-    for metric in metrics {
+    for metric in metrics.iter().filter(|m| !m["score"].is_null()) {
         for sub in metric["subcontrols"].as_array().unwrap() {
             let measured = record.inputs.measured[sub.as_str().unwrap()];
             assert_eq!(measured, metric["score"].as_f64().unwrap(), "{metric}");
@@ -424,4 +433,91 @@ fn evidence_given_to_the_isms_makes_its_metric_collect_and_a_failure_says_why_un
         "{}",
         refused.stderr
     );
+}
+
+#[test]
+fn audits_and_findings_feed_their_metrics() {
+    let m = demo();
+    let at = "2026-11-28";
+    m.run(&[
+        "isms",
+        "audit-held",
+        ISMS,
+        "external-audit",
+        "--on",
+        "2026-05-28",
+    ])
+    .ok();
+    m.run(&[
+        "finding",
+        "add",
+        ISMS,
+        "--control",
+        "8.13",
+        "--kind",
+        "major",
+        "--text",
+        "Restores are never tested",
+    ])
+    .ok();
+    m.run(&[
+        "finding",
+        "add",
+        ISMS,
+        "--control",
+        "5.15",
+        "--kind",
+        "observation",
+        "--text",
+        "Access reviews are informal",
+    ])
+    .ok();
+    let run = run_metrics(&m, &format!("{at}T00:00:00Z"), &[]);
+    let metric = |id: &str| {
+        run["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let age = metric("external-audit-age");
+    assert_eq!(age["value"].as_f64(), Some(184.0), "{age}");
+    assert_eq!(age["score"].as_f64(), Some(1.0), "{age}");
+    // One major without a corrective action; the observation needs none.
+    let open = metric("open-findings");
+    assert_eq!(open["value"].as_f64(), Some(1.0), "{open}");
+    assert_eq!(open["score"].as_f64(), Some(0.5), "{open}");
+    assert_eq!(open["subcontrols"][0], "5.35.3");
+    m.run(&[
+        "finding",
+        "respond",
+        ISMS,
+        "F1",
+        "--action",
+        "Monthly restore test",
+        "--owner",
+        "luis",
+        "--due",
+        "2099-01-31",
+    ])
+    .ok();
+    let again = m
+        .run_env(
+            &[("MMSM_NOW", "2026-11-30T00:00:00Z")],
+            &[
+                "--evidence",
+                EVIDENCE,
+                "metric",
+                "run",
+                ISMS,
+                "open-findings",
+                "--json",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(again["metrics"][0]["value"].as_f64(), Some(0.0), "{again}");
+    assert_eq!(again["metrics"][0]["score"].as_f64(), Some(1.0), "{again}");
 }

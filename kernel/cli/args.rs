@@ -72,6 +72,10 @@ pub enum Command {
     /// MSGS: suggestions for the risk model raised by incidents (list, accept, reject).
     #[command(subcommand)]
     Suggestion(SuggestionCommand),
+    /// Audit findings on an ISMS and their corrective actions: the auditor records and closes,
+    /// the security officer responds. An open major non-conformity holds its control down.
+    #[command(subcommand)]
+    Finding(FindingCommand),
     /// Run the HTTP server: the API under /api/v1 and the web UI of the three zones.
     Serve {
         /// The address to listen on.
@@ -387,7 +391,8 @@ pub enum IsmsCommand {
         note: Option<String>,
     },
     /// An auditor (AuS) certifies a maturity level the board says is reached: a dated
-    /// certificate, valid a year, suspended while the level is lost.
+    /// certificate, valid a year (the schema's `certification`), suspended while the level is
+    /// lost or a major non-conformity on one of its controls is open.
     Certify {
         /// The ISMS id.
         id: String,
@@ -398,6 +403,35 @@ pub enum IsmsCommand {
     Certificates {
         /// The ISMS id.
         id: String,
+    },
+    /// Print a level certificate as a PDF, with its state now.
+    Certificate {
+        /// The ISMS id.
+        id: String,
+        /// The level, 1 to 3.
+        level: u8,
+        /// The PDF file to write.
+        #[arg(short, long, value_name = "FILE.pdf")]
+        output: PathBuf,
+    },
+    /// The audit programme of an ISMS (not the audit trail, `mmsm audit`): each audit the schema
+    /// schedules, when it was last held and when it is due.
+    Audits {
+        /// The ISMS id.
+        id: String,
+    },
+    /// Record that the ISMS underwent an audit of its programme (auditor AuS or consultant CoS).
+    AuditHeld {
+        /// The ISMS id.
+        id: String,
+        /// The audit, e.g. internal-audit (`mmsm isms audits ID` lists them).
+        audit: String,
+        /// The day it was held (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        on: Option<String>,
+        /// Scope and conclusion.
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Archive an ISMS: read only until it is unarchived (administrators).
     Archive {
@@ -597,6 +631,86 @@ pub enum ProcCommand {
     Show {
         /// The instance id (ISMS/PROCEDURE-N).
         instance: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingCommand {
+    /// Record a finding (auditor AuS or consultant CoS, with --as): a major non-conformity holds
+    /// its control at the schema's cap (0 by default) and suspends the certificates it touches.
+    Add {
+        /// The ISMS id.
+        isms: String,
+        /// The control it is about, e.g. 8.13.
+        #[arg(long)]
+        control: String,
+        /// The procedure it is about.
+        #[arg(long)]
+        procedure: Option<String>,
+        /// The audit of the programme it was raised in (`mmsm isms audits ISMS` lists them).
+        #[arg(long)]
+        audit: Option<String>,
+        /// major, minor, observation or opportunity.
+        #[arg(long)]
+        kind: String,
+        /// What was found, against which requirement.
+        #[arg(long)]
+        text: String,
+        /// A file backing it: kept with the ISMS's evidence, with its hash.
+        #[arg(long)]
+        evidence: Option<PathBuf>,
+    },
+    /// List the findings of an ISMS with their state.
+    List {
+        /// The ISMS id.
+        isms: String,
+        /// Only the findings not closed.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show one finding: text, evidence, corrective action, closing.
+    Show {
+        /// The ISMS id.
+        isms: String,
+        /// The finding, e.g. F3.
+        finding: String,
+    },
+    /// The security officer (Cl/RS, with --as) answers a finding with a corrective action.
+    Respond {
+        /// The ISMS id.
+        isms: String,
+        /// The finding, e.g. F3.
+        finding: String,
+        /// What will be done.
+        #[arg(long)]
+        action: String,
+        /// The user of the ISMS who does it.
+        #[arg(long)]
+        owner: String,
+        /// By when (YYYY-MM-DD).
+        #[arg(long)]
+        due: String,
+    },
+    /// The owner of the corrective action (or the officer) reports it done.
+    Done {
+        /// The ISMS id.
+        isms: String,
+        /// The finding, e.g. F3.
+        finding: String,
+        /// What was done.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The auditor (AuS, with --as) closes a finding once its corrective action is done; closing
+    /// the last open major non-conformity of a control frees it.
+    Close {
+        /// The ISMS id.
+        isms: String,
+        /// The finding, e.g. F3.
+        finding: String,
+        /// What the auditor verified.
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 

@@ -137,6 +137,13 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     c.reason.map(|r| format!(" ({r})")).unwrap_or_default()
                 );
             }
+            let figures = kernel.finding_figures(&record).map_err(service_failure)?;
+            if figures.open > 0 {
+                println!(
+                    "findings: {} open ({} major), {} corrective actions overdue",
+                    figures.open, figures.open_major, figures.overdue
+                );
+            }
             if let Some(s) = &record.speaker {
                 println!(
                     "speaker: {}{}",
@@ -338,6 +345,34 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 );
             }
             Ok(())
+        }
+        IsmsCommand::Certificate { id, level, output } => {
+            let bytes = kernel
+                .certificate_pdf(&who, id, *level)
+                .map_err(service_failure)?;
+            std::fs::write(output, &bytes).map_err(|e| {
+                Failure::from_error(format!("cannot write {}: {e}", output.display()))
+            })?;
+            if global.json {
+                return print_json(&serde_json::json!({
+                    "isms": id, "level": level, "file": output, "bytes": bytes.len()
+                }));
+            }
+            println!(
+                "wrote the level {level} certificate of {id} to {} ({} bytes)",
+                output.display(),
+                bytes.len()
+            );
+            Ok(())
+        }
+        IsmsCommand::Audits { id } => crate::findings_cmd::audits(global, &kernel, id),
+        IsmsCommand::AuditHeld {
+            id,
+            audit,
+            on,
+            note,
+        } => {
+            crate::findings_cmd::audit_held(global, &kernel, id, audit, on.as_deref(), note.clone())
         }
         IsmsCommand::Archive { id } | IsmsCommand::Unarchive { id } => {
             let archive = matches!(command, IsmsCommand::Archive { .. });

@@ -6,6 +6,7 @@
 //! non-zero exit code.
 
 mod args;
+mod findings_cmd;
 mod import_cmd;
 mod isms_cmd;
 mod metric_cmd;
@@ -63,6 +64,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Culture(command) => msgs_cmd::culture(&cli.global, command),
         Command::Proc(command) => msgs_cmd::procedures(&cli.global, command),
         Command::Suggestion(command) => msgs_cmd::suggestions(&cli.global, command),
+        Command::Finding(command) => findings_cmd::run(&cli.global, command),
         Command::Watch { metrics, every } => scripts_cmd::watch(&cli.global, *metrics, *every),
         Command::Metric(command) => metric_cmd::run(&cli.global, command),
         Command::Import {

@@ -66,6 +66,12 @@ fn print_run(run: &MetricsRun) {
                 "-".into(),
                 format!("failed: {error}"),
             ]),
+            None if m.value.is_none() => table.row(vec![
+                m.metric.to_string(),
+                "-".into(),
+                "-".into(),
+                "nothing to measure yet: the answers stand".into(),
+            ]),
             None => table.row(vec![
                 m.metric.to_string(),
                 m.value.map_or_else(|| "-".into(), number),

@@ -46,6 +46,8 @@ error('Cannot require a meta file')
 ---@field events? table[] procedure transitions, incidents, answer changes
 ---@field certificates? mmsm.Certificate[]
 ---@field plan? table[] plan follow-up items (`due` YYYY-MM-DD, `done_at`, `owner`, `key`)
+---@field findings? table[] audit findings (`kind` major|minor|observation|opportunity, `control`, `response` with `due` and `done`, `closed`)
+---@field audits? table[] audits held (`audit`, `kind` internal|external, `on` YYYY-MM-DD)
 ---@field measured? table<string, number> measured values by subcontrol
 ---@field schema? table an importer's target: `id`, `new`, and its `domains`, `controls`, `subcontrols`, `threats`, `asset_types` ids
 ---@field file? string an importer's input file name
@@ -155,7 +157,7 @@ function ctx.evidence.list(folder) end
 ---@field unit? string the unit of the value (`days`, `ratio`)
 ---@field subcontrols? string[] subcontrols the score feeds (default: none; a schema's metrics entry overrides)
 ---@field schedule? string how often it runs: `30m`, `12h`, `1d`, `1w` (a schema's metrics entry overrides)
----@field collect fun(ctx: mmsm.Ctx): number the measurement
+---@field collect fun(ctx: mmsm.Ctx): number? the measurement; nil when there is nothing to measure yet (the answers stand)
 ---@field score? fun(value: number): number the compliance in [0,1] of a value (default: the schema's thresholds)
 
 ---What a procedure action returns: filled registers, events, a suggestion.

@@ -216,13 +216,21 @@ impl Registry {
         self.active(id)?.unit.call(function, args, ctx)
     }
 
-    /// Runs metric `id`: `collect(ctx)`, which must return a number, then
+    /// Runs metric `id`: `collect(ctx)`, which must return a number (or nil:
+    /// nothing to measure this time, no value and no score), then
     /// `score(value)` when the metric has one, which must return a number in
     /// [0,1]. Both on the same version.
     pub fn run_metric(&self, id: &str, ctx: &CtxData) -> Result<MetricReading, ScriptError> {
         let active = self.active_of_kind(id, ScriptKind::Metric)?;
         let origin = active.unit.origin();
         let value = active.unit.call("collect", &[], Some(ctx))?;
+        if value.is_null() {
+            return Ok(MetricReading {
+                value: None,
+                score: None,
+                version: active.hash,
+            });
+        }
         let value =
             value
                 .as_f64()
@@ -231,7 +239,7 @@ impl Registry {
                     origin: origin.clone().into(),
                     function: "collect".into(),
                     found: describe(&value),
-                    expected: "a number",
+                    expected: "a number, or nil when there is nothing to measure",
                 })?;
         let score = if active.unit.declaration().functions.contains("score") {
             let score = active.unit.call("score", &[Value::from(value)], None)?;
@@ -246,7 +254,7 @@ impl Registry {
             None
         };
         Ok(MetricReading {
-            value,
+            value: Some(value),
             score,
             version: active.hash,
         })

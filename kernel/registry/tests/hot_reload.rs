@@ -41,7 +41,7 @@ fn the_watcher_reloads_keeps_and_removes() {
         panic!("{event:?}")
     };
     assert_eq!(id, "m");
-    assert_eq!(registry.run_metric("m", &ctx).unwrap().value, 2.0);
+    assert_eq!(registry.run_metric("m", &ctx).unwrap().value, Some(2.0));
 
     // A broken version keeps the old one and says so.
     write(
@@ -54,7 +54,7 @@ fn the_watcher_reloads_keeps_and_removes() {
         event.to_string(),
         format!("failed m: scripts/metrics/m.lua: the declaration has no name (keeping {hash})")
     );
-    assert_eq!(registry.run_metric("m", &ctx).unwrap().value, 2.0);
+    assert_eq!(registry.run_metric("m", &ctx).unwrap().value, Some(2.0));
 
     // A new file, then a deleted one.
     write(root, "scripts/metrics/n.lua", &metric("n", "5"));
@@ -67,5 +67,5 @@ fn the_watcher_reloads_keeps_and_removes() {
         WatchEvent::Removed { id: "m".into() }
     );
     assert!(registry.run_metric("m", &ctx).is_err());
-    assert_eq!(registry.run_metric("n", &ctx).unwrap().value, 5.0);
+    assert_eq!(registry.run_metric("n", &ctx).unwrap().value, Some(5.0));
 }

@@ -32,7 +32,7 @@ fn the_example_plugin_loads_and_answers() {
     let (registry, events) = Registry::load(config(dir.path()));
     assert_eq!(events.len(), 2, "{events:?}");
     let reading = registry.run_metric("mfa-coverage", &users()).unwrap();
-    assert_eq!(reading.value, 0.75);
+    assert_eq!(reading.value, Some(0.75));
     assert!((reading.score.unwrap() - 0.25 / 0.45).abs() < 1e-12);
     let declaration = registry
         .active("mfa-coverage")
@@ -155,7 +155,7 @@ fn replacing_a_plugin_file_swaps_versions_and_a_bad_one_keeps_the_old() {
     );
     assert_eq!(
         registry.run_metric("mfa-coverage", &users()).unwrap().value,
-        0.75
+        Some(0.75)
     );
 
     std::fs::remove_file(&slot).unwrap();

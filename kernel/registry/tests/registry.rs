@@ -32,6 +32,11 @@ fn a_failing_script_never_stops_the_others() {
         &metric("bomb", "('x'):rep(1 << 30)"),
     );
     write(root, "scripts/metrics/e-nil.lua", &metric("empty", "nil"));
+    write(
+        root,
+        "scripts/metrics/f-text.lua",
+        &metric("text", "'many'"),
+    );
 
     let (registry, events) = Registry::load(config(root));
     let lines: Vec<String> = events.iter().map(ToString::to_string).collect();
@@ -53,10 +58,17 @@ fn a_failing_script_never_stops_the_others() {
     assert!(bomb
         .to_string()
         .contains("metric bomb (scripts/metrics/d-bomb.lua): collect exceeded the memory limit"));
-    let empty = registry.run_metric("empty", &ctx).unwrap_err();
-    assert_eq!(
-        empty.to_string(),
-        "metric empty (scripts/metrics/e-nil.lua): collect returned nil, expected a number"
+    // nil: nothing to measure this time, no value and no score.
+    let empty = registry.run_metric("empty", &ctx).unwrap();
+    assert_eq!((empty.value, empty.score), (None, None));
+    let text = registry.run_metric("text", &ctx).unwrap_err();
+    assert!(
+        text.to_string()
+            .starts_with("metric text (scripts/metrics/f-text.lua): collect returned a string")
+            && text
+                .to_string()
+                .ends_with("expected a number, or nil when there is nothing to measure"),
+        "{text}"
     );
     assert!(matches!(
         registry.run_metric("scripts/metrics/b-syntax.lua", &ctx),
@@ -66,7 +78,10 @@ fn a_failing_script_never_stops_the_others() {
         registry.run_metric("nope", &ctx),
         Err(ScriptError::UnknownId(_))
     ));
-    assert_eq!(registry.run_metric("good", &ctx).unwrap().value, 0.75);
+    assert_eq!(
+        registry.run_metric("good", &ctx).unwrap().value.unwrap(),
+        0.75
+    );
 
     let statuses = registry.statuses();
     let ids: Vec<&str> = statuses.iter().map(|s| s.id.as_str()).collect();
@@ -109,7 +124,11 @@ fn sync_swaps_only_good_versions_and_unregisters_deleted_files() {
     );
     assert_ne!(first, second);
     assert_eq!(
-        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        registry
+            .run_metric("m", &CtxData::default())
+            .unwrap()
+            .value
+            .unwrap(),
         2.0
     );
 
@@ -121,7 +140,11 @@ fn sync_swaps_only_good_versions_and_unregisters_deleted_files() {
         "{events:?}"
     );
     assert_eq!(
-        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        registry
+            .run_metric("m", &CtxData::default())
+            .unwrap()
+            .value
+            .unwrap(),
         2.0
     );
     assert!(registry.sync().is_empty(), "a failure is reported once");
@@ -184,7 +207,11 @@ fn a_library_change_reloads_the_scripts_that_use_it() {
     );
     let (registry, _) = Registry::load(config(root));
     assert_eq!(
-        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        registry
+            .run_metric("m", &CtxData::default())
+            .unwrap()
+            .value
+            .unwrap(),
         20.0
     );
     write(root, "scripts/lib/factor.lua", "return 3");
@@ -194,7 +221,11 @@ fn a_library_change_reloads_the_scripts_that_use_it() {
         "{events:?}"
     );
     assert_eq!(
-        registry.run_metric("m", &CtxData::default()).unwrap().value,
+        registry
+            .run_metric("m", &CtxData::default())
+            .unwrap()
+            .value
+            .unwrap(),
         30.0
     );
 }
@@ -281,10 +312,10 @@ fn the_shipped_scripts_run_against_a_sample_isms() {
     }))
     .at(now);
     let culture = registry.run_metric("culture-certificates", &ctx).unwrap();
-    assert_eq!(culture.value, 0.5);
+    assert_eq!(culture.value, Some(0.5));
     assert_eq!(culture.score, Some(0.5));
     let backup = registry.run_metric("backup-freshness", &ctx).unwrap();
-    assert_eq!(backup.value, 2.0);
+    assert_eq!(backup.value, Some(2.0));
     assert_eq!(backup.score, Some(0.5));
     for status in statuses {
         assert_eq!(status.state, LoadState::Active, "{status:?}");

@@ -2,9 +2,9 @@
 //! the SoA and the report view.
 
 use mmsm_kernel::access::Principal;
-use mmsm_kernel::services::{Kernel, Result};
+use mmsm_kernel::services::{Kernel, Result, ServiceError};
 
-use crate::{report_view, soa_rows, trend_view, ReportView, SoaRow};
+use crate::{certificate_document, pdf, report_view, soa_rows, trend_view, ReportView, SoaRow};
 
 /// The kernel's documents of an ISMS: `use mmsm_reports::Documents` and call
 /// them on a [`Kernel`].
@@ -14,6 +14,9 @@ pub trait Documents {
 
     /// Everything the enterprise's report shows.
     fn report(&self, principal: &Principal, id: &str) -> Result<ReportView>;
+
+    /// The level-`level` certificate of an ISMS as a PDF, with its state now.
+    fn certificate_pdf(&self, principal: &Principal, id: &str, level: u8) -> Result<Vec<u8>>;
 }
 
 impl Documents for Kernel {
@@ -63,6 +66,41 @@ impl Documents for Kernel {
                 )
             })
             .collect();
+        let today = self.now_utc().date_naive();
+        view.findings = self
+            .findings_of(&record)?
+            .iter()
+            .filter(|f| f.is_open())
+            .map(|f| {
+                format!(
+                    "{} {} on control {}: {} ({})",
+                    f.label(),
+                    f.kind.words(),
+                    f.control,
+                    f.text,
+                    f.state_words(today)
+                )
+            })
+            .collect();
         Ok(view)
+    }
+
+    fn certificate_pdf(&self, principal: &Principal, id: &str, level: u8) -> Result<Vec<u8>> {
+        let (record, schema) = self.isms_with_schema(principal, id)?;
+        let Some(view) = self
+            .certificates_of(&record)?
+            .into_iter()
+            .find(|c| c.certificate.level == level)
+        else {
+            return Err(ServiceError::NotFound {
+                kind: "level certificate",
+                id: level.to_string(),
+                hint: format!(
+                    " for ISMS {}; an auditor issues one with `mmsm isms certify {} {level}`",
+                    record.id, record.id
+                ),
+            });
+        };
+        Ok(pdf::render(&certificate_document(&schema, &record, &view)))
     }
 }

@@ -7,10 +7,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod certificate;
 mod documents;
+pub mod pdf;
 mod soa;
 mod view;
 
+pub use certificate::certificate_document;
 pub use documents::Documents;
 pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
 pub use view::{

@@ -21,6 +21,9 @@ pub struct ReportView {
     /// The level certificates with their state, in words.
     #[serde(default)]
     pub certificates: Vec<String>,
+    /// The open findings with their state, in words.
+    #[serde(default)]
+    pub findings: Vec<String>,
     /// Sector, head count, turnover as one line.
     pub profile_line: String,
     /// The ISMS id.
@@ -543,6 +546,7 @@ pub fn report_view(
         enterprise: e.name.clone(),
         approval: String::new(),
         certificates: Vec::new(),
+        findings: Vec::new(),
         profile_line: format!(
             "Sector {}; {} employees{}",
             e.sector,

@@ -19,7 +19,7 @@ use super::gsgs::Archived;
 use super::{audit, Account, IsmsRecord, Kernel, Result, ServiceError};
 
 /// What is kept under an ISMS's id, as `{prefix}/{id}/...` in either repository.
-const PER_ISMS: [&str; 17] = [
+const PER_ISMS: [&str; 18] = [
     "isms-answers",
     "proc",
     "suggestion",
@@ -31,6 +31,7 @@ const PER_ISMS: [&str; 17] = [
     "history",
     "metric",
     "metric-failure",
+    "metric-quiet",
     "evidence",
     "evidence-data",
     "answer-note",

@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 /// A metric's reading: its value and, when it has `score`, its compliance.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MetricReading {
-    /// What `collect` returned.
-    pub value: f64,
+    /// What `collect` returned; `None` when it returned nil: nothing to
+    /// measure this time (no data yet), so the declared answer stands.
+    pub value: Option<f64>,
     /// What `score(value)` returned, in [0,1].
     pub score: Option<f64>,
     /// The version that produced it.

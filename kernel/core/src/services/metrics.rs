@@ -20,7 +20,7 @@ use mmsm_schema::parse_period;
 use mmsm_store::Repo;
 
 use super::gsgs::record_history;
-use super::host::{MetricDefaults, MetricRunner};
+use super::host::{MetricDefaults, MetricReading, MetricRunner};
 use super::listing::put_isms;
 use super::{audit, HistoryEvent, IsmsRecord, Kernel, Result, ServiceError};
 
@@ -120,6 +120,12 @@ pub struct MetricFailure {
     pub at: u64,
     /// The reason, one line.
     pub error: String,
+}
+
+/// When a metric last ran with nothing to measure (`collect` returned nil):
+/// it is not due again before its period, though it stored no value.
+fn quiet_key(isms: &str, metric: &str) -> String {
+    format!("metric-quiet/{isms}/{metric}")
 }
 
 fn failure_key(isms: &str, metric: &str) -> String {
@@ -341,14 +347,28 @@ impl Kernel {
         })
     }
 
-    /// Runs the metrics of `isms` for which `select(binding, last value)` holds.
+    /// When metric `metric` of `isms` last ran without failing: its last
+    /// value's time, or a later run that had nothing to measure.
+    fn last_run_at(
+        &self,
+        isms: &str,
+        metric: &str,
+        last: Option<&MetricValue>,
+    ) -> Result<Option<u64>> {
+        let quiet = self
+            .store()
+            .get::<u64>(Repo::Info, &quiet_key(isms, metric))?;
+        Ok(last.map(|v| v.at).max(quiet))
+    }
+
+    /// Runs the metrics of `isms` for which `select(binding, when it last ran)` holds.
     pub(super) fn run_selected(
         &self,
         principal: &Principal,
         registry: &dyn MetricRunner,
         isms: &str,
         now: SystemTime,
-        select: impl Fn(&MetricBinding, Option<&MetricValue>) -> bool,
+        select: impl Fn(&MetricBinding, Option<u64>) -> bool,
     ) -> Result<MetricsRun> {
         require_write(principal)?;
         let (record, bindings) = self.metric_bindings(principal, isms, Some(registry))?;
@@ -359,11 +379,21 @@ impl Kernel {
         let mut values = Vec::new();
         for binding in &bindings {
             let last = self.last_metric_value(record.id.as_str(), binding.id.as_str())?;
-            if !select(binding, last.as_ref()) {
+            let ran = self.last_run_at(record.id.as_str(), binding.id.as_str(), last.as_ref())?;
+            if !select(binding, ran) {
                 continue;
             }
             match registry.measure(&binding.source, &ctx, evidence.clone(), now) {
+                Ok(MetricReading { value: None, .. }) => outcomes.push(MetricOutcome {
+                    metric: binding.id.clone(),
+                    source: binding.source.clone(),
+                    value: None,
+                    score: None,
+                    subcontrols: Vec::new(),
+                    error: None,
+                }),
                 Ok(reading) => {
+                    let value = reading.value.unwrap_or_default();
                     let set = if reading.score.is_some() {
                         binding.subcontrols.clone()
                     } else {
@@ -372,7 +402,7 @@ impl Kernel {
                     outcomes.push(MetricOutcome {
                         metric: binding.id.clone(),
                         source: binding.source.clone(),
-                        value: Some(reading.value),
+                        value: Some(value),
                         score: reading.score,
                         subcontrols: set.clone(),
                         error: None,
@@ -381,7 +411,7 @@ impl Kernel {
                         metric: binding.id.clone(),
                         source: binding.source.clone(),
                         version: reading.version,
-                        value: reading.value,
+                        value,
                         score: reading.score,
                         subcontrols: set,
                         at,
@@ -397,9 +427,11 @@ impl Kernel {
                 }),
             }
         }
-        let failures: Vec<(&MetricId, &str)> = outcomes
+        // Failed ones keep their reason; those with nothing to measure lose an old one.
+        let failures: Vec<(&MetricId, Option<&str>)> = outcomes
             .iter()
-            .filter_map(|o| o.error.as_deref().map(|e| (&o.metric, e)))
+            .filter(|o| o.value.is_none())
+            .map(|o| (&o.metric, o.error.as_deref()))
             .collect();
         let (expired, deltas, board) = self.store_measurements(
             principal,
@@ -435,9 +467,9 @@ impl Kernel {
         for binding in bindings.iter().cloned() {
             let last = self.last_metric_value(record.id.as_str(), binding.id.as_str())?;
             let freshness = Freshness::of(last.as_ref(), binding.period, at);
-            let due = last
-                .as_ref()
-                .is_none_or(|v| at.saturating_sub(v.at) >= binding.period);
+            let due = self
+                .last_run_at(record.id.as_str(), binding.id.as_str(), last.as_ref())?
+                .is_none_or(|ran| at.saturating_sub(ran) >= binding.period);
             let failure = self.store().get::<MetricFailure>(
                 Repo::Info,
                 &failure_key(record.id.as_str(), binding.id.as_str()),
@@ -481,7 +513,7 @@ impl Kernel {
         isms: &str,
         bindings: &[MetricBinding],
         values: Vec<MetricValue>,
-        failures: &[(&MetricId, &str)],
+        failures: &[(&MetricId, Option<&str>)],
         at: u64,
     ) -> Result<(Vec<SubControlId>, Vec<Delta>, Board)> {
         self.store().write(|store, batch| {
@@ -567,11 +599,19 @@ impl Kernel {
                 batch.delete(Repo::Info, failure_key(isms, value.metric.as_str()));
             }
             for (metric, error) in failures {
-                let failure = MetricFailure {
-                    at,
-                    error: (*error).to_owned(),
-                };
-                batch.put(Repo::Info, failure_key(isms, metric.as_str()), &failure);
+                match error {
+                    Some(error) => {
+                        let failure = MetricFailure {
+                            at,
+                            error: (*error).to_owned(),
+                        };
+                        batch.put(Repo::Info, failure_key(isms, metric.as_str()), &failure);
+                    }
+                    None => {
+                        batch.delete(Repo::Info, failure_key(isms, metric.as_str()));
+                        batch.put(Repo::Info, quiet_key(isms, metric.as_str()), &at);
+                    }
+                }
             }
             if values.is_empty() && history.is_empty() {
                 return Ok((expired, Vec::new(), board));

@@ -102,8 +102,8 @@ impl Kernel {
             let at = now
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let run = self.run_selected(principal, registry, id, now, |binding, last| {
-                last.is_none_or(|v| at.saturating_sub(v.at) >= binding.period)
+            let run = self.run_selected(principal, registry, id, now, |binding, ran| {
+                ran.is_none_or(|ran| at.saturating_sub(ran) >= binding.period)
             });
             runs.push(match run {
                 Ok(run) => ScheduledRun::Ran(run),
