@@ -40,7 +40,7 @@ fn a_failing_script_never_stops_the_others() {
 
     let (registry, events) = Registry::load(config(root));
     let lines: Vec<String> = events.iter().map(ToString::to_string).collect();
-    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines.len(), 6, "{lines:?}");
     assert!(lines[0].starts_with("reloaded good "), "{lines:?}");
     assert!(
         lines[1]
@@ -92,7 +92,8 @@ fn a_failing_script_never_stops_the_others() {
             "empty",
             "good",
             "looping",
-            "scripts/metrics/b-syntax.lua"
+            "scripts/metrics/b-syntax.lua",
+            "text"
         ]
     );
     assert!(matches!(statuses[4].state, LoadState::Failed { .. }));
