@@ -88,6 +88,28 @@ fn level_three(_: usize) -> (String, &'static str) {
     (json!({ "level": 3 }).to_string(), "application/json")
 }
 
+fn finding_body(n: usize) -> (String, &'static str) {
+    (
+        json!({ "control": "8.20", "kind": "observation", "text": format!("matrix observation {n}") })
+            .to_string(),
+        "application/json",
+    )
+}
+
+fn response_body(_: usize) -> (String, &'static str) {
+    (
+        json!({ "action": "fix it", "owner": "nobody", "due": "2099-01-31" }).to_string(),
+        "application/json",
+    )
+}
+
+fn audit_held_body(_: usize) -> (String, &'static str) {
+    (
+        json!({ "audit": "internal-audit", "on": "2026-01-15" }).to_string(),
+        "application/json",
+    )
+}
+
 fn roles_body(_: usize) -> (String, &'static str) {
     (json!({ "roles": ["CoS"] }).to_string(), "application/json")
 }
@@ -167,6 +189,38 @@ fn routes() -> Vec<Route> {
             body: Some(level_three),
             own: [401, 422, 403, 403, 403, 422, 403, 403],
             foreign: [401, 422, 403, 403, 403, 404, 403, 403],
+        },
+        isms("GET", "/api/v1/isms/{id}/findings", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/audits", READ_OWN, READ_FOREIGN),
+        // The auditor or the consultant records findings and audits held;
+        // only the auditor closes; the officer (or the consultant) responds.
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/findings",
+            body: Some(finding_body),
+            own: [401, 201, 403, 403, 201, 201, 403, 403],
+            foreign: [401, 201, 403, 403, 404, 404, 403, 403],
+        },
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/audits",
+            body: Some(audit_held_body),
+            own: [401, 201, 403, 403, 201, 201, 403, 403],
+            foreign: [401, 201, 403, 403, 404, 404, 403, 403],
+        },
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/findings/F99/close",
+            body: None,
+            own: [401, 404, 403, 403, 403, 404, 403, 403],
+            foreign: [401, 404, 403, 403, 403, 404, 403, 403],
+        },
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/findings/F99/response",
+            body: Some(response_body),
+            own: [401, 404, 404, 404, 404, 403, 404, 403],
+            foreign: [401, 404, 404, 404, 404, 404, 404, 404],
         },
         isms(
             "GET",

@@ -780,3 +780,135 @@ fn the_speaker_approves_the_isms_over_http_and_the_report_says_so() {
     let report = server.call("GET", &format!("/isms/{ISMS}/report"), Some(&ana), None);
     assert!(report.body.contains("approved by marta"), "{}", report.body);
 }
+
+#[test]
+fn the_auditor_certifies_a_level_a_major_finding_suspends_it_and_closing_it_restores_it() {
+    // Issue 15's "done when", over HTTP: certify level 1 and print it; a
+    // major finding on a level-1 control suspends it and lowers the board;
+    // the officer responds, the auditor closes, the certificate is valid again.
+    let m = store();
+    let server = Server::start(&m);
+    let (ana, luis, aus) = (
+        server.login("ana"),
+        server.login("luis"),
+        server.login("aus"),
+    );
+    for sub in ["6.3.1", "8.13.1", "8.13.2"] {
+        let r = server.call(
+            "PUT",
+            &url(&format!("answers/{sub}")),
+            Some(&ana),
+            Some(&json!({ "answer": "yes" })),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let issued = server.call(
+        "POST",
+        &url("certificates"),
+        Some(&aus),
+        Some(&json!({ "level": 1 })),
+    );
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let (status, kind, pdf) = server.get_bytes(&url("certificates/1/pdf"), Some(&ana));
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    let text = common::pdf_text(&pdf);
+    assert!(text.contains("Taller Gil"), "{text}");
+    assert!(text.contains("maturity level 1"), "{text}");
+    assert!(text.contains("State when printed: valid"), "{text}");
+    let compliance = |who: &str| {
+        server.call("GET", &url("board"), Some(who), None).json()["compliance"]
+            .as_f64()
+            .unwrap()
+    };
+    let before = compliance(&ana);
+
+    // luis may not record a finding; the auditor does, with evidence.
+    let body = json!({
+        "control": "8.13", "kind": "major", "text": "Restores are never tested",
+        "evidence": { "name": "restore-log.txt", "base64": "cmVzdG9yZSBmYWlsZWQ=" }
+    });
+    let refused = server.call("POST", &url("findings"), Some(&luis), Some(&body));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let added = server.call("POST", &url("findings"), Some(&aus), Some(&body));
+    assert_eq!(added.status, 201, "{}", added.body);
+    let added = added.json();
+    assert_eq!(added["id"], "F1");
+    assert_eq!(added["evidence"]["name"], "finding-F1-restore-log.txt");
+    assert!(compliance(&ana) < before);
+    let certificates = server
+        .call("GET", &url("certificates"), Some(&ana), None)
+        .json();
+    assert_eq!(certificates[0]["state"], "suspended", "{certificates}");
+    assert!(
+        certificates[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("level 1 is not reached"),
+        "{certificates}"
+    );
+    let report = server.call("GET", &format!("/isms/{ISMS}/report"), Some(&ana), None);
+    assert!(report.body.contains("Open findings"), "{}", report.body);
+    assert!(
+        report.body.contains("F1 major non-conformity"),
+        "{}",
+        report.body
+    );
+
+    // The officer responds, the owner reports it done, only the auditor closes.
+    let response = server.call(
+        "POST",
+        &url("findings/F1/response"),
+        Some(&ana),
+        Some(&json!({ "action": "Test a restore every month", "owner": "luis", "due": "2099-01-31" })),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let done = server.call("POST", &url("findings/F1/done"), Some(&luis), None);
+    assert_eq!(done.status, 200, "{}", done.body);
+    let refused = server.call("POST", &url("findings/F1/close"), Some(&ana), None);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let closed = server.call(
+        "POST",
+        &url("findings/F1/close"),
+        Some(&aus),
+        Some(&json!({ "note": "restore log checked" })),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    assert!(closed.json()["state"]
+        .as_str()
+        .unwrap()
+        .starts_with("closed by aus"));
+    assert_eq!(compliance(&ana), before);
+    let certificates = server
+        .call("GET", &url("certificates"), Some(&ana), None)
+        .json();
+    assert_eq!(certificates[0]["state"], "valid", "{certificates}");
+    let open = server
+        .call("GET", &url("findings?open=true"), Some(&ana), None)
+        .json();
+    assert_eq!(open, json!([]));
+
+    // The audit programme: the auditor records an audit held.
+    let held = server.call(
+        "POST",
+        &url("audits"),
+        Some(&aus),
+        Some(&json!({ "audit": "external-audit" })),
+    );
+    assert_eq!(held.status, 201, "{}", held.body);
+    let audits = server.call("GET", &url("audits"), Some(&luis), None).json();
+    let external = audits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "external-audit")
+        .unwrap();
+    assert!(external["last"].is_string(), "{external}");
+    let trail = server.call("GET", "/api/v1/audit?limit=200", Some(&aus), None);
+    for action in [
+        "isms.finding.add",
+        "isms.finding.close",
+        "isms.audit.record",
+    ] {
+        assert!(trail.body.contains(action), "{action}");
+    }
+}

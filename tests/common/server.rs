@@ -238,6 +238,28 @@ impl Server {
         }
     }
 
+    /// GETs `path` as `auth` and returns the status, the content type and the body's bytes.
+    pub fn get_bytes(&self, path: &str, auth: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut r = self.agent.get(format!("{}{path}", self.base));
+        for (k, v) in headers(auth) {
+            r = r.header(k, v);
+        }
+        let mut response = r.call().unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(50 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap_or_default();
+        (response.status().as_u16(), kind, bytes)
+    }
+
     /// Logs in and returns the Bearer token.
     pub fn login(&self, user: &str) -> String {
         let r = self.call(

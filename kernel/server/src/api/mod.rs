@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod docs;
+pub mod findings;
 pub mod isms;
 pub mod maintenance;
 pub mod schemas;
@@ -51,6 +52,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::archive))
         .routes(routes!(isms::approval, isms::approve))
         .routes(routes!(isms::certificates, isms::certify))
+        .routes(routes!(findings::certificate_pdf))
+        .routes(routes!(findings::list, findings::add))
+        .routes(routes!(findings::show))
+        .routes(routes!(findings::respond))
+        .routes(routes!(findings::done))
+        .routes(routes!(findings::close))
+        .routes(routes!(findings::audits, findings::audit_held))
         .routes(routes!(isms::unarchive))
         .routes(routes!(isms::board))
         .routes(routes!(isms::risks))
