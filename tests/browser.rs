@@ -882,3 +882,116 @@ fn the_first_admin_changes_the_one_time_password_and_gives_a_metric_its_evidence
     b.screenshot("24-metrics-with-evidence");
     b.assert_accessible();
 }
+
+#[test]
+fn the_speaker_approves_the_auditor_certifies_and_a_major_finding_suspends_it_until_closed() {
+    // Issue 15's "done when" in the browser.
+    let m = msgs_store(&["ana", "luis"]);
+    m.run(&[
+        "isms",
+        "user",
+        "add",
+        "taller-gil",
+        "marta",
+        "--name",
+        "Marta Gil",
+        "--role",
+        "Int",
+    ])
+    .ok();
+    common::server::user_add(
+        &m,
+        &[
+            "user",
+            "add",
+            "marta",
+            "--password-stdin",
+            "--role",
+            "Int",
+            "--isms",
+            "taller-gil",
+        ],
+    );
+    let server = Server::start(&m);
+    let b = Browser::start();
+    let base = &server.base;
+    let isms = format!("{base}/isms/taller-gil");
+
+    // The speaker approves the generated ISMS from its board.
+    log_in(&b, base, "marta");
+    b.go(&isms);
+    b.wait_text("#approval", "draft, not approved");
+    b.type_in("#approval-note", "Read with the consultant");
+    b.click("#approve-isms");
+    b.wait_text("#approval", "approved by marta");
+
+    // The officer answers every level-1 question yes.
+    log_in(&b, base, "ana");
+    for (domain, sub) in [("6", "6\\.3\\.1"), ("8", "8\\.13\\.2")] {
+        b.go(&format!("{isms}/checklist?domain={domain}"));
+        b.click(&format!("#a-{sub} option[value=yes]"));
+        b.wait_text(&format!("#sc-{sub} .saved"), "saved");
+    }
+
+    // The auditor certifies level 1 from the board and prints the certificate.
+    log_in(&b, base, "aus");
+    b.go(&isms);
+    let before = compliance(&b);
+    b.click("#certify-level option[value='1']");
+    b.click("#certify");
+    b.wait_text("#certificate-1", "valid");
+    b.find("#print-level-1");
+    let token = server.login("aus");
+    let (status, kind, pdf) = server.get_bytes("/isms/taller-gil/certificates/1/pdf", Some(&token));
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    assert!(common::pdf_text(&pdf).contains("Taller Gil"));
+    b.screenshot("30-level-certified");
+
+    // A major finding on a level-1 control, with its evidence file.
+    b.go(&format!("{isms}/findings"));
+    b.click("#finding-control option[value='8.13']");
+    b.click("#finding-kind option[value=major]");
+    b.click("#finding-audit option[value=internal-audit]");
+    b.type_in(
+        "#finding-text",
+        "No restore was ever tested: backups may be unusable",
+    );
+    let evidence = common::repo_root().join("scripts/evidence-sample/backups.csv");
+    b.type_in("#finding-evidence", evidence.to_str().unwrap());
+    b.click("#record-finding");
+    b.wait_text("#F1", "major non-conformity on control 8.13");
+    b.wait_text("#state-F1", "awaiting a corrective action");
+    b.wait_text("#F1", "finding-F1-backups.csv");
+    b.assert_accessible();
+    b.assert_no_console_errors();
+    b.screenshot("31-major-finding");
+    b.go(&isms);
+    b.wait_text("#certificate-1", "suspended");
+    b.wait_text("#open-findings", "1 open finding");
+    let during = compliance(&b);
+    assert!(during < before, "compliance {before} -> {during}");
+
+    // The officer sets the corrective action; the auditor closes the finding.
+    log_in(&b, base, "ana");
+    b.go(&format!("{isms}/findings"));
+    assert!(b.try_text("#close-F1").is_none(), "only the auditor closes");
+    b.type_in("#action-F1", "Test a restore every month and keep the log");
+    b.click("#owner-F1 option[value=luis]");
+    b.set_value("#due-F1", "2099-01-31");
+    b.click("#respond-F1");
+    b.wait_text("#state-F1", "corrective action due 2099-01-31 (owner luis)");
+    b.go(&format!("{isms}/plan"));
+    b.wait_text("#actions", "Test a restore every month");
+
+    log_in(&b, base, "aus");
+    b.go(&format!("{isms}/findings"));
+    b.type_in("#close-note-F1", "Restore log of this month checked");
+    b.click("#close-F1");
+    b.wait_text("#closed-findings", "closed by aus");
+    b.wait_text("#none-open", "No finding is open");
+    b.go(&isms);
+    b.wait_text("#certificate-1", "valid");
+    assert!(b.try_text("#open-findings").is_none());
+    assert!((compliance(&b) - before).abs() < 1e-9);
+    b.screenshot("32-finding-closed");
+}

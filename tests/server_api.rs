@@ -782,7 +782,8 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
             .replace("/accounts/nobody/", "/accounts/{name}/")
             .replace("/accounts/nobody", "/accounts/{name}")
             .replace("/tokens/000000000000", "/tokens/{token}")
-            .replace("/schemas/worked", "/schemas/{id}");
+            .replace("/schemas/worked", "/schemas/{id}")
+            .replace("/findings/F99/", "/findings/{finding}/");
         let ops = paths
             .get(&template)
             .unwrap_or_else(|| panic!("{template} is not in the OpenAPI document"));
@@ -803,7 +804,9 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
                 .replace("{name}", "rs")
                 .replace("{isms}", OWN)
                 .replace("{instance}", "incident-management-1")
-                .replace("{sid}", "s1");
+                .replace("{sid}", "s1")
+                .replace("{finding}", "F1")
+                .replace("{level}", "1");
             let r = server.request(&method.to_uppercase(), &concrete, &[], None);
             let expected = if path == "/api/v1/login" { 415 } else { 401 };
             assert_eq!(r.status, expected, "{method} {path}: {}", r.body);

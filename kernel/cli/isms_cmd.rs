@@ -511,6 +511,29 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 ]);
             }
             table.print();
+            let actions: Vec<_> = kernel
+                .list_findings(&who, id, true)
+                .map_err(service_failure)?
+                .into_iter()
+                .filter(|f| f.finding.response.is_some())
+                .collect();
+            if !actions.is_empty() {
+                println!("\ncorrective actions of open findings (`mmsm finding list {id}`):");
+                let mut table =
+                    Table::new(&["FINDING", "CONTROL", "ACTION", "OWNER", "DUE", "STATE"]);
+                for f in &actions {
+                    let r = f.finding.response.as_ref().expect("filtered above");
+                    table.row(vec![
+                        f.id.clone(),
+                        f.finding.control.to_string(),
+                        r.action.clone(),
+                        r.owner.clone(),
+                        r.due.to_string(),
+                        f.state.clone(),
+                    ]);
+                }
+                table.print();
+            }
             if *explain {
                 println!();
                 for p in &plan {

@@ -46,11 +46,17 @@ async fn plan(
     let query = ListQuery::new(pairs);
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (rows, record, schema) = state
+    let (rows, record, schema, actions) = state
         .call(move |k| {
             let rows = k.plan_rows(&who, &isms)?;
             let (record, schema) = k.isms_with_schema(&who, &isms)?;
-            Ok((rows, record, schema))
+            // Corrective actions of open findings join the follow-up (issue 15).
+            let actions: Vec<_> = k
+                .list_findings(&who, &isms, true)?
+                .into_iter()
+                .filter(|f| f.finding.response.is_some())
+                .collect();
+            Ok((rows, record, schema, actions))
         })
         .await?;
     let rows: Vec<Value> = rows
@@ -92,7 +98,7 @@ async fn plan(
     page(
         &p,
         "plan.html",
-        json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done,
+        json!({ "id": id, "name": record.enterprise.name, "rows": rows, "users": record.users, "done": done, "actions": actions,
                 "all": all, "pager": pager, "filters": query.filters(),
                 "can_manage": mmsm_kernel::services::msgs::manages(&p.0.principal) }),
     )

@@ -118,7 +118,7 @@ async fn board(
             .iter()
             .any(|r| r.as_str() == mmsm_kernel::services::SPEAKER)
             && p.0.principal.enterprise.as_deref() == Some(id.as_str());
-    let (view, newer, archived, certificates) = state
+    let (view, newer, archived, certificates, findings) = state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
             let latest = k
@@ -128,14 +128,21 @@ async fn board(
                 .version;
             let newer = (latest > record.schema.version).then_some(latest);
             let certificates = k.certificates_of(&record)?;
-            Ok((k.report(&who, &isms)?, newer, record.archived, certificates))
+            let findings = k.finding_figures(&record)?;
+            Ok((
+                k.report(&who, &isms)?,
+                newer,
+                record.archived,
+                certificates,
+                findings,
+            ))
         })
         .await?;
     // The trend is the report's: the same chart, dated axes and legend.
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker, "certificates": certificates,
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker, "certificates": certificates, "findings": findings,
                 "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod charts;
 pub mod culture;
 pub mod enterprise;
+pub mod findings;
 pub mod follow_up;
 pub mod isms;
 pub mod procedures;
@@ -108,6 +109,7 @@ impl Templates {
         template!(env, "plan.html");
         template!(env, "suggestions.html");
         template!(env, "metrics.html");
+        template!(env, "findings.html");
         Templates { env }
     }
 
@@ -289,6 +291,7 @@ pub fn router() -> Router<AppState> {
         .merge(procedures::router())
         .merge(culture::router())
         .merge(follow_up::router())
+        .merge(findings::router())
         .merge(schemas::router())
         .merge(audit::router())
 }
