@@ -565,6 +565,30 @@ fn the_pages_show_the_officer_forms_only_to_those_the_kernel_lets_use_them() {
             "aus does not see {form} on {path}"
         );
     }
+    // The findings page: the auditor and the consultant record, only the
+    // auditor closes, the officer and the consultant respond.
+    let aus = server.login("aus");
+    let added = server.call(
+        "POST",
+        &url("findings"),
+        Some(&aus),
+        Some(&json!({ "control": "8.13", "kind": "observation", "text": "Backups are not labelled" })),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    for (form, who_sees) in [
+        ("id=\"record-finding\"", ["cos", "aus"].as_slice()),
+        ("id=\"record-audit\"", &["cos", "aus"]),
+        ("id=\"close-F1\"", &["aus"]),
+        ("id=\"respond-F1\"", &["ana", "cos"]),
+    ] {
+        for who in ["ana", "luis", "cos", "aus"] {
+            assert_eq!(
+                page(who, "findings").contains(form),
+                who_sees.contains(&who),
+                "{who} and {form} on the findings page"
+            );
+        }
+    }
 }
 
 #[test]

@@ -86,13 +86,14 @@ fn approval_key(isms: &str) -> String {
 /// The digest of what the speaker approves: the board's headline figures,
 /// the plan's controls in order, each control's applicability and the
 /// documents in force.
-fn digest(record: &IsmsRecord) -> String {
+fn digest(record: &IsmsRecord, plan: &[mmsm_engine::PlanItem]) -> String {
     let board = &record.board;
     let what = serde_json::json!({
         "schema": [board.schema.id, board.schema.version],
         "compliance": board.compliance.map(|c| (c * 100.0).round() / 100.0),
         "maturity": [board.maturity.current, board.maturity.target],
         "applicable": board.controls.iter().map(|c| (c.id.to_string(), c.compliance.is_some())).collect::<Vec<_>>(),
+        "plan": plan.iter().map(|p| format!("{}@{}", p.control, p.level)).collect::<Vec<_>>(),
         "documents": record.instantiated,
     });
     hex(&Sha256::digest(what.to_string().as_bytes()))
@@ -164,7 +165,7 @@ impl Kernel {
                 at: now,
                 schema_version: record.schema.version,
                 target: record.board.maturity.target,
-                digest: digest(&record),
+                digest: digest(&record, &self.engine_copy(&record)?.plan()),
                 note: note.clone(),
             };
             batch.put(Repo::Isms, approval_key(record.id.as_str()), &approval);
