@@ -207,26 +207,19 @@ pub fn run(global: &Global, command: &FindingCommand) -> Result<(), Failure> {
             isms,
             finding,
             note,
-        } => {
-            let who = actor(global, &kernel, isms)?;
-            let f = kernel
-                .finding_action_done(&who, isms, finding, note.clone())
-                .map_err(service_failure)?;
-            if global.json {
-                return print_json(&f);
-            }
-            println!("{} {}: {}", isms, f.id, f.state);
-            Ok(())
         }
-        FindingCommand::Close {
+        | FindingCommand::Close {
             isms,
             finding,
             note,
         } => {
             let who = actor(global, &kernel, isms)?;
-            let f = kernel
-                .close_finding(&who, isms, finding, note.clone())
-                .map_err(service_failure)?;
+            let f = if matches!(command, FindingCommand::Done { .. }) {
+                kernel.finding_action_done(&who, isms, finding, note.clone())
+            } else {
+                kernel.close_finding(&who, isms, finding, note.clone())
+            }
+            .map_err(service_failure)?;
             if global.json {
                 return print_json(&f);
             }

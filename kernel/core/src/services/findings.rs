@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::Principal;
 use mmsm_engine::Change;
 use mmsm_model::{AuditPlanId, ControlId, ProcedureId, Schema, Zone};
-use mmsm_store::Repo;
+use mmsm_store::{Batch, Repo};
 
 use super::evidence::put_evidence;
 use super::gsgs::IsmsRecord;
@@ -265,6 +265,25 @@ fn finding_key(isms: &str, number: u32) -> String {
     format!("finding/{isms}/{number:06}")
 }
 
+/// Stores `finding` of ISMS `isms` with its audit entry `isms.finding.{act}`.
+fn put_finding(
+    batch: &mut Batch,
+    principal: &Principal,
+    isms: &str,
+    finding: &Finding,
+    act: &str,
+    detail: Option<serde_json::Value>,
+) {
+    batch.put(Repo::Isms, finding_key(isms, finding.number), finding);
+    audit_detail(
+        batch,
+        principal,
+        &format!("isms.finding.{act}"),
+        vec![isms.to_owned(), finding.label()],
+        detail,
+    );
+}
+
 fn tidy(note: Option<String>) -> Result<Option<String>> {
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if let Some(n) = &note {
@@ -372,16 +391,12 @@ impl Kernel {
                 response: None,
                 closed: None,
             };
-            batch.put(
-                Repo::Isms,
-                finding_key(record.id.as_str(), number),
-                &finding,
-            );
-            audit_detail(
+            put_finding(
                 batch,
                 principal,
-                "isms.finding.add",
-                vec![record.id.to_string(), finding.label()],
+                record.id.as_str(),
+                &finding,
+                "add",
                 Some(serde_json::json!({ "control": control, "kind": new.kind })),
             );
             if new.kind == FindingKind::Major {
@@ -495,16 +510,12 @@ impl Kernel {
                 at: now,
                 done: None,
             });
-            batch.put(
-                Repo::Isms,
-                finding_key(record.id.as_str(), finding.number),
-                &finding,
-            );
-            audit_detail(
+            put_finding(
                 batch,
                 principal,
-                "isms.finding.respond",
-                vec![record.id.to_string(), finding.label()],
+                record.id.as_str(),
+                &finding,
+                "respond",
                 Some(serde_json::json!({ "owner": response.owner, "due": response.due })),
             );
             let schema = self.isms_schema(&record)?;
@@ -545,16 +556,12 @@ impl Kernel {
                 at: now,
                 note: note.clone(),
             });
-            batch.put(
-                Repo::Isms,
-                finding_key(record.id.as_str(), finding.number),
-                &finding,
-            );
-            audit_detail(
+            put_finding(
                 batch,
                 principal,
-                "isms.finding.done",
-                vec![record.id.to_string(), label.clone()],
+                record.id.as_str(),
+                &finding,
+                "done",
                 None,
             );
             let schema = self.isms_schema(&record)?;
@@ -611,16 +618,12 @@ impl Kernel {
                 at: now,
                 note,
             });
-            batch.put(
-                Repo::Isms,
-                finding_key(record.id.as_str(), finding.number),
-                &finding,
-            );
-            audit_detail(
+            put_finding(
                 batch,
                 principal,
-                "isms.finding.close",
-                vec![record.id.to_string(), finding.label()],
+                record.id.as_str(),
+                &finding,
+                "close",
                 None,
             );
             let still_held = findings

@@ -187,36 +187,53 @@ async fn respond(
     refused_or(&state, &p, id, result, &format!("#{finding}")).await
 }
 
+/// What a finding form with a note does: report the action done, or close.
+#[derive(Clone, Copy)]
+enum NoteAct {
+    Done,
+    Close,
+}
+
 async fn done(
-    State(state): State<AppState>,
+    state: State<AppState>,
     p: Page,
-    Path((id, finding)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    path: Path<(String, String)>,
+    form: Form<Vec<(String, String)>>,
 ) -> Result<Response, UiError> {
-    p.check_csrf(&field(&fields, "csrf"))?;
-    let note = Some(field(&fields, "note"));
-    let (who, isms, label) = (p.0.principal.clone(), id.clone(), finding.clone());
-    let result = state
-        .call(move |k| k.finding_action_done(&who, &isms, &label, note))
-        .await
-        .map(|_| ());
-    refused_or(&state, &p, id, result, &format!("#{finding}")).await
+    with_note(state, p, path, form, NoteAct::Done).await
 }
 
 async fn close(
+    state: State<AppState>,
+    p: Page,
+    path: Path<(String, String)>,
+    form: Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    with_note(state, p, path, form, NoteAct::Close).await
+}
+
+async fn with_note(
     State(state): State<AppState>,
     p: Page,
     Path((id, finding)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
+    act: NoteAct,
 ) -> Result<Response, UiError> {
     p.check_csrf(&field(&fields, "csrf"))?;
     let note = Some(field(&fields, "note"));
     let (who, isms, label) = (p.0.principal.clone(), id.clone(), finding.clone());
     let result = state
-        .call(move |k| k.close_finding(&who, &isms, &label, note))
+        .call(move |k| match act {
+            NoteAct::Done => k.finding_action_done(&who, &isms, &label, note),
+            NoteAct::Close => k.close_finding(&who, &isms, &label, note),
+        })
         .await
         .map(|_| ());
-    refused_or(&state, &p, id, result, "#closed").await
+    let anchor = match act {
+        NoteAct::Done => format!("#{finding}"),
+        NoteAct::Close => "#closed".to_owned(),
+    };
+    refused_or(&state, &p, id, result, &anchor).await
 }
 
 async fn audit_held(
