@@ -71,6 +71,13 @@ fn compliance(m: &Mmsm) -> f64 {
 #[test]
 fn the_issue_s_done_when_from_the_command_line() {
     let m = setup();
+    // Until the speaker approves, the SoA says it is a draft.
+    let soa = m.run(&["isms", "soa", ISMS]).ok();
+    assert!(
+        soa.stdout.contains("draft, not approved by the speaker"),
+        "{}",
+        soa.stdout
+    );
     // The speaker approves; the officer may not.
     let refused = m.run(&["--as", "ana", "isms", "approve", ISMS]).fails();
     assert!(
@@ -86,6 +93,8 @@ fn the_issue_s_done_when_from_the_command_line() {
         "{}",
         approved.stdout
     );
+    let soa = m.run(&["isms", "soa", ISMS]).ok();
+    assert!(soa.stdout.contains("approved by marta"), "{}", soa.stdout);
 
     // Level 1 is not reached yet: refused with the reason.
     let refused = m

@@ -634,6 +634,10 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::Soa { id, format, output } => {
             let (name, rows) = kernel.soa(&who, id).map_err(service_failure)?;
+            let status = kernel
+                .approval_status(&who, id)
+                .map_err(service_failure)?
+                .words();
             match format {
                 SoaFormat::Xlsx => {
                     let Some(path) = output else {
@@ -643,7 +647,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     };
                     reports::write_soa_xlsx(
                         &rows,
-                        &format!("Statement of Applicability: {name}"),
+                        &format!("Statement of Applicability: {name} ({status})"),
                         path,
                     )
                     .map_err(|e| Failure::from_error(format!("{}: {e}", path.display())))?;
@@ -667,6 +671,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     if global.json {
                         return print_json(&rows);
                     }
+                    println!("Statement of Applicability of {name}: {status}\n");
                     let mut table = Table::new(&[
                         "CONTROL",
                         "TITLE",

@@ -317,8 +317,10 @@ pub async fn soa_xlsx(
     let name = id.clone();
     let bytes = state
         .call(move |k| {
-            let (title, rows) = k.soa(&auth.principal, &id)?;
-            soa_workbook(&rows, &title)
+            let (name, rows) = k.soa(&auth.principal, &id)?;
+            // The status travels with the file (issue 15: "draft, not approved").
+            let status = k.approval_status(&auth.principal, &id)?.words();
+            soa_workbook(&rows, &format!("{name}: {status}"))
         })
         .await?;
     Ok(xlsx_response(bytes, &format!("{name}-soa.xlsx")))

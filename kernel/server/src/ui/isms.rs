@@ -867,8 +867,10 @@ async fn soa_xlsx(
     let isms = id.clone();
     let bytes = state
         .call(move |k| {
-            let (title, rows) = k.soa(&who, &isms)?;
-            soa_workbook(&rows, &title)
+            let (name, rows) = k.soa(&who, &isms)?;
+            // The status travels with the file (issue 15: "draft, not approved").
+            let status = k.approval_status(&who, &isms)?.words();
+            soa_workbook(&rows, &format!("{name}: {status}"))
         })
         .await?;
     Ok(xlsx_response(bytes, &format!("{id}-soa.xlsx")))
