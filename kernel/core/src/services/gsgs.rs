@@ -473,8 +473,14 @@ impl Kernel {
         }
         let after = board.compliance;
         record.board = board;
+        // The pack in force follows the controls that apply, in this transaction.
+        let in_force = if moves_applicability(&deltas) {
+            refresh_in_force(&engine.schema().clone(), &mut record)
+        } else {
+            None
+        };
         match &change {
-            Change::Answer { subcontrol, .. } if current_format => {
+            Change::Answer { subcontrol, .. } if current_format && in_force.is_none() => {
                 put_answer(batch, &mut record, subcontrol, now)
             }
             _ => put_isms(batch, &mut record, now),
@@ -496,7 +502,7 @@ impl Kernel {
             change: Some(change),
             deltas,
             refs: Vec::new(),
-            note: None,
+            note: in_force,
         };
         if !event.deltas.is_empty() {
             record_history(store, batch, &record.id, nanos, &event, &record.board)?;
@@ -639,6 +645,90 @@ fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
     Ok(IsmsId::new(format!("{slug}-{n}")))
 }
 
+/// Whether `deltas` move a control in or out of applicability: only then can
+/// the documents, procedures and metrics in force change.
+pub fn moves_applicability(deltas: &[mmsm_engine::Delta]) -> bool {
+    deltas.iter().any(|d| {
+        matches!(d.subject, mmsm_engine::Subject::Control(_))
+            && d.before.is_some() != d.after.is_some()
+    })
+}
+
+/// Recomputes what is in force for `record` from its board (issue 14: the
+/// pack in force is live). Returns, in words, what entered and left force,
+/// or `None` when nothing moved.
+pub fn refresh_in_force(schema: &Schema, record: &mut IsmsRecord) -> Option<String> {
+    let now = instantiate(schema, &record.board);
+    if now == record.instantiated {
+        return None;
+    }
+    let before = &record.instantiated;
+    let name_of = |kind: &str, id: &str| -> String {
+        let name = match kind {
+            "regulation" => schema
+                .regulations
+                .iter()
+                .find(|r| r.id.as_str() == id)
+                .map(|r| r.name.clone()),
+            "procedure" => schema
+                .procedures
+                .iter()
+                .find(|p| p.id.as_str() == id)
+                .map(|p| p.name.clone()),
+            "metric" => schema
+                .metrics
+                .iter()
+                .find(|m| m.id.as_str() == id)
+                .map(|m| m.name.clone()),
+            _ => schema
+                .artefacts
+                .iter()
+                .find(|a| a.id.as_str() == id)
+                .map(|a| a.name.clone()),
+        };
+        format!("{kind} {} ({id})", name.unwrap_or_else(|| id.to_owned()))
+    };
+    let mut entered = Vec::new();
+    let mut left = Vec::new();
+    let mut compare = |kind: &str, old: Vec<String>, new: Vec<String>| {
+        for id in new.iter().filter(|id| !old.contains(id)) {
+            entered.push(name_of(kind, id));
+        }
+        for id in old.iter().filter(|id| !new.contains(id)) {
+            left.push(name_of(kind, id));
+        }
+    };
+    compare(
+        "regulation",
+        before.regulations.iter().map(|r| r.to_string()).collect(),
+        now.regulations.iter().map(|r| r.to_string()).collect(),
+    );
+    compare(
+        "document",
+        before.artefacts.iter().map(|a| a.to_string()).collect(),
+        now.artefacts.iter().map(|a| a.to_string()).collect(),
+    );
+    compare(
+        "procedure",
+        before.procedures.iter().map(|p| p.to_string()).collect(),
+        now.procedures.iter().map(|p| p.to_string()).collect(),
+    );
+    compare(
+        "metric",
+        before.metrics.iter().map(|m| m.to_string()).collect(),
+        now.metrics.iter().map(|m| m.to_string()).collect(),
+    );
+    record.instantiated = now;
+    let mut words = Vec::new();
+    if !entered.is_empty() {
+        words.push(format!("in force now: {}", entered.join(", ")));
+    }
+    if !left.is_empty() {
+        words.push(format!("no longer in force: {}", left.join(", ")));
+    }
+    Some(words.join("; "))
+}
+
 /// The regulations, artefacts, procedures and metrics linked to the
 /// applicable controls through the schema's matrices (A2.4).
 pub fn instantiate(schema: &Schema, board: &Board) -> Instantiated {
@@ -735,5 +825,57 @@ mod tests {
         ] {
             assert_eq!(unique_id(name, &store).unwrap().as_str(), id, "{name}");
         }
+    }
+
+    #[test]
+    fn the_pack_in_force_follows_the_answers_in_the_same_transaction() {
+        use crate::access::Principal;
+        use crate::services::fixture::msgs_kernel;
+        use mmsm_engine::Change;
+        use mmsm_model::{Answer, SubControlId};
+        let (k, ids) = msgs_kernel(mmsm_store::Store::temporary().unwrap(), &["Taller Gil"]);
+        let (local, id) = (Principal::local_operator(), &ids[0]);
+        let in_force =
+            |k: &crate::services::Kernel| k.isms(&local, id).unwrap().instantiated.regulations;
+        assert!(in_force(&k).iter().any(|r| r.as_str() == "backups"));
+        for s in ["8.13.1", "8.13.2"] {
+            k.update_isms(
+                &local,
+                id,
+                Change::Answer {
+                    subcontrol: SubControlId::new(s),
+                    answer: Some(Answer::Na),
+                },
+                "answer",
+            )
+            .unwrap();
+        }
+        // Control 8.13 no longer applies: its regulation left force, and the
+        // history says so; read back from the store, not from the live cache.
+        let fresh = crate::services::Kernel::new(k.store().clone());
+        assert!(!in_force(&fresh).iter().any(|r| r.as_str() == "backups"));
+        let history = fresh.isms_history(&local, id).unwrap();
+        let note = history.last().unwrap().note.clone().unwrap_or_default();
+        assert!(note.contains("no longer in force: regulation"), "{note}");
+        assert!(note.contains("(backups)"), "{note}");
+        k.update_isms(
+            &local,
+            id,
+            Change::Answer {
+                subcontrol: SubControlId::new("8.13.1"),
+                answer: Some(Answer::Yes),
+            },
+            "answer",
+        )
+        .unwrap();
+        assert!(in_force(&k).iter().any(|r| r.as_str() == "backups"));
+        let note = k
+            .isms_history(&local, id)
+            .unwrap()
+            .last()
+            .unwrap()
+            .note
+            .clone();
+        assert!(note.unwrap_or_default().contains("in force now"));
     }
 }

@@ -618,6 +618,12 @@ impl Kernel {
             }
             record.inputs = engine.inputs();
             record.board = board.clone();
+            // A measured value can make a control apply: the pack in force follows.
+            let in_force = history
+                .iter()
+                .any(|(_, deltas)| super::gsgs::moves_applicability(deltas))
+                .then(|| super::gsgs::refresh_in_force(&engine.schema().clone(), &mut record))
+                .flatten();
             put_isms(batch, &mut record, at);
             self.keep_engine(&record, engine);
             for (change, deltas) in history {
@@ -634,7 +640,7 @@ impl Kernel {
                         change: Some(change),
                         deltas,
                         refs,
-                        note: None,
+                        note: in_force.clone(),
                     },
                     &board,
                 )?;

@@ -977,7 +977,9 @@ async fn history(
                         d.after.map(|x| format!("{x:.1}")).unwrap_or("n/a".into())
                     )
                 });
-            json!({ "at": e.at, "user": e.user, "cause": e.cause, "change_text": change_text, "deltas": e.deltas, "compliance": compliance })
+            // A note beside a change says what else moved (documents entering force).
+            let note = e.change.as_ref().and(e.note.clone());
+            json!({ "at": e.at, "user": e.user, "cause": e.cause, "change_text": change_text, "deltas": e.deltas, "compliance": compliance, "note": note })
         })
         .collect();
     let (events, pager) = paged(events, &query, EVENTS_PAGE, &format!("/isms/{id}/history"));
