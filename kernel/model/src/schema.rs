@@ -1004,6 +1004,12 @@ pub struct Regulation {
     /// The rules.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Fill-in fields its description and rules name (as an artefact's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    /// How often it is reviewed once approved, e.g. `1y`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Period>,
 }
 
 /// A rule of a regulation: a norm of behaviour with a penalty.
@@ -1041,13 +1047,37 @@ pub struct Artefact {
     pub kind: ArtefactKind,
     /// A name for people.
     pub name: String,
-    /// The fields of a register.
+    /// The fields of a register; of a template or instruction, the fill-in
+    /// fields its body names (completed once per ISMS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
-    /// The text (markdown) of a template or instruction.
+    /// The text (markdown) of a template or instruction: a template whose
+    /// `{{ ... }}` name automatic fields ([`AUTOMATIC_FIELDS`]) or its `fields`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// How often the document is reviewed once approved, e.g. `1y`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Period>,
 }
+
+/// What a document's template knows without anyone filling it in (issue
+/// 14): `enterprise` (`name`, `sector`, `employees`), `officer` and
+/// `speaker` (`name`, `email`), `departments` (names), `schema` (`name`,
+/// `version`), `today`, and `document` (`title`, `version`, `owner`,
+/// `approver`, `approved_on`, `next_review`).
+pub const AUTOMATIC_FIELDS: [&str; 8] = [
+    "enterprise",
+    "officer",
+    "speaker",
+    "departments",
+    "schema",
+    "today",
+    "document",
+    "fields",
+];
+
+/// The period a document is reviewed in when its schema does not say.
+pub const DEFAULT_REVIEW: &str = "1y";
 
 /// The type of a register field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

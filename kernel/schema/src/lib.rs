@@ -14,6 +14,7 @@ mod diff;
 mod export;
 mod load;
 mod problem;
+pub mod templates;
 pub mod profiles;
 mod validate;
 

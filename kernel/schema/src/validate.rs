@@ -25,6 +25,7 @@ pub fn validate(schema: &Schema, provenance: Option<&Provenance>) -> Problems {
     check.metrics(schema);
     check.culture(schema);
     check.certification(schema);
+    check.documents(schema);
     Problems(check.problems)
 }
 
@@ -936,15 +937,6 @@ impl<'a> Checker<'a> {
         for (i, a) in schema.artefacts.iter().enumerate() {
             let aid = a.id.as_str();
             self.unique("artefacts", "field", &a.fields, |f| f.id.as_str());
-            if a.kind != ArtefactKind::Register && !a.fields.is_empty() {
-                self.report(
-                    "artefacts",
-                    i,
-                    "artefact",
-                    aid,
-                    "fields on a template or instruction; expected fields only on a register",
-                );
-            }
             for f in &a.fields {
                 if f.kind == FieldKind::Choice && f.options.is_empty() {
                     self.report(
@@ -987,6 +979,36 @@ impl<'a> Checker<'a> {
                         format!("schedule: {error}"),
                     );
                 }
+            }
+        }
+    }
+
+    /// Document templates (issue 14): every body, regulation description and
+    /// rule parses, and names only automatic fields or its own fill-in fields.
+    fn documents(&mut self, schema: &Schema) {
+        for (i, a) in schema.artefacts.iter().enumerate() {
+            if a.kind == ArtefactKind::Register {
+                continue;
+            }
+            let texts: Vec<(&str, &str)> = a.body.iter().map(|b| ("body", b.as_str())).collect();
+            for problem in super::templates::check(&texts, &a.fields) {
+                self.report("artefacts", i, "artefact", a.id.as_str(), problem);
+            }
+        }
+        for (i, r) in schema.regulations.iter().enumerate() {
+            let mut texts: Vec<(String, &str)> = Vec::new();
+            if let Some(d) = &r.description {
+                texts.push(("description".into(), d));
+            }
+            for rule in &r.rules {
+                texts.push((format!("rule {}", rule.id), &rule.text));
+                if let Some(p) = &rule.penalty {
+                    texts.push((format!("the penalty of rule {}", rule.id), p));
+                }
+            }
+            let texts: Vec<(&str, &str)> = texts.iter().map(|(w, t)| (w.as_str(), *t)).collect();
+            for problem in super::templates::check(&texts, &r.fields) {
+                self.report("regulations", i, "regulation", r.id.as_str(), problem);
             }
         }
     }
