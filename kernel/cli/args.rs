@@ -354,6 +354,10 @@ pub enum IsmsCommand {
     /// MSGS: the evidence files the metrics of an ISMS read (kept in the store, with their hash).
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// The documents in force of an ISMS (templates, instructions, regulations): list, read,
+    /// fill in, approve, export as PDF, HTML or Markdown.
+    #[command(subcommand)]
+    Docs(DocsCommand),
     /// Answer one question of the technical checklist; prints what changed.
     Answer {
         /// The ISMS id.
@@ -511,6 +515,69 @@ pub enum IsmsCommand {
         /// Only changes from this day on (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
+    },
+}
+
+/// The formats of `isms docs export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DocsFormat {
+    /// One PDF per document, plus pack.pdf with all of them.
+    Pdf,
+    /// One HTML page per document, plus index.html.
+    Html,
+    /// One Markdown file per document.
+    Md,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocsCommand {
+    /// The documents in force: id, kind, title, version, state (draft, approved, review due),
+    /// owner and the fields still empty.
+    List {
+        /// The ISMS id.
+        id: String,
+    },
+    /// Read one document, filled in with what the ISMS knows and its field values.
+    Show {
+        /// The ISMS id.
+        id: String,
+        /// The document (an artefact or regulation id, e.g. tpl-security-policy).
+        doc: String,
+        /// md (the default) or html.
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
+    /// Fill in fields of a document (`field=value`; an empty value clears it), or set its owner;
+    /// the security officer or the consultant. A field is shared by every document naming it.
+    Set {
+        /// The ISMS id.
+        id: String,
+        /// The document.
+        doc: String,
+        /// field=value pairs.
+        values: Vec<String>,
+        /// The user of the ISMS who keeps the document.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Approve the version a document is at (with --as: the speaker or the security officer);
+    /// it is frozen, and a later change makes the next version.
+    Approve {
+        /// The ISMS id.
+        id: String,
+        /// The document.
+        doc: String,
+    },
+    /// Write every document in force to a folder, plus pack.pdf (pdf) or index.html (html).
+    Export {
+        /// The ISMS id.
+        id: String,
+        /// The folder (created when missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// pdf (default), html or md.
+        #[arg(long, value_enum, default_value = "pdf")]
+        format: DocsFormat,
     },
 }
 

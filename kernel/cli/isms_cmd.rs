@@ -294,6 +294,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         }
         IsmsCommand::User(command) => crate::msgs_cmd::users(global, &kernel, command),
         IsmsCommand::Evidence(command) => crate::msgs_cmd::evidence(global, &kernel, command),
+        IsmsCommand::Docs(command) => crate::docs_cmd::run(global, &kernel, command),
         IsmsCommand::Approve { id, note } => {
             let who = crate::msgs_cmd::acting(global, &kernel, id)?;
             let status = kernel

@@ -6,6 +6,7 @@
 //! non-zero exit code.
 
 mod args;
+mod docs_cmd;
 mod findings_cmd;
 mod import_cmd;
 mod isms_cmd;

@@ -83,5 +83,6 @@ pub fn certificate_document(
             record.enterprise.name, c.level
         ),
         blocks,
+        footer: None,
     }
 }

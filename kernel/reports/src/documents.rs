@@ -4,7 +4,10 @@
 use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::{Kernel, Result, ServiceError};
 
-use crate::{certificate_document, pdf, report_view, soa_rows, trend_view, ReportView, SoaRow};
+use crate::{
+    certificate_document, pdf, render_document, report_view, soa_rows, trend_view,
+    RenderedDocument, ReportView, SoaRow,
+};
 
 /// The kernel's documents of an ISMS: `use mmsm_reports::Documents` and call
 /// them on a [`Kernel`].
@@ -17,6 +20,12 @@ pub trait Documents {
 
     /// The level-`level` certificate of an ISMS as a PDF, with its state now.
     fn certificate_pdf(&self, principal: &Principal, id: &str, level: u8) -> Result<Vec<u8>>;
+
+    /// Document `doc` in force of an ISMS, rendered.
+    fn document(&self, principal: &Principal, id: &str, doc: &str) -> Result<RenderedDocument>;
+
+    /// Every document in force of an ISMS, rendered, in the order of the listing.
+    fn document_pack(&self, principal: &Principal, id: &str) -> Result<Vec<RenderedDocument>>;
 }
 
 impl Documents for Kernel {
@@ -83,6 +92,40 @@ impl Documents for Kernel {
             })
             .collect();
         Ok(view)
+    }
+
+    fn document(&self, principal: &Principal, id: &str, doc: &str) -> Result<RenderedDocument> {
+        let (record, schema) = self.isms_with_schema(principal, id)?;
+        let Some(row) = self
+            .documents_of(&record, &schema)?
+            .into_iter()
+            .find(|d| d.id == doc)
+        else {
+            return Err(ServiceError::NotFound {
+                kind: "document",
+                id: doc.to_owned(),
+                hint: format!(
+                    " in force in ISMS {}; `mmsm isms docs list {}` lists them",
+                    record.id, record.id
+                ),
+            });
+        };
+        let values = self.document_values(&record)?;
+        let today = self.now_utc().date_naive().to_string();
+        render_document(&schema, &record, &row, &values, &today).map_err(ServiceError::Refused)
+    }
+
+    fn document_pack(&self, principal: &Principal, id: &str) -> Result<Vec<RenderedDocument>> {
+        let (record, schema) = self.isms_with_schema(principal, id)?;
+        let values = self.document_values(&record)?;
+        let today = self.now_utc().date_naive().to_string();
+        self.documents_of(&record, &schema)?
+            .iter()
+            .map(|row| {
+                render_document(&schema, &record, row, &values, &today)
+                    .map_err(ServiceError::Refused)
+            })
+            .collect()
     }
 
     fn certificate_pdf(&self, principal: &Principal, id: &str, level: u8) -> Result<Vec<u8>> {

@@ -8,12 +8,17 @@
 #![forbid(unsafe_code)]
 
 mod certificate;
+mod document;
 mod documents;
 pub mod pdf;
 mod soa;
 mod view;
 
 pub use certificate::certificate_document;
+pub use document::{
+    document_html, document_pdf, markdown_blocks, markdown_html, pack_index_html, pack_pdf,
+    render_document, RenderedDocument,
+};
 pub use documents::Documents;
 pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
 pub use view::{

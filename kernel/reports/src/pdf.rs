@@ -24,6 +24,8 @@ pub enum Block {
     Space(f32),
     /// A horizontal rule.
     Rule,
+    /// The rest starts on a new page.
+    PageBreak,
 }
 
 /// A document: its title (the PDF's metadata) and its blocks in order.
@@ -33,6 +35,8 @@ pub struct Document {
     pub title: String,
     /// What is printed.
     pub blocks: Vec<Block>,
+    /// Printed at the foot of every page with "page N of M".
+    pub footer: Option<String>,
 }
 
 /// `text` in WinAnsi (Latin-1 for the letters of Western European names),
@@ -114,6 +118,10 @@ pub fn render(document: &Document) -> Vec<u8> {
                 }
             }
             Block::Space(points) => y -= points,
+            Block::PageBreak => {
+                pages.push(Content::new());
+                y = HEIGHT - MARGIN;
+            }
             Block::Rule => {
                 y -= 8.0;
                 let page = pages.last_mut().expect("one page at least");
@@ -126,6 +134,19 @@ pub fn render(document: &Document) -> Vec<u8> {
         }
     }
 
+    if let Some(footer) = &document.footer {
+        let total = pages.len();
+        for (n, page) in pages.iter_mut().enumerate() {
+            page.begin_text();
+            page.set_font(regular, 8.0);
+            page.next_line(MARGIN, MARGIN / 2.0);
+            page.show(Str(&win_ansi(&format!(
+                "{footer} · page {} of {total}",
+                n + 1
+            ))));
+            page.end_text();
+        }
+    }
     let mut pdf = Pdf::new();
     let catalog = Ref::new(1);
     let tree = Ref::new(2);
@@ -178,6 +199,7 @@ mod tests {
         let document = Document {
             title: "Long".into(),
             blocks: vec![Block::Paragraph(words.repeat(10), 11.0)],
+            footer: Some("Long".into()),
         };
         let bytes = render(&document);
         assert!(bytes.starts_with(b"%PDF-"));
@@ -187,6 +209,7 @@ mod tests {
         let short = render(&Document {
             title: "Short".into(),
             blocks: vec![Block::Paragraph("One line.".into(), 11.0)],
+            footer: None,
         });
         assert_eq!(
             String::from_utf8_lossy(&short).matches("/MediaBox").count(),

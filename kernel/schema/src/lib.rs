@@ -14,8 +14,8 @@ mod diff;
 mod export;
 mod load;
 mod problem;
-pub mod templates;
 pub mod profiles;
+pub mod templates;
 mod validate;
 
 pub use diff::{diff, value_words, Change, ChangeKind, FieldChange, SchemaDiff};

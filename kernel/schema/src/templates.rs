@@ -79,9 +79,15 @@ mod tests {
         assert!(check(&[("body", ok)], &[field("authority")]).is_empty());
         let problems = check(&[("body", ok)], &[]);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("`authority` is neither"), "{problems:?}");
+        assert!(
+            problems[0].contains("`authority` is neither"),
+            "{problems:?}"
+        );
         let broken = check(&[("body", "Hello {{ enterprise.name ")], &[]);
-        assert!(broken[0].starts_with("body: not a valid template"), "{broken:?}");
+        assert!(
+            broken[0].starts_with("body: not a valid template"),
+            "{broken:?}"
+        );
         let clash = check(&[], &[field("today")]);
         assert!(clash[0].contains("automatic field"), "{clash:?}");
         // Text without template syntax is not parsed at all.

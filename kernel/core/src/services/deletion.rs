@@ -19,7 +19,7 @@ use super::gsgs::Archived;
 use super::{audit, Account, IsmsRecord, Kernel, Result, ServiceError};
 
 /// What is kept under an ISMS's id, as `{prefix}/{id}/...` in either repository.
-const PER_ISMS: [&str; 18] = [
+const PER_ISMS: [&str; 19] = [
     "isms-answers",
     "proc",
     "suggestion",
@@ -38,6 +38,7 @@ const PER_ISMS: [&str; 18] = [
     "level-cert",
     "finding",
     "audit-done",
+    "doc",
 ];
 
 /// What a deletion took with it.
@@ -108,6 +109,7 @@ impl Kernel {
                 super::stored::head_key(&id),
                 format!("summary/{id}"),
                 format!("approval/{id}"),
+                format!("doc-fields/{id}"),
             ] {
                 if store.get::<serde_json::Value>(Repo::Isms, &key)?.is_some() {
                     batch.delete(Repo::Isms, key);

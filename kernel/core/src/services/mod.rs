@@ -11,6 +11,7 @@ mod audits;
 mod boards;
 mod certificates;
 mod deletion;
+mod documents;
 mod drafts;
 mod engines;
 mod evidence;
@@ -52,6 +53,9 @@ pub use auditing::AuditLogEntry;
 pub use audits::{AuditHeld, AuditRow};
 pub use certificates::{CertificateView, LevelCertificate, CERTIFICATE_DAYS};
 pub use deletion::Deleted;
+pub use documents::{
+    edits_documents, DocApproval, DocKind, DocVersion, DocumentControl, DocumentRow, FieldValue,
+};
 pub use drafts::Draft;
 pub use engines::LIVE_ENGINES;
 pub use evidence::{EvidenceFile, MAX_EVIDENCE_BYTES};
