@@ -995,3 +995,51 @@ fn the_speaker_approves_the_auditor_certifies_and_a_major_finding_suspends_it_un
     assert!((compliance(&b) - before).abs() < 1e-9);
     b.screenshot("32-finding-closed");
 }
+
+#[test]
+fn the_officer_fills_in_a_document_approves_it_and_downloads_the_pack() {
+    // Issue 14 in the browser.
+    let m = msgs_store(&["ana", "luis"]);
+    let server = Server::start(&m);
+    let b = Browser::start();
+    let base = &server.base;
+    let isms = format!("{base}/isms/taller-gil");
+    log_in(&b, base, "ana");
+    b.go(&format!("{isms}/documents"));
+    b.wait_text("#doc-security-policy", "draft");
+    b.click("#doc-security-policy a");
+    b.wait_text("h1", "Security policy");
+    b.wait_text("#empty-fields", "Phone number to report security problems");
+    b.wait_text(
+        "#document-text",
+        "________ (Phone number to report security problems)",
+    );
+    b.type_in("#field-security_phone", "+34 600 000 000");
+    b.click("#doc-owner option[value=ana]");
+    b.click("#save-document");
+    b.wait_text(
+        "#document-text",
+        "Report incidents at once to Ana Ruiz on +34 600 000 000.",
+    );
+    assert!(b.try_text("#empty-fields").is_none());
+    b.assert_accessible();
+    b.assert_no_console_errors();
+    b.screenshot("33-document-filled");
+    b.click("#approve-document");
+    b.wait_text("#doc-state", "Version 1, approved: approved by ana");
+    b.go(&format!("{isms}/documents"));
+    b.wait_text("#doc-security-policy", "approved");
+    b.find("#download-pack");
+    let token = server.login("luis");
+    let (status, kind, pack) =
+        server.get_bytes("/isms/taller-gil/documents/pack.pdf", Some(&token));
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    assert!(common::pdf_text(&pack).contains("+34 600 000 000"));
+    b.screenshot("34-documents-approved");
+    // A user reads the rules the culture test asks about.
+    log_in(&b, base, "luis");
+    b.go(&format!("{isms}/culture"));
+    b.click("#read-regulations");
+    b.wait_text("#documents", "Security policy");
+    assert!(b.try_text("#document-form").is_none());
+}

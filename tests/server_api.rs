@@ -88,6 +88,13 @@ fn level_three(_: usize) -> (String, &'static str) {
     (json!({ "level": 3 }).to_string(), "application/json")
 }
 
+fn document_body(_: usize) -> (String, &'static str) {
+    (
+        json!({ "fields": { "x": "y" } }).to_string(),
+        "application/json",
+    )
+}
+
 fn finding_body(n: usize) -> (String, &'static str) {
     (
         json!({ "control": "8.20", "kind": "observation", "text": format!("matrix observation {n}") })
@@ -189,6 +196,29 @@ fn routes() -> Vec<Route> {
             body: Some(level_three),
             own: [401, 422, 403, 403, 403, 422, 403, 403],
             foreign: [401, 422, 403, 403, 403, 404, 403, 403],
+        },
+        isms("GET", "/api/v1/isms/{id}/documents", READ_OWN, READ_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/documents/pack.pdf",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
+        // The officer or the consultant fills in (no such document: 404 past
+        // the rights check); the speaker or the officer approves.
+        Route {
+            method: "PUT",
+            path: "/api/v1/isms/{id}/documents/nope",
+            body: Some(document_body),
+            own: [401, 404, 404, 404, 404, 403, 404, 403],
+            foreign: [401, 404, 404, 404, 404, 404, 404, 404],
+        },
+        Route {
+            method: "POST",
+            path: "/api/v1/isms/{id}/documents/nope/approval",
+            body: None,
+            own: [401, 422, 404, 404, 422, 422, 404, 422],
+            foreign: [401, 422, 404, 404, 404, 404, 404, 404],
         },
         isms("GET", "/api/v1/isms/{id}/findings", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/audits", READ_OWN, READ_FOREIGN),
@@ -783,7 +813,8 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
             .replace("/accounts/nobody", "/accounts/{name}")
             .replace("/tokens/000000000000", "/tokens/{token}")
             .replace("/schemas/worked", "/schemas/{id}")
-            .replace("/findings/F99/", "/findings/{finding}/");
+            .replace("/findings/F99/", "/findings/{finding}/")
+            .replace("/documents/nope", "/documents/{doc}");
         let ops = paths
             .get(&template)
             .unwrap_or_else(|| panic!("{template} is not in the OpenAPI document"));
@@ -806,6 +837,7 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
                 .replace("{instance}", "incident-management-1")
                 .replace("{sid}", "s1")
                 .replace("{finding}", "F1")
+                .replace("{doc}", "nope")
                 .replace("{level}", "1");
             let r = server.request(&method.to_uppercase(), &concrete, &[], None);
             let expected = if path == "/api/v1/login" { 415 } else { 401 };

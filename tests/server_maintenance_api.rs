@@ -936,3 +936,75 @@ fn the_auditor_certifies_a_level_a_major_finding_suspends_it_and_closing_it_rest
         assert!(trail.body.contains(action), "{action}");
     }
 }
+
+#[test]
+fn documents_are_filled_in_approved_and_downloaded_over_http() {
+    // Issue 14 over HTTP: the regulation in force names a fill-in field.
+    let m = store();
+    let server = Server::start(&m);
+    let (ana, luis) = (server.login("ana"), server.login("luis"));
+    let list = server
+        .call("GET", &url("documents"), Some(&luis), None)
+        .json();
+    let policy = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "security-policy")
+        .unwrap()
+        .clone();
+    assert_eq!(policy["state"], "draft", "{policy}");
+    assert_eq!(
+        policy["empty"],
+        json!(["Phone number to report security problems"])
+    );
+    let body = json!({ "fields": { "security_phone": "+34 600 000 000" }, "owner": "ana" });
+    let refused = server.call(
+        "PUT",
+        &url("documents/security-policy"),
+        Some(&luis),
+        Some(&body),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let set = server.call(
+        "PUT",
+        &url("documents/security-policy"),
+        Some(&ana),
+        Some(&body),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.json()["empty"], json!([]));
+    let shown = server
+        .call("GET", &url("documents/security-policy"), Some(&luis), None)
+        .json();
+    assert!(
+        shown["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("Report incidents at once to Ana Ruiz on +34 600 000 000."),
+        "{shown}"
+    );
+    let approved = server.call(
+        "POST",
+        &url("documents/security-policy/approval"),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.json()["state"], "approved");
+    let again = server.call(
+        "POST",
+        &url("documents/security-policy/approval"),
+        Some(&ana),
+        None,
+    );
+    assert_eq!(again.status, 422, "{}", again.body);
+    let (status, kind, pdf) =
+        server.get_bytes(&url("documents/security-policy?format=pdf"), Some(&luis));
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    let text = common::pdf_text(&pdf);
+    assert!(text.contains("+34 600 000 000"), "{text}");
+    let (status, _, pack) = server.get_bytes(&url("documents/pack.pdf"), Some(&luis));
+    assert_eq!(status, 200);
+    assert!(common::pdf_text(&pack).contains("Security policy (version 1, approved)"));
+}

@@ -137,6 +137,13 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     c.reason.map(|r| format!(" ({r})")).unwrap_or_default()
                 );
             }
+            let schema = kernel.isms_schema(&record).map_err(service_failure)?;
+            let due = kernel
+                .documents_due(&record, &schema)
+                .map_err(service_failure)?;
+            if !due.is_empty() {
+                println!("documents past their review date: {}", due.join(", "));
+            }
             let figures = kernel.finding_figures(&record).map_err(service_failure)?;
             if figures.open > 0 {
                 println!(

@@ -160,9 +160,38 @@ pub fn render_document(
 }
 
 /// The Markdown of a document as an HTML fragment.
-pub fn markdown_html(markdown: &str) -> String {
+/// Raw HTML in the text (a field value, say) is shown as text, never run.
+/// Headings go `shift` levels down (1 inside a page that has its own h1).
+pub fn markdown_html(markdown: &str, shift: usize) -> String {
+    const LEVELS: [HeadingLevel; 6] = [
+        HeadingLevel::H1,
+        HeadingLevel::H2,
+        HeadingLevel::H3,
+        HeadingLevel::H4,
+        HeadingLevel::H5,
+        HeadingLevel::H6,
+    ];
+    let down = |level: HeadingLevel| LEVELS[(level as usize - 1 + shift).min(5)];
     let mut out = String::new();
-    html::push_html(&mut out, Parser::new_ext(markdown, Options::ENABLE_TABLES));
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS).map(
+        |event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => Event::Start(Tag::Heading {
+                level: down(level),
+                id,
+                classes,
+                attrs,
+            }),
+            Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(down(level))),
+            other => other,
+        },
+    );
+    html::push_html(&mut out, events);
     out
 }
 
@@ -343,7 +372,7 @@ pub fn document_html(doc: &RenderedDocument) -> String {
         state = row.state,
         owner = esc(row.owner.as_deref().unwrap_or("not set")),
         approved = esc(&approved),
-        body = markdown_html(&doc.markdown),
+        body = markdown_html(&doc.markdown, 0),
     )
 }
 
@@ -366,4 +395,32 @@ pub fn pack_index_html(enterprise: &str, docs: &[RenderedDocument]) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Documents of {0}</title></head>\n<body><h1>Information security documents of {0}</h1>\n<ul>\n{items}</ul></body></html>\n",
         esc(enterprise)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_in_a_document_is_shown_as_text_never_run() {
+        let html = markdown_html(
+            "Call <script>alert(1)</script> now\n\n<img src=x onerror=alert(1)>",
+            0,
+        );
+        assert!(markdown_html("# Title", 1).contains("<h2>"));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn markdown_becomes_headings_paragraphs_items_and_rows() {
+        let blocks = markdown_blocks("# Title\n\nText **bold**.\n\n- one\n- two\n\n1. first\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
+        assert_eq!(blocks[0], Block::Heading("Title".into(), 16.0));
+        assert_eq!(blocks[1], Block::Paragraph("Text bold.".into(), 10.5));
+        assert_eq!(blocks[2], Block::Paragraph("\u{2022} one".into(), 10.5));
+        assert_eq!(blocks[4], Block::Paragraph("1. first".into(), 10.5));
+        assert_eq!(blocks[5], Block::Paragraph("a | b".into(), 10.0));
+        assert_eq!(blocks[6], Block::Paragraph("1 | 2".into(), 10.0));
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod docs;
+pub mod documents;
 pub mod findings;
 pub mod isms;
 pub mod maintenance;
@@ -53,6 +54,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::approval, isms::approve))
         .routes(routes!(isms::certificates, isms::certify))
         .routes(routes!(findings::certificate_pdf))
+        .routes(routes!(documents::list))
+        .routes(routes!(documents::pack))
+        .routes(routes!(documents::show, documents::set))
+        .routes(routes!(documents::approve))
         .routes(routes!(findings::list, findings::add))
         .routes(routes!(findings::show))
         .routes(routes!(findings::respond))

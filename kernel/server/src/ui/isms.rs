@@ -118,7 +118,7 @@ async fn board(
             .iter()
             .any(|r| r.as_str() == mmsm_kernel::services::SPEAKER)
             && p.0.principal.enterprise.as_deref() == Some(id.as_str());
-    let (view, newer, archived, certificates, findings) = state
+    let (view, newer, archived, certificates, (findings, documents_due)) = state
         .call(move |k| {
             let record = k.isms(&who, &isms)?;
             let latest = k
@@ -129,12 +129,14 @@ async fn board(
             let newer = (latest > record.schema.version).then_some(latest);
             let certificates = k.certificates_of(&record)?;
             let findings = k.finding_figures(&record)?;
+            let schema = k.isms_schema(&record)?;
+            let due = k.documents_due(&record, &schema)?;
             Ok((
                 k.report(&who, &isms)?,
                 newer,
                 record.archived,
                 certificates,
-                findings,
+                (findings, due),
             ))
         })
         .await?;
@@ -142,7 +144,7 @@ async fn board(
     page(
         &p,
         "board.html",
-        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker, "certificates": certificates, "findings": findings,
+        json!({ "r": view, "id": id, "can_edit": can_edit(&p), "newer": newer, "archived": archived, "speaker": speaker, "certificates": certificates, "findings": findings, "documents_due": documents_due,
                 "can_rebase": p.0.principal.has_zone(Zone::Generation) }),
     )
 }

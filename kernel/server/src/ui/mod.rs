@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod charts;
 pub mod culture;
+pub mod documents;
 pub mod enterprise;
 pub mod findings;
 pub mod follow_up;
@@ -110,6 +111,8 @@ impl Templates {
         template!(env, "suggestions.html");
         template!(env, "metrics.html");
         template!(env, "findings.html");
+        template!(env, "documents.html");
+        template!(env, "document.html");
         Templates { env }
     }
 
@@ -292,6 +295,7 @@ pub fn router() -> Router<AppState> {
         .merge(culture::router())
         .merge(follow_up::router())
         .merge(findings::router())
+        .merge(documents::router())
         .merge(schemas::router())
         .merge(audit::router())
 }

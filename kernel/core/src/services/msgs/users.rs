@@ -247,10 +247,7 @@ impl Kernel {
 
     /// The schema version an ISMS was generated from (shared: versions are
     /// immutable, so it is decoded once per process).
-    pub(crate) fn isms_schema(
-        &self,
-        record: &IsmsRecord,
-    ) -> Result<std::sync::Arc<mmsm_model::Schema>> {
+    pub fn isms_schema(&self, record: &IsmsRecord) -> Result<std::sync::Arc<mmsm_model::Schema>> {
         Ok(self
             .schema_index(
                 &Principal::system(),
