@@ -91,10 +91,12 @@ pub fn render_document(
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     for f in &row.fields {
         let value = values.get(&f.field.id).cloned().unwrap_or_default();
-        let shown = if value.trim().is_empty() {
-            format!("________ ({})", f.field.label)
-        } else {
-            value
+        // A required field still empty prints as a blank with its label; an
+        // optional one as nothing, so that `{% if field %}` leaves it out.
+        let shown = match (value.trim().is_empty(), f.field.required) {
+            (true, true) => format!("________ ({})", f.field.label),
+            (true, false) => String::new(),
+            (false, _) => value,
         };
         fields.insert(f.field.id.clone(), shown);
     }
@@ -282,11 +284,14 @@ fn cover(doc: &RenderedDocument) -> Vec<Block> {
         ),
         field(
             "Approved on",
-            approved.map_or_else(|| "-".into(), |a| day(a.at)),
+            approved.map_or_else(|| "not yet".into(), |a| day(a.at)),
         ),
         field(
             "Next review",
-            approved.map_or_else(|| "-".into(), |a| a.next_review.to_string()),
+            approved.map_or_else(
+                || "a review period after approval".into(),
+                |a| a.next_review.to_string(),
+            ),
         ),
         Block::Rule,
         Block::Space(12.0),
