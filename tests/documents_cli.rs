@@ -220,6 +220,24 @@ fn fields_approval_versions_and_the_exported_pack() {
     .ok();
     let index = std::fs::read_to_string(html.join("index.html")).unwrap();
     assert!(index.contains("tpl-security-policy.html"), "{index}");
+    // The report prints too.
+    let report = m.path("report.pdf");
+    m.run(&[
+        "isms",
+        "report",
+        ISMS,
+        "--format",
+        "pdf",
+        "-o",
+        report.to_str().unwrap(),
+    ])
+    .ok();
+    let report = pdf_text(&std::fs::read(report).unwrap());
+    assert!(
+        report.contains("Information security report: Clinica Dental Sonrisa"),
+        "{report}"
+    );
+    assert!(report.contains("Overall compliance"), "{report}");
     let trail = m.run(&["audit", "log", "--json"]).ok().stdout;
     assert!(trail.contains("isms.document.set") && trail.contains("isms.document.approve"));
 }

@@ -283,6 +283,8 @@ pub enum ReportFormat {
     Md,
     /// The report's data as JSON.
     Json,
+    /// A printable PDF (the Markdown report's text, with page numbers).
+    Pdf,
 }
 
 #[derive(Debug, Subcommand)]

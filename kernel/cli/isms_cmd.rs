@@ -710,11 +710,16 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
         IsmsCommand::Report { id, format, output } => {
             let view = kernel.report(&who, id).map_err(service_failure)?;
             let text = match format {
-                ReportFormat::Html => reports::render_html(&view).map_err(Failure::from_error)?,
-                ReportFormat::Md => reports::render_markdown(&view).map_err(Failure::from_error)?,
-                ReportFormat::Json => {
-                    serde_json::to_string_pretty(&view).map_err(Failure::from_error)?
-                }
+                ReportFormat::Html => reports::render_html(&view)
+                    .map_err(Failure::from_error)?
+                    .into_bytes(),
+                ReportFormat::Md => reports::render_markdown(&view)
+                    .map_err(Failure::from_error)?
+                    .into_bytes(),
+                ReportFormat::Json => serde_json::to_string_pretty(&view)
+                    .map_err(Failure::from_error)?
+                    .into_bytes(),
+                ReportFormat::Pdf => reports::report_pdf(&view).map_err(Failure::from_error)?,
             };
             std::fs::write(output, text)
                 .map_err(|e| Failure::from_error(format!("{}: {e}", output.display())))?;

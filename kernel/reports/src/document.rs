@@ -352,6 +352,17 @@ pub fn pack_pdf(enterprise: &str, docs: &[RenderedDocument]) -> Vec<u8> {
     })
 }
 
+/// The enterprise's report as a PDF: the Markdown report's text laid out
+/// with page numbers.
+pub fn report_pdf(view: &crate::ReportView) -> Result<Vec<u8>, minijinja::Error> {
+    let markdown = crate::render_markdown(view)?;
+    Ok(crate::pdf::render(&crate::pdf::Document {
+        title: format!("{}: information security report", view.enterprise),
+        blocks: markdown_blocks(&markdown),
+        footer: Some(format!("{} · information security report", view.enterprise)),
+    }))
+}
+
 /// A document as a stand-alone HTML page.
 pub fn document_html(doc: &RenderedDocument) -> String {
     let esc = |t: &str| minijinja::HtmlEscape(t).to_string();

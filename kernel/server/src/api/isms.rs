@@ -369,15 +369,48 @@ pub fn xlsx_response(bytes: Vec<u8>, file: &str) -> Response {
 
 /// The enterprise's report, as its data (JSON).
 #[utoipa::path(get, path = "/api/v1/isms/{id}/report", tag = "documents",
-    params(("id" = String, Path, description = "The ISMS id")),
-    responses((status = 200, description = "The report's data: maturity, domains, heat map, risks, plan, SoA, artefacts")))]
+    params(("id" = String, Path, description = "The ISMS id"), ReportQuery),
+    responses((status = 200, description = "The report's data: maturity, domains, heat map, risks, plan, SoA, artefacts; or the report as a PDF with ?format=pdf")))]
 pub async fn report(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    Query(query): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
+    let name = format!("{id}-report.pdf");
     let view = state.call(move |k| k.report(&auth.principal, &id)).await?;
-    Ok(Json(view).into_response())
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(view).into_response()),
+        "pdf" => {
+            let bytes = reports::report_pdf(&view).map_err(|e| {
+                AppError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the report cannot be printed: {e}"),
+                )
+            })?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        other => Err(AppError::bad_request(format!(
+            "`{other}` is not a format of the report; expected json or pdf"
+        ))),
+    }
+}
+
+/// Query of the report: its format.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// json (default) or pdf.
+    pub format: Option<String>,
 }
 
 /// Give the reasons of an answer: a note, evidence files of the ISMS and, for
