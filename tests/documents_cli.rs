@@ -241,3 +241,41 @@ fn fields_approval_versions_and_the_exported_pack() {
     let trail = m.run(&["audit", "log", "--json"]).ok().stdout;
     assert!(trail.contains("isms.document.set") && trail.contains("isms.document.approve"));
 }
+
+#[test]
+fn every_line_of_the_soa_says_why_and_what_implements_it() {
+    let m = demo();
+    let rows = m.run(&["isms", "soa", ISMS, "--json"]).ok().json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 93);
+    for row in rows.iter().filter(|r| r["applicable"] == true) {
+        let control = &row["control"];
+        assert!(
+            !row["implemented_by"].as_array().unwrap().is_empty(),
+            "{control} has no document, regulation or procedure behind it"
+        );
+        assert!(
+            row["reason"].as_str().unwrap().starts_with("applies: "),
+            "{row}"
+        );
+        assert!(
+            ["yes", "partial", "no"].contains(&row["implemented"].as_str().unwrap()),
+            "{row}"
+        );
+    }
+    // A control that treats threats says which, with their residual risk now.
+    let backup = rows.iter().find(|r| r["control"] == "8.13").unwrap();
+    let reason = backup["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("treats") && reason.contains("residual risk"),
+        "{reason}"
+    );
+    assert!(!backup["threats"].as_array().unwrap().is_empty());
+    // The CSV carries the same columns.
+    let csv = m.run(&["isms", "soa", ISMS, "--format", "csv"]).ok().stdout;
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with("Implemented,Threats treated,Requirements"),
+        "{header}"
+    );
+}

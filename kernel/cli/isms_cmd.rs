@@ -686,6 +686,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                         "APPLIES",
                         "COMPLIANCE",
                         "STATUS",
+                        "IMPLEMENTED",
                         "IMPLEMENTED BY",
                     ]);
                     for r in &rows {
@@ -699,6 +700,7 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                             },
                             pct(r.compliance),
                             r.status.clone(),
+                            r.implemented.clone(),
                             r.implemented_by.join("; "),
                         ]);
                     }

@@ -35,6 +35,7 @@ impl Documents for Kernel {
         let rows = soa_rows(
             engine.schema(),
             &engine.board(),
+            &engine.risks(),
             &record.inputs.answers,
             &notes,
         );
@@ -46,13 +47,20 @@ impl Documents for Kernel {
         let mut board = engine.board();
         board.isms = record.id.to_string();
         let notes = self.answer_notes(principal, id)?;
-        let soa = soa_rows(engine.schema(), &board, &record.inputs.answers, &notes);
+        let risks = engine.risks();
+        let soa = soa_rows(
+            engine.schema(),
+            &board,
+            &risks,
+            &record.inputs.answers,
+            &notes,
+        );
         let trend = trend_view(&self.board_trend(principal, id)?);
         let mut view = report_view(
             engine.schema(),
             &record,
             &board,
-            &engine.risks(),
+            &risks,
             &engine.plan(),
             soa,
             trend,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use mmsm_engine::Board;
+use mmsm_engine::{Board, RiskRow};
 use mmsm_kernel::services::AnswerNote;
 use mmsm_model::{Answer, Schema};
 
@@ -27,14 +27,63 @@ pub struct SoaRow {
     pub compliance: Option<f64>,
     /// red, amber, green or na.
     pub status: String,
-    /// The artefacts and regulations that implement it.
+    /// The documents, regulations and procedures that implement it.
     pub implemented_by: Vec<String>,
+    /// yes, partial or no, from its compliance; empty when not applicable.
+    pub implemented: String,
+    /// The threats it treats, with the highest residual risk each has now, worst first.
+    pub threats: Vec<String>,
+    /// The requirements of other frameworks mapped to it (laws, contracts, standards).
+    pub requirements: Vec<String>,
+}
+
+/// The threats `control` treats (the schema's threat-control matrix), each
+/// with the highest residual risk it has now among the enterprise's assets
+/// and its band, worst first.
+fn treated_threats(
+    schema: &Schema,
+    control: &mmsm_model::ControlId,
+    risks: &[RiskRow],
+) -> Vec<String> {
+    let bands = schema.risk_bands();
+    let mut threats: Vec<(f64, String)> = schema
+        .matrices
+        .threat_control
+        .iter()
+        .filter(|tc| &tc.control == control)
+        .filter_map(|tc| {
+            let worst = risks
+                .iter()
+                .filter(|r| r.threat == tc.threat)
+                .map(|r| r.residual)
+                .fold(None, |acc: Option<f64>, r| {
+                    Some(acc.map_or(r, |a| a.max(r)))
+                })?;
+            let name = schema
+                .threats
+                .iter()
+                .find(|t| t.id == tc.threat)
+                .map_or_else(|| tc.threat.to_string(), |t| t.name.clone());
+            let band = bands
+                .iter()
+                .find(|b| worst >= b.from && worst < b.to)
+                .or(bands.last())
+                .map_or("", |b| b.label.as_str());
+            Some((
+                worst,
+                format!("{} {name} (residual risk {worst:.1}, {band})", tc.threat),
+            ))
+        })
+        .collect();
+    threats.sort_by(|a, b| b.0.total_cmp(&a.0));
+    threats.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The SoA rows of an ISMS, in schema order.
 pub fn soa_rows(
     schema: &Schema,
     board: &Board,
+    risks: &[RiskRow],
     answers: &BTreeMap<mmsm_model::SubControlId, Answer>,
     notes: &BTreeMap<mmsm_model::SubControlId, AnswerNote>,
 ) -> Vec<SoaRow> {
@@ -94,15 +143,50 @@ pub fn soa_rows(
                     (!said.is_empty()).then(|| format!("{}: {said}", s.id))
                 })
                 .collect();
+            let threats = if applicable {
+                treated_threats(schema, &control.id, risks)
+            } else {
+                Vec::new()
+            };
+            let cid = format!("iso27002:{}", control.id);
+            let requirements: Vec<String> = schema
+                .mappings
+                .iter()
+                .filter_map(|m| {
+                    if m.from == cid || m.from == control.id.as_str() {
+                        Some(m.to.clone())
+                    } else if m.to == cid || m.to == control.id.as_str() {
+                        Some(m.from.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             let mut reason = if applicable {
-                if n_na > 0 {
-                    format!(
-                        "applies; {n_na} of {} questions answered not applicable",
-                        control.subcontrols.len()
-                    )
-                } else {
-                    "applies to the enterprise's information system".to_owned()
+                let mut why: Vec<String> = Vec::new();
+                if let Some(worst) = threats.first() {
+                    why.push(format!(
+                        "treats {} threat{} of the risk analysis, the worst now {worst}",
+                        threats.len(),
+                        if threats.len() == 1 { "" } else { "s" }
+                    ));
                 }
+                if !requirements.is_empty() {
+                    why.push(format!("required by {}", requirements.join(", ")));
+                }
+                if why.is_empty() {
+                    why.push(format!(
+                        "a control of {} the enterprise answered for (no threat of its risk analysis is linked to it)",
+                        schema.schema.name
+                    ));
+                }
+                if n_na > 0 {
+                    why.push(format!(
+                        "{n_na} of {} questions answered not applicable",
+                        control.subcontrols.len()
+                    ));
+                }
+                format!("applies: {}", why.join("; "))
             } else if justified.is_empty() {
                 format!(
                     "not applicable: all {} questions answered not applicable; INCOMPLETE: no justification was given for the exclusion",
@@ -129,6 +213,19 @@ pub fn soa_rows(
                     .filter(|r| r.control == control.id)
                     .map(|r| format!("Regulation: {}", name_of(r.regulation.as_str()))),
             );
+            implemented_by.extend(
+                schema
+                    .procedures
+                    .iter()
+                    .filter(|p| p.controls.contains(&control.id))
+                    .map(|p| format!("Procedure: {}", p.name)),
+            );
+            let implemented = match compliance {
+                None => String::new(),
+                Some(c) if c >= 100.0 - 1e-9 => "yes".into(),
+                Some(c) if c > 1e-9 => "partial".into(),
+                Some(_) => "no".into(),
+            };
             SoaRow {
                 control: control.id.to_string(),
                 title: control.title.clone(),
@@ -138,12 +235,15 @@ pub fn soa_rows(
                 compliance,
                 status,
                 implemented_by,
+                implemented,
+                threats,
+                requirements,
             }
         })
         .collect()
 }
 
-const HEADER: [&str; 8] = [
+const HEADER: [&str; 11] = [
     "Control",
     "Title",
     "Domain",
@@ -152,9 +252,12 @@ const HEADER: [&str; 8] = [
     "Compliance (%)",
     "Status",
     "Implemented by",
+    "Implemented",
+    "Threats treated",
+    "Requirements",
 ];
 
-fn cells(row: &SoaRow) -> [String; 8] {
+fn cells(row: &SoaRow) -> [String; 11] {
     [
         row.control.clone(),
         row.title.clone(),
@@ -170,6 +273,9 @@ fn cells(row: &SoaRow) -> [String; 8] {
             .unwrap_or_default(),
         row.status.clone(),
         row.implemented_by.join("; "),
+        row.implemented.clone(),
+        row.threats.join("; "),
+        row.requirements.join("; "),
     ]
 }
 
@@ -226,7 +332,9 @@ pub fn write_soa_xlsx(
     sheet.set_column_width(1, 40)?;
     sheet.set_column_width(4, 50)?;
     sheet.set_column_width(7, 60)?;
-    sheet.autofilter(2, 0, 2 + rows.len() as u32, 7)?;
+    sheet.set_column_width(9, 60)?;
+    sheet.set_column_width(10, 40)?;
+    sheet.autofilter(2, 0, 2 + rows.len() as u32, HEADER.len() as u16 - 1)?;
     sheet.set_freeze_panes(3, 0)?;
     workbook.save(path)
 }
@@ -255,6 +363,9 @@ mod tests {
             compliance: Some(55.0),
             status: "amber".into(),
             implemented_by: vec!["Security policy".into()],
+            implemented: "partial".into(),
+            threats: vec!["=A.24 Denial of service (residual risk 12.0, low)".into()],
+            requirements: Vec::new(),
         }
     }
 
@@ -274,6 +385,10 @@ mod tests {
         assert!(text.contains("'-1+2"), "{text}");
         assert!(text.contains(",Policies,"), "{text}");
         assert!(text.contains(",55.0,"), "numbers stay numbers: {text}");
+        assert!(
+            text.contains("\"'=A.24 Denial"),
+            "the new columns are inert too: {text}"
+        );
         assert!(
             !text.contains("'Policies") && !text.contains("'55"),
             "{text}"
