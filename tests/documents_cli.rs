@@ -220,6 +220,27 @@ fn fields_approval_versions_and_the_exported_pack() {
     .ok();
     let index = std::fs::read_to_string(html.join("index.html")).unwrap();
     assert!(index.contains("tpl-security-policy.html"), "{index}");
+    // Word files for the client to edit.
+    let word = m.path("word");
+    m.run(&[
+        "isms",
+        "docs",
+        "export",
+        ISMS,
+        "-o",
+        word.to_str().unwrap(),
+        "--format",
+        "docx",
+    ])
+    .ok();
+    let file = std::fs::File::open(word.join("tpl-privacy-notice.docx")).unwrap();
+    let mut docx = zip::ZipArchive::new(file).expect("a docx is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut docx.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert!(xml.contains("Clinica Dental Sonrisa"), "{xml}");
+    assert!(xml.contains("Agencia Española de Protección de Datos"));
+
     // The report prints too.
     let report = m.path("report.pdf");
     m.run(&[

@@ -1007,4 +1007,17 @@ fn documents_are_filled_in_approved_and_downloaded_over_http() {
     let (status, _, pack) = server.get_bytes(&url("documents/pack.pdf"), Some(&luis));
     assert_eq!(status, 200);
     assert!(common::pdf_text(&pack).contains("Security policy (version 1, approved)"));
+    // The page's ZIP: every document as PDF and Word, and the pack.
+    let (status, kind, zip) =
+        server.get_bytes(&format!("/isms/{ISMS}/documents/pack.zip"), Some(&luis));
+    assert_eq!((status, kind.as_str()), (200, "application/zip"));
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let names: Vec<&str> = archive.file_names().collect();
+    for name in [
+        "pack.pdf",
+        "pdf/security-policy.pdf",
+        "word/security-policy.docx",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
 }

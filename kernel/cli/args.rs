@@ -527,6 +527,8 @@ pub enum DocsFormat {
     Pdf,
     /// One HTML page per document, plus index.html.
     Html,
+    /// One Word file per document, for the client to edit.
+    Docx,
     /// One Markdown file per document.
     Md,
 }
@@ -577,7 +579,7 @@ pub enum DocsCommand {
         /// The folder (created when missing).
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
-        /// pdf (default), html or md.
+        /// pdf (default), docx, html or md.
         #[arg(long, value_enum, default_value = "pdf")]
         format: DocsFormat,
     },

@@ -157,6 +157,9 @@ pub fn run(global: &Global, kernel: &Kernel, command: &DocsCommand) -> Result<()
                         format!("{}.html", doc.row.id),
                         reports::document_html(doc).into_bytes(),
                     ),
+                    DocsFormat::Docx => {
+                        (format!("{}.docx", doc.row.id), reports::document_docx(doc))
+                    }
                     DocsFormat::Md => (
                         format!("{}.md", doc.row.id),
                         doc.markdown.clone().into_bytes(),
@@ -181,7 +184,7 @@ pub fn run(global: &Global, kernel: &Kernel, command: &DocsCommand) -> Result<()
                     write("index.html".into(), index.as_bytes())?;
                     files.push("index.html".into());
                 }
-                DocsFormat::Md => {}
+                DocsFormat::Md | DocsFormat::Docx => {}
             }
             if global.json {
                 return print_json(

@@ -363,6 +363,72 @@ pub fn report_pdf(view: &crate::ReportView) -> Result<Vec<u8>, minijinja::Error>
     }))
 }
 
+/// A document as a Word file (docx-rs) the client can edit: its cover, its
+/// text, and its title and page number in the footer.
+pub fn document_docx(doc: &RenderedDocument) -> Vec<u8> {
+    use docx_rs::{BreakType, Docx, Footer, PageNum, Paragraph, Run};
+    let mut blocks = cover(doc);
+    blocks.extend(markdown_blocks(&doc.markdown));
+    let mut docx = Docx::new().footer(
+        Footer::new().add_paragraph(
+            Paragraph::new()
+                .add_run(
+                    Run::new()
+                        .add_text(format!(
+                            "{} · {} · version {} · page ",
+                            doc.enterprise, doc.row.title, doc.row.version
+                        ))
+                        .size(16),
+                )
+                .add_page_num(PageNum::new()),
+        ),
+    );
+    for block in blocks {
+        let paragraph = match block {
+            Block::Heading(text, size) => Paragraph::new()
+                .add_run(Run::new().add_text(text).bold().size((size * 2.0) as usize)),
+            Block::Paragraph(text, size) => {
+                Paragraph::new().add_run(Run::new().add_text(text).size((size * 2.0) as usize))
+            }
+            Block::Field(label, value) => Paragraph::new()
+                .add_run(Run::new().add_text(format!("{label}: ")).bold().size(21))
+                .add_run(Run::new().add_text(value).size(21)),
+            Block::Space(_) | Block::Rule => Paragraph::new(),
+            Block::PageBreak => Paragraph::new().add_run(Run::new().add_break(BreakType::Page)),
+        };
+        docx = docx.add_paragraph(paragraph);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    // Writing to memory fails only on a bug of the writer: an empty file says so.
+    match docx.build().pack(&mut out) {
+        Ok(()) => out.into_inner(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Every document in force as a ZIP: each as PDF and Word, and pack.pdf.
+pub fn pack_zip(enterprise: &str, docs: &[RenderedDocument]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut add = |name: String, bytes: &[u8]| -> zip::result::ZipResult<()> {
+        zip.start_file(name, options)?;
+        zip.write_all(bytes)?;
+        Ok(())
+    };
+    let mut written = add("pack.pdf".into(), &pack_pdf(enterprise, docs));
+    for doc in docs {
+        written = written
+            .and_then(|()| add(format!("pdf/{}.pdf", doc.row.id), &document_pdf(doc)))
+            .and_then(|()| add(format!("word/{}.docx", doc.row.id), &document_docx(doc)));
+    }
+    match written.and_then(|()| zip.finish()) {
+        Ok(cursor) => cursor.into_inner(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// A document as a stand-alone HTML page.
 pub fn document_html(doc: &RenderedDocument) -> String {
     let esc = |t: &str| minijinja::HtmlEscape(t).to_string();

@@ -16,8 +16,8 @@ mod view;
 
 pub use certificate::certificate_document;
 pub use document::{
-    document_html, document_pdf, markdown_blocks, markdown_html, pack_index_html, pack_pdf,
-    render_document, report_pdf, RenderedDocument,
+    document_docx, document_html, document_pdf, markdown_blocks, markdown_html, pack_index_html,
+    pack_pdf, pack_zip, render_document, report_pdf, RenderedDocument,
 };
 pub use documents::Documents;
 pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};

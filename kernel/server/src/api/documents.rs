@@ -15,7 +15,7 @@ use mmsm_reports::{self as reports, Documents};
 /// Query of one document: its format.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct DocQuery {
-    /// json (default: the document with its Markdown), md, html or pdf.
+    /// json (default: the document with its Markdown), md, html, pdf or docx.
     pub format: Option<String>,
 }
 
@@ -95,7 +95,7 @@ pub async fn show(
         ),
         other => {
             return Err(AppError::bad_request(format!(
-                "`{other}` is not a format of a document; expected json, md, html or pdf"
+                "`{other}` is not a format of a document; expected json, md, html, pdf or docx"
             )))
         }
     })

@@ -23,9 +23,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/isms/{id}/documents", get(list))
         .route("/isms/{id}/documents/pack.pdf", get(pack))
+        .route("/isms/{id}/documents/pack.zip", get(pack_zip))
         .route("/isms/{id}/documents/{doc}", get(show).post(set))
         .route("/isms/{id}/documents/{doc}/approve", post(approve))
         .route("/isms/{id}/documents/{doc}/pdf", get(pdf))
+        .route("/isms/{id}/documents/{doc}/docx", get(docx))
 }
 
 fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
@@ -187,4 +189,57 @@ async fn pack(
         })
         .await?;
     Ok(pdf_response(bytes, &name))
+}
+
+async fn docx(
+    State(state): State<AppState>,
+    p: Page,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let rendered = state.call(move |k| k.document(&who, &id, &doc)).await?;
+    let name = format!("{}.docx", rendered.row.id);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                    .to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        reports::document_docx(&rendered),
+    )
+        .into_response())
+}
+
+/// The whole pack as a ZIP: each document as PDF and Word, and pack.pdf.
+async fn pack_zip(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let name = format!("{id}-documents.zip");
+    let bytes = state
+        .call(move |k| {
+            let docs = k.document_pack(&who, &id)?;
+            let enterprise = k.isms(&who, &id)?.enterprise.name;
+            Ok(reports::pack_zip(&enterprise, &docs))
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
