@@ -1027,6 +1027,17 @@ fn the_officer_fills_in_a_document_approves_it_and_downloads_the_pack() {
     b.screenshot("33-document-filled");
     b.click("#approve-document");
     b.wait_text("#doc-state", "Version 1, approved: approved by ana");
+    // A change after approval makes version 2; version 1 stays readable.
+    b.type_in("#field-security_phone", "+34 600 111 222");
+    b.click("#save-document");
+    b.wait_text("#doc-state", "Version 2, draft");
+    b.click("#versions a");
+    b.wait_text("#reading-version", "version 1");
+    b.wait_text("#document-text", "+34 600 000 000");
+    b.assert_accessible();
+    b.go(&format!("{isms}/documents/security-policy"));
+    b.click("#approve-document");
+    b.wait_text("#doc-state", "Version 2, approved");
     b.go(&format!("{isms}/documents"));
     b.wait_text("#doc-security-policy", "approved");
     b.find("#download-pack");
@@ -1034,7 +1045,7 @@ fn the_officer_fills_in_a_document_approves_it_and_downloads_the_pack() {
     let (status, kind, pack) =
         server.get_bytes("/isms/taller-gil/documents/pack.pdf", Some(&token));
     assert_eq!((status, kind.as_str()), (200, "application/pdf"));
-    assert!(common::pdf_text(&pack).contains("+34 600 000 000"));
+    assert!(common::pdf_text(&pack).contains("+34 600 111 222"));
     b.screenshot("34-documents-approved");
     // A user reads the rules the culture test asks about.
     log_in(&b, base, "luis");

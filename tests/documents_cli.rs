@@ -172,6 +172,43 @@ fn fields_approval_versions_and_the_exported_pack() {
         "{changed}"
     );
 
+    // Version 1 stays readable as it was approved.
+    let v1 = m
+        .run(&[
+            "isms",
+            "docs",
+            "show",
+            ISMS,
+            "tpl-privacy-notice",
+            "--version",
+            "1",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v1["state"], "superseded", "{v1}");
+    assert!(!v1["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("Data protection officer"));
+    let v2 = m
+        .run(&["isms", "docs", "show", ISMS, "tpl-privacy-notice"])
+        .ok();
+    assert!(
+        v2.stdout.contains("Data protection officer: Delegado"),
+        "{}",
+        v2.stdout
+    );
+    m.run(&[
+        "isms",
+        "docs",
+        "show",
+        ISMS,
+        "tpl-privacy-notice",
+        "--version",
+        "7",
+    ])
+    .fails();
     // The policy approved names its approver; exported as PDF it has the
     // enterprise's name and the officer's email.
     m.run(&[

@@ -550,6 +550,9 @@ pub enum DocsCommand {
         /// md (the default) or html.
         #[arg(long, default_value = "md")]
         format: String,
+        /// An earlier version, as it read then.
+        #[arg(long)]
+        version: Option<u32>,
     },
     /// Fill in fields of a document (`field=value`; an empty value clears it), or set its owner;
     /// the security officer or the consultant. A field is shared by every document naming it.

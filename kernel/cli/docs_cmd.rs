@@ -60,9 +60,18 @@ pub fn run(global: &Global, kernel: &Kernel, command: &DocsCommand) -> Result<()
             table.print();
             Ok(())
         }
-        DocsCommand::Show { id, doc, format } => {
+        DocsCommand::Show {
+            id,
+            doc,
+            format,
+            version,
+        } => {
             let who = actor(global, kernel, id)?;
-            let rendered = kernel.document(&who, id, doc).map_err(service_failure)?;
+            let rendered = match version {
+                Some(v) => kernel.document_version(&who, id, doc, *v),
+                None => kernel.document(&who, id, doc),
+            }
+            .map_err(service_failure)?;
             if global.json {
                 return print_json(&rendered);
             }

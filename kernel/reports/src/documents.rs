@@ -26,6 +26,16 @@ pub trait Documents {
 
     /// Every document in force of an ISMS, rendered, in the order of the listing.
     fn document_pack(&self, principal: &Principal, id: &str) -> Result<Vec<RenderedDocument>>;
+
+    /// Version `version` of document `doc`, as it read then: its schema
+    /// version's text and the field values it was made from.
+    fn document_version(
+        &self,
+        principal: &Principal,
+        id: &str,
+        doc: &str,
+        version: u32,
+    ) -> Result<RenderedDocument>;
 }
 
 impl Documents for Kernel {
@@ -121,6 +131,55 @@ impl Documents for Kernel {
         let values = self.document_values(&record)?;
         let today = self.now_utc().date_naive().to_string();
         render_document(&schema, &record, &row, &values, &today).map_err(ServiceError::Refused)
+    }
+
+    fn document_version(
+        &self,
+        principal: &Principal,
+        id: &str,
+        doc: &str,
+        version: u32,
+    ) -> Result<RenderedDocument> {
+        let current = self.document(principal, id, doc)?;
+        let record = self.isms(principal, id)?;
+        let control = self.document_control(&record, doc)?;
+        let Some(kept) = control.versions.iter().find(|v| v.version == version) else {
+            let known: Vec<String> = control
+                .versions
+                .iter()
+                .map(|v| v.version.to_string())
+                .collect();
+            return Err(ServiceError::NotFound {
+                kind: "version",
+                id: version.to_string(),
+                hint: format!(
+                    " of {doc}; its versions are {}",
+                    if known.is_empty() {
+                        "none kept yet".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            });
+        };
+        let schema = self
+            .schema_index(
+                &Principal::system(),
+                record.schema.id.as_str(),
+                kept.schema_version,
+            )?
+            .schema()
+            .clone();
+        let mut row = current.row.clone();
+        row.version = kept.version;
+        row.approved = kept.approved.clone();
+        row.state = match (&kept.approved, kept.version == current.row.version) {
+            (_, false) => "superseded",
+            (Some(_), true) => current.row.state,
+            (None, true) => "draft",
+        };
+        let today = self.now_utc().date_naive().to_string();
+        render_document(&schema, &record, &row, &kept.fields, &today).map_err(ServiceError::Refused)
     }
 
     fn document_pack(&self, principal: &Principal, id: &str) -> Result<Vec<RenderedDocument>> {

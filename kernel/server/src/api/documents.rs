@@ -17,6 +17,8 @@ use mmsm_reports::{self as reports, Documents};
 pub struct DocQuery {
     /// json (default: the document with its Markdown), md, html, pdf or docx.
     pub format: Option<String>,
+    /// An earlier version, as it read then.
+    pub version: Option<u32>,
 }
 
 /// The body of `PUT /api/v1/isms/{id}/documents/{doc}`.
@@ -72,8 +74,12 @@ pub async fn show(
     Path((id, doc)): Path<(String, String)>,
     Query(query): Query<DocQuery>,
 ) -> Result<Response, AppError> {
+    let version = query.version;
     let rendered = state
-        .call(move |k| k.document(&auth.principal, &id, &doc))
+        .call(move |k| match version {
+            Some(v) => k.document_version(&auth.principal, &id, &doc, v),
+            None => k.document(&auth.principal, &id, &doc),
+        })
         .await?;
     let name = rendered.row.id.clone();
     Ok(match query.format.as_deref().unwrap_or("json") {

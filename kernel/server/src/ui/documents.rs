@@ -3,7 +3,7 @@
 //! its fill-in fields and owner, the approval button of the speaker and the
 //! officer, and the PDF downloads (one document, or the whole pack).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -73,12 +73,29 @@ async fn render(
     doc: String,
     extra: Value,
 ) -> Result<Response, UiError> {
+    render_version(state, p, id, doc, None, extra).await
+}
+
+/// One document at `version` (the current one when `None`).
+async fn render_version(
+    state: &AppState,
+    p: &Page,
+    id: String,
+    doc: String,
+    version: Option<u32>,
+    extra: Value,
+) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
     let isms = id.clone();
-    let (rendered, record) = state
+    let (rendered, record, versions) = state
         .call(move |k| {
-            let rendered = k.document(&who, &isms, &doc)?;
-            Ok((rendered, k.isms(&who, &isms)?))
+            let rendered = match version {
+                Some(v) => k.document_version(&who, &isms, &doc, v)?,
+                None => k.document(&who, &isms, &doc)?,
+            };
+            let record = k.isms(&who, &isms)?;
+            let versions = k.document_control(&record, &doc)?.versions;
+            Ok((rendered, record, versions))
         })
         .await?;
     let principal = &p.0.principal;
@@ -91,8 +108,8 @@ async fn render(
     let html = reports::markdown_html(&rendered.markdown, 1);
     let mut context = json!({
         "id": id, "name": record.enterprise.name, "doc": rendered, "html": html,
-        "users": record.users, "can_edit": edits_documents(principal),
-        "can_approve": can_approve,
+        "users": record.users, "can_edit": edits_documents(principal) && version.is_none(),
+        "can_approve": can_approve && version.is_none(), "versions": versions, "reading": version,
     });
     if let (Value::Object(context), Value::Object(extra)) = (&mut context, extra) {
         context.extend(extra);
@@ -104,8 +121,16 @@ async fn show(
     State(state): State<AppState>,
     p: Page,
     Path((id, doc)): Path<(String, String)>,
+    Query(query): Query<std::collections::BTreeMap<String, String>>,
 ) -> Result<Response, UiError> {
-    render(&state, &p, id, doc, json!({})).await
+    let version = match query.get("version") {
+        Some(v) => Some(
+            v.parse::<u32>()
+                .map_err(|_| AppError::bad_request(format!("`{v}` is not a version number")))?,
+        ),
+        None => None,
+    };
+    render_version(&state, &p, id, doc, version, json!({})).await
 }
 
 /// Shows a refusal beside the forms; other failures as an error page.
