@@ -236,6 +236,10 @@ fn fields_approval_versions_and_the_exported_pack() {
         pack.contains("Contents"),
         "the pack has a table of contents"
     );
+    assert!(
+        pack.contains("Clinica Dental Sonrisa: information security documents"),
+        "the pages after the first have a running header"
+    );
     assert!(pack.contains("Privacy notice (version 2, draft)"), "{pack}");
     assert!(
         pack.contains("Agencia Española de Protección de Datos"),

@@ -84,5 +84,6 @@ pub fn certificate_document(
         ),
         blocks,
         footer: None,
+        header: None,
     }
 }

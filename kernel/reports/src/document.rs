@@ -310,6 +310,7 @@ pub fn document_pdf(doc: &RenderedDocument) -> Vec<u8> {
             "{} · {} · version {}",
             doc.enterprise, doc.row.title, doc.row.version
         )),
+        header: Some(format!("{}: {}", doc.enterprise, doc.row.title)),
     })
 }
 
@@ -349,6 +350,7 @@ pub fn pack_pdf(enterprise: &str, docs: &[RenderedDocument]) -> Vec<u8> {
         title: format!("{enterprise}: information security documents"),
         blocks,
         footer: Some(format!("{enterprise} · information security documents")),
+        header: Some(format!("{enterprise}: information security documents")),
     })
 }
 
@@ -360,6 +362,7 @@ pub fn report_pdf(view: &crate::ReportView) -> Result<Vec<u8>, minijinja::Error>
         title: format!("{}: information security report", view.enterprise),
         blocks: markdown_blocks(&markdown),
         footer: Some(format!("{} · information security report", view.enterprise)),
+        header: Some(format!("{}: information security report", view.enterprise)),
     }))
 }
 

@@ -60,6 +60,8 @@ pub struct Document {
     pub blocks: Vec<Block>,
     /// Printed at the foot of every page with "page N of M".
     pub footer: Option<String>,
+    /// Printed at the head of every page but the first (which has its cover).
+    pub header: Option<String>,
 }
 
 /// The width of `text` at `size` points in the face `data`.
@@ -224,6 +226,16 @@ pub fn render(document: &Document) -> Vec<u8> {
                 }
             }
         }
+        if let Some(header) = document.header.as_ref().filter(|_| n > 0) {
+            surface.draw_text(
+                Point::from_xy(MARGIN, MARGIN / 2.0),
+                FACES.regular.clone(),
+                8.0,
+                header,
+                false,
+                TextDirection::Auto,
+            );
+        }
         if let Some(footer) = &document.footer {
             surface.draw_text(
                 Point::from_xy(MARGIN, HEIGHT - MARGIN / 2.0),
@@ -256,12 +268,14 @@ mod tests {
             title: "Long".into(),
             blocks: vec![Block::Paragraph(words.repeat(10), 11.0)],
             footer: Some("Long".into()),
+            header: Some("Long".into()),
         });
         assert!(long.len() >= 2, "{} pages", long.len());
         let bytes = render(&Document {
             title: "Short".into(),
             blocks: vec![Block::Paragraph("One line, 100 €, Peña.".into(), 11.0)],
             footer: None,
+            header: None,
         });
         assert!(bytes.starts_with(b"%PDF-"));
     }
@@ -276,6 +290,7 @@ mod tests {
                 Block::Paragraph("two".into(), 11.0),
             ],
             footer: None,
+            header: None,
         });
         assert_eq!(pages.len(), 2);
     }
