@@ -333,6 +333,27 @@ fn every_line_of_the_soa_says_why_and_what_implements_it() {
         "{reason}"
     );
     assert!(!backup["threats"].as_array().unwrap().is_empty());
+    // The PDF too.
+    let pdf = m.path("soa.pdf");
+    m.run(&[
+        "isms",
+        "soa",
+        ISMS,
+        "--format",
+        "pdf",
+        "-o",
+        pdf.to_str().unwrap(),
+    ])
+    .ok();
+    let text = pdf_text(&std::fs::read(pdf).unwrap());
+    assert!(
+        text.contains("Statement of Applicability: Clinica Dental Sonrisa"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Threats treated:") && text.contains("Implemented by:"),
+        "{text}"
+    );
     // The CSV carries the same columns.
     let csv = m.run(&["isms", "soa", ISMS, "--format", "csv"]).ok().stdout;
     let header = csv.lines().next().unwrap();

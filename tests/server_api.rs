@@ -165,6 +165,7 @@ fn routes() -> Vec<Route> {
         isms("GET", "/api/v1/isms/{id}/history", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/soa", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/soa.xlsx", READ_OWN, READ_FOREIGN),
+        isms("GET", "/api/v1/isms/{id}/soa.pdf", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/report", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/audit", AUDIT_OWN, AUDIT_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/approval", READ_OWN, READ_FOREIGN),

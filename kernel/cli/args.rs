@@ -272,6 +272,8 @@ pub enum SoaFormat {
     Csv,
     /// An Excel workbook (needs -o).
     Xlsx,
+    /// A printable PDF with the same columns, one control after another (needs -o).
+    Pdf,
 }
 
 /// Output formats of the report.

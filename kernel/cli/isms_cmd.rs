@@ -661,6 +661,20 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     .map_err(|e| Failure::from_error(format!("{}: {e}", path.display())))?;
                     done(global, path, rows.len())
                 }
+                SoaFormat::Pdf => {
+                    let Some(path) = output else {
+                        return Err(Failure::from_error(
+                            "--format pdf writes a file: give it with -o FILE",
+                        ));
+                    };
+                    let bytes = reports::soa_pdf(
+                        &format!("Statement of Applicability: {name} ({status})"),
+                        &rows,
+                    );
+                    std::fs::write(path, bytes)
+                        .map_err(|e| Failure::from_error(format!("{}: {e}", path.display())))?;
+                    done(global, path, rows.len())
+                }
                 SoaFormat::Csv => {
                     match output {
                         Some(path) => {

@@ -20,7 +20,7 @@ pub use document::{
     pack_pdf, pack_zip, render_document, report_pdf, RenderedDocument,
 };
 pub use documents::Documents;
-pub use soa::{soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
+pub use soa::{soa_pdf, soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
 pub use view::{
     fixed, render_html, render_markdown, report_view, trend_view, HeatCell, ReportView, TrendView,
 };

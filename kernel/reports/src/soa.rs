@@ -339,6 +339,40 @@ pub fn write_soa_xlsx(
     workbook.save(path)
 }
 
+/// The SoA as a printable PDF: a title page line, then one block per
+/// control with the same columns as the table, the CSV and the workbook.
+pub fn soa_pdf(title: &str, rows: &[SoaRow]) -> Vec<u8> {
+    use crate::pdf::{render, Block, Document};
+    let mut blocks = vec![
+        Block::Heading(title.to_owned(), 18.0),
+        Block::Paragraph(
+            format!(
+                "{} controls, {} applicable.",
+                rows.len(),
+                rows.iter().filter(|r| r.applicable).count()
+            ),
+            10.5,
+        ),
+        Block::Rule,
+    ];
+    for row in rows {
+        let c = cells(row);
+        blocks.push(Block::Heading(format!("{} {}", c[0], c[1]), 11.5));
+        for (label, value) in HEADER.iter().zip(c.iter()).skip(2) {
+            if !value.is_empty() {
+                blocks.push(Block::Field((*label).to_owned(), value.clone()));
+            }
+        }
+        blocks.push(Block::Space(6.0));
+    }
+    render(&Document {
+        title: title.to_owned(),
+        blocks,
+        footer: Some(title.to_owned()),
+        header: Some(title.to_owned()),
+    })
+}
+
 fn status_word(status: mmsm_engine::Status) -> &'static str {
     use mmsm_engine::Status;
     match status {

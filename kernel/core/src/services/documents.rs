@@ -534,3 +534,65 @@ fn row(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::fixture::msgs_kernel;
+    use chrono::{Duration, Utc};
+    use mmsm_store::Store;
+
+    #[test]
+    fn an_approved_document_falls_due_for_review_and_a_change_makes_the_next_version() {
+        let (k, ids) = msgs_kernel(Store::temporary().unwrap(), &["Taller Gil"]);
+        let id = &ids[0];
+        let ana = k.principal_for(id, "ana").unwrap();
+        let luis = k.principal_for(id, "luis").unwrap();
+        let set = |k: &Kernel, phone: &str| {
+            k.set_document(
+                &ana,
+                id,
+                "security-policy",
+                &[("security_phone".into(), phone.into())],
+                None,
+            )
+            .unwrap()
+        };
+        match k.approve_document(&ana, id, "security-policy") {
+            Err(ServiceError::Refused(m)) => assert!(m.contains("fields are empty"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(set(&k, "600 000 000").version, 1);
+        // A draft changes in place.
+        assert_eq!(set(&k, "600 000 001").version, 1);
+        assert!(matches!(
+            k.approve_document(&luis, id, "security-policy"),
+            Err(ServiceError::Refused(_))
+        ));
+        let approved = k.approve_document(&ana, id, "security-policy").unwrap();
+        assert_eq!((approved.version, approved.state), (1, "approved"));
+        // Setting the same value changes nothing; a new one makes version 2.
+        assert_eq!(set(&k, "600 000 001").state, "approved");
+        let next = set(&k, "600 000 002");
+        assert_eq!((next.version, next.state), (2, "draft"));
+        k.approve_document(&ana, id, "security-policy").unwrap();
+        // A year on it is due for review, on the board's list too.
+        let later = Kernel::new(k.store().clone()).with_clock(Utc::now() + Duration::days(367));
+        let (record, schema) = later.isms_with_schema(&ana, id).unwrap();
+        let rows = later.documents_of(&record, &schema).unwrap();
+        let policy = rows.iter().find(|d| d.id == "security-policy").unwrap();
+        assert_eq!(policy.state, "review due");
+        assert_eq!(
+            later.documents_due(&record, &schema).unwrap(),
+            vec!["Security policy".to_owned()]
+        );
+        let control = k.document_control(&record, "security-policy").unwrap();
+        assert_eq!(control.versions.len(), 2);
+        assert_eq!(control.versions[0].fields["security_phone"], "600 000 001");
+        // A document that is not in force cannot be filled in.
+        assert!(matches!(
+            k.set_document(&ana, id, "tpl-nothing", &[], Some("ana".into())),
+            Err(ServiceError::NotFound { .. })
+        ));
+    }
+}

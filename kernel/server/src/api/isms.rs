@@ -326,6 +326,39 @@ pub async fn soa_xlsx(
     Ok(xlsx_response(bytes, &format!("{name}-soa.xlsx")))
 }
 
+/// The Statement of Applicability as a printable PDF (the same columns).
+#[utoipa::path(get, path = "/api/v1/isms/{id}/soa.pdf", tag = "documents",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "A PDF", content_type = "application/pdf")))]
+pub async fn soa_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let name = format!("{id}-soa.pdf");
+    let bytes = state
+        .call(move |k| {
+            let (enterprise, rows) = k.soa(&auth.principal, &id)?;
+            let status = k.approval_status(&auth.principal, &id)?.words();
+            Ok(reports::soa_pdf(
+                &format!("Statement of Applicability: {enterprise} ({status})"),
+                &rows,
+            ))
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// The SoA workbook's bytes.
 pub fn soa_workbook(rows: &[reports::SoaRow], title: &str) -> Result<Vec<u8>, ServiceError> {
     let dir = std::env::temp_dir().join(format!(

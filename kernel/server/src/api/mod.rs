@@ -76,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(isms::rebase))
         .routes(routes!(isms::soa))
         .routes(routes!(isms::soa_xlsx))
+        .routes(routes!(isms::soa_pdf))
         .routes(routes!(isms::report))
         .routes(routes!(
             maintenance::list_procedures,

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
+        .route("/isms/{id}/soa.pdf", get(soa_pdf))
         .route("/isms/{id}/report", get(report))
         .route("/isms/{id}/history", get(history))
         .route("/isms/{id}/audit", get(audit))
@@ -876,6 +877,39 @@ async fn soa_xlsx(
         })
         .await?;
     Ok(xlsx_response(bytes, &format!("{id}-soa.xlsx")))
+}
+
+async fn soa_pdf(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let bytes = state
+        .call(move |k| {
+            let (name, rows) = k.soa(&who, &isms)?;
+            let status = k.approval_status(&who, &isms)?.words();
+            Ok(mmsm_reports::soa_pdf(
+                &format!("Statement of Applicability: {name} ({status})"),
+                &rows,
+            ))
+        })
+        .await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-soa.pdf\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
