@@ -333,6 +333,15 @@ fn every_line_of_the_soa_says_why_and_what_implements_it() {
         "{reason}"
     );
     assert!(!backup["threats"].as_array().unwrap().is_empty());
+    // The business checklist decided what does not apply, and says so.
+    let coding = rows.iter().find(|r| r["control"] == "8.28").unwrap();
+    assert_eq!(coding["applicable"], false);
+    assert!(
+        coding["reason"].as_str().unwrap().contains(
+            "8.28.1, 8.28.2: the business checklist answers own_software: no: no software is developed"
+        ),
+        "{coding}"
+    );
     // The PDF too.
     let pdf = m.path("soa.pdf");
     m.run(&[
@@ -360,5 +369,42 @@ fn every_line_of_the_soa_says_why_and_what_implements_it() {
     assert!(
         header.ends_with("Implemented,Threats treated,Requirements"),
         "{header}"
+    );
+}
+
+#[test]
+fn a_business_answer_that_keeps_a_control_in_is_its_reason_in_the_soa() {
+    let m = Mmsm::new();
+    let text =
+        std::fs::read_to_string(common::repo_root().join("schemas/examples/dental-clinic.yaml"))
+            .unwrap()
+            .replace("own_software: false", "own_software: true")
+            .replace("\"8.28.1\": na", "\"8.28.1\": yes")
+            .replace(
+                "name: \"Clinica Dental Sonrisa\"",
+                "name: \"Clinica Dental Codigo\"",
+            );
+    let profile = m.path("coding-clinic.yaml");
+    std::fs::write(&profile, text).unwrap();
+    let generated = m
+        .run(&["isms", "generate", profile.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    let id = generated["id"].as_str().unwrap().to_owned();
+    let rows = m.run(&["isms", "soa", &id, "--json"]).ok().json();
+    let coding = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["control"] == "8.28")
+        .unwrap()
+        .clone();
+    assert_eq!(coding["applicable"], true, "{coding}");
+    assert!(
+        coding["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the business checklist answers own_software: yes"),
+        "{coding}"
     );
 }

@@ -3,7 +3,7 @@
 use super::delta::Key;
 use super::tree::{Op, Tree};
 use super::{Engine, Log};
-use mmsm_model::{Answer, BusinessQuestionId, Scalar, SizeId};
+use mmsm_model::{BusinessQuestionId, Scalar, SizeId};
 
 /// The tolerance of the level rules on the 0..1 scale, so that 8/10 meets 0.80.
 pub(crate) const LEVEL_TOLERANCE: f64 = 1e-9;
@@ -223,7 +223,7 @@ fn target_level(engine: &Engine, top: u8) -> (u8, TargetBasis) {
             continue;
         };
         for rule in &question.target_rules {
-            let equals = rule.equals.as_ref().map(|e| scalar_matches(answer, e));
+            let equals = rule.equals.as_ref().map(|e| answer.matches(e));
             let at_least = rule
                 .at_least
                 .map(|min| matches!(answer, Scalar::Number(n) if *n >= min));
@@ -241,23 +241,4 @@ fn target_level(engine: &Engine, top: u8) -> (u8, TargetBasis) {
         target = explicit;
     }
     (target.clamp(1, top.max(1)), basis)
-}
-
-/// Whether a business answer equals a rule's value: same kind and value (texts ignore
-/// case; a yes/no text matches a boolean).
-fn scalar_matches(answer: &Scalar, expected: &Scalar) -> bool {
-    let as_bool = |text: &str| match Answer::parse(text) {
-        Some(Answer::Yes) => Some(true),
-        Some(Answer::No) => Some(false),
-        _ => None,
-    };
-    match (answer, expected) {
-        (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
-        (Scalar::Number(a), Scalar::Number(b)) => a == b,
-        (Scalar::Text(a), Scalar::Text(b)) => a.eq_ignore_ascii_case(b),
-        (Scalar::Bool(b), Scalar::Text(t)) | (Scalar::Text(t), Scalar::Bool(b)) => {
-            as_bool(t) == Some(*b)
-        }
-        _ => false,
-    }
 }

@@ -586,6 +586,23 @@ pub struct BusinessQuestion {
     /// Rules that raise the target level from the answer (DESIGN.md 4.2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub target_rules: Vec<TargetRule>,
+    /// Rules that mark controls not applicable from the answer (issue 16):
+    /// the business checklist decides applicability, with a justification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NaRule>,
+}
+
+/// Marks `controls` not applicable when the answer equals `equals`, with
+/// the justification the SoA gives for the exclusion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NaRule {
+    /// The answer that makes them not applicable (e.g. `false`).
+    pub equals: Scalar,
+    /// The controls.
+    pub controls: Vec<ControlId>,
+    /// Why, in words (e.g. "no in-house development").
+    pub justification: String,
 }
 
 /// Raises the target level to `level` when the answer matches.
@@ -612,6 +629,37 @@ pub enum Scalar {
     Number(f64),
     /// A text or a choice.
     Text(String),
+}
+
+impl Scalar {
+    /// Whether this answer equals a rule's `expected` value: same kind and
+    /// value (texts ignore case; a yes/no text matches a boolean).
+    pub fn matches(&self, expected: &Scalar) -> bool {
+        let as_bool = |text: &str| match crate::Answer::parse(text) {
+            Some(crate::Answer::Yes) => Some(true),
+            Some(crate::Answer::No) => Some(false),
+            _ => None,
+        };
+        match (self, expected) {
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            (Scalar::Number(a), Scalar::Number(b)) => a == b,
+            (Scalar::Text(a), Scalar::Text(b)) => a.eq_ignore_ascii_case(b),
+            (Scalar::Bool(b), Scalar::Text(t)) | (Scalar::Text(t), Scalar::Bool(b)) => {
+                as_bool(t) == Some(*b)
+            }
+            _ => false,
+        }
+    }
+
+    /// The value in words: `yes`, `no`, a number or the text.
+    pub fn words(&self) -> String {
+        match self {
+            Scalar::Bool(true) => "yes".into(),
+            Scalar::Bool(false) => "no".into(),
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Text(t) => t.clone(),
+        }
+    }
 }
 
 /// An asset type of Magerit's tree (A1.3).

@@ -48,6 +48,7 @@ impl Documents for Kernel {
             &engine.risks(),
             &record.inputs.answers,
             &notes,
+            &record.inputs.business,
         );
         Ok((record.enterprise.name, rows))
     }
@@ -64,6 +65,7 @@ impl Documents for Kernel {
             &risks,
             &record.inputs.answers,
             &notes,
+            &record.inputs.business,
         );
         let trend = trend_view(&self.board_trend(principal, id)?);
         let mut view = report_view(

@@ -86,6 +86,7 @@ pub fn soa_rows(
     risks: &[RiskRow],
     answers: &BTreeMap<mmsm_model::SubControlId, Answer>,
     notes: &BTreeMap<mmsm_model::SubControlId, AnswerNote>,
+    business: &BTreeMap<mmsm_model::BusinessQuestionId, mmsm_model::Scalar>,
 ) -> Vec<SoaRow> {
     let m = &schema.matrices;
     let name_of = |id: &str| -> String {
@@ -117,16 +118,23 @@ pub fn soa_rows(
                 .filter(|s| answers.get(&s.id) == Some(&Answer::Na))
                 .count();
             // The justifications given with the `na` answers, and the notes.
-            let justified: Vec<String> = control
+            // Questions with the same justification are named together.
+            let mut by_text: Vec<(String, Vec<String>)> = Vec::new();
+            for s in control
                 .subcontrols
                 .iter()
                 .filter(|s| answers.get(&s.id) == Some(&Answer::Na))
-                .filter_map(|s| {
-                    notes
-                        .get(&s.id)
-                        .and_then(|n| n.justification.as_ref())
-                        .map(|j| format!("{}: {j}", s.id))
-                })
+            {
+                if let Some(j) = notes.get(&s.id).and_then(|n| n.justification.as_ref()) {
+                    match by_text.iter_mut().find(|(text, _)| text == j) {
+                        Some((_, ids)) => ids.push(s.id.to_string()),
+                        None => by_text.push((j.clone(), vec![s.id.to_string()])),
+                    }
+                }
+            }
+            let justified: Vec<String> = by_text
+                .into_iter()
+                .map(|(text, ids)| format!("{}: {text}", ids.join(", ")))
                 .collect();
             let noted: Vec<String> = control
                 .subcontrols
@@ -173,6 +181,23 @@ pub fn soa_rows(
                 }
                 if !requirements.is_empty() {
                     why.push(format!("required by {}", requirements.join(", ")));
+                }
+                // The business answers that keep it in (a rule would exclude it otherwise).
+                for question in &schema.business_checklist {
+                    let Some(answer) = business.get(&question.id) else {
+                        continue;
+                    };
+                    let decides = question
+                        .not_applicable
+                        .iter()
+                        .any(|r| r.controls.contains(&control.id) && !answer.matches(&r.equals));
+                    if decides {
+                        why.push(format!(
+                            "the business checklist answers {}: {}",
+                            question.id,
+                            answer.words()
+                        ));
+                    }
                 }
                 if why.is_empty() {
                     why.push(format!(

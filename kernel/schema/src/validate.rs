@@ -451,8 +451,31 @@ impl<'a> Checker<'a> {
             &schema.business_checklist,
             |q| q.id.as_str(),
         );
+        let controls = Ids::of(schema).controls;
         for (i, q) in schema.business_checklist.iter().enumerate() {
             let id = q.id.as_str();
+            for rule in &q.not_applicable {
+                for c in &rule.controls {
+                    if !controls.contains(c.as_str()) {
+                        self.report(
+                            "business_checklist",
+                            i,
+                            "business question",
+                            id,
+                            format!("not_applicable: controls: {}", controls.missing(c.as_str())),
+                        );
+                    }
+                }
+                if rule.justification.trim().is_empty() {
+                    self.report(
+                        "business_checklist",
+                        i,
+                        "business question",
+                        id,
+                        "not_applicable: a rule without a justification; expected the reason the SoA gives",
+                    );
+                }
+            }
             if let Some(field) = &q.maps_to {
                 if !matches!(field.as_str(), "employees" | "turnover" | "sector") {
                     self.report(

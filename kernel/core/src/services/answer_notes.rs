@@ -51,6 +51,25 @@ fn note_key(isms: &str, subcontrol: &str) -> String {
     format!("answer-note/{isms}/{subcontrol}")
 }
 
+/// Puts the justification of a `na` answer decided by the business checklist.
+pub(crate) fn put_justification(
+    batch: &mut mmsm_store::Batch,
+    isms: &str,
+    subcontrol: &str,
+    justification: &str,
+    by: &str,
+    at: u64,
+) {
+    let note = AnswerNote {
+        note: None,
+        justification: Some(justification.to_owned()),
+        evidence: Vec::new(),
+        by: by.to_owned(),
+        at,
+    };
+    batch.put(Repo::Info, note_key(isms, subcontrol), &note);
+}
+
 fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     if let Some(v) = &value {

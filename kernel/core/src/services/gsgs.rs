@@ -295,8 +295,15 @@ impl Kernel {
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
         }
+        // The business checklist decides what does not apply (issue 16): its
+        // rules answer the controls' questions na, with their justification.
+        let mut answers = profile.answers.clone();
+        let excluded = business_exclusions(&schema, &profile.business_checklist);
+        for (subcontrol, _) in &excluded {
+            answers.insert(subcontrol.clone(), mmsm_model::Answer::Na);
+        }
         let inputs = Inputs {
-            answers: profile.answers.clone(),
+            answers,
             assets: profile.assets.clone(),
             target_level: profile.target_level,
             employees: Some(profile.enterprise.employees),
@@ -332,6 +339,16 @@ impl Kernel {
                 archived: None,
             };
             put_isms(batch, &mut record, now);
+            for (subcontrol, why) in &excluded {
+                super::answer_notes::put_justification(
+                    batch,
+                    id.as_str(),
+                    subcontrol.as_str(),
+                    why,
+                    &principal.user,
+                    now,
+                );
+            }
             record_history(
                 store,
                 batch,
@@ -643,6 +660,45 @@ fn unique_id(name: &str, store: &mmsm_store::Store) -> Result<IsmsId> {
         .find(|n| !taken.contains(&format!("{slug}-{n}")))
         .unwrap_or(2);
     Ok(IsmsId::new(format!("{slug}-{n}")))
+}
+
+/// The questions the business checklist's answers make not applicable, each
+/// with its justification ("the business checklist answers own_software: no:
+/// no in-house development").
+pub fn business_exclusions(
+    schema: &Schema,
+    business: &std::collections::BTreeMap<mmsm_model::BusinessQuestionId, mmsm_model::Scalar>,
+) -> Vec<(mmsm_model::SubControlId, String)> {
+    let mut excluded = Vec::new();
+    for question in &schema.business_checklist {
+        let Some(answer) = business.get(&question.id) else {
+            continue;
+        };
+        for rule in question
+            .not_applicable
+            .iter()
+            .filter(|r| answer.matches(&r.equals))
+        {
+            for control in schema
+                .controls
+                .iter()
+                .filter(|c| rule.controls.contains(&c.id))
+            {
+                for sub in &control.subcontrols {
+                    excluded.push((
+                        sub.id.clone(),
+                        format!(
+                            "the business checklist answers {}: {}: {}",
+                            question.id,
+                            answer.words(),
+                            rule.justification
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    excluded
 }
 
 /// Whether `deltas` move a control in or out of applicability: only then can
