@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod download;
 pub mod drawn;
 pub mod error;
 pub mod extract;

@@ -2,7 +2,6 @@
 //! calls and JSON as `mmsm isms docs ... --json`, and the files it exports.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -31,21 +30,6 @@ pub struct SetRequest {
     /// The user of the ISMS who keeps the document.
     #[serde(default)]
     pub owner: Option<String>,
-}
-
-/// A file to download.
-fn file(bytes: Vec<u8>, kind: &str, name: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, kind.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// The documents in force: id, kind, title, version, state, owner, approval, empty fields.
@@ -84,17 +68,17 @@ pub async fn show(
     let name = rendered.row.id.clone();
     Ok(match query.format.as_deref().unwrap_or("json") {
         "json" => Json(rendered).into_response(),
-        "md" => file(
+        "md" => crate::download::attachment(
             rendered.markdown.into_bytes(),
             "text/markdown; charset=utf-8",
             &format!("{name}.md"),
         ),
-        "html" => file(
+        "html" => crate::download::attachment(
             reports::document_html(&rendered).into_bytes(),
             "text/html; charset=utf-8",
             &format!("{name}.html"),
         ),
-        "pdf" => file(
+        "pdf" => crate::download::attachment(
             reports::document_pdf(&rendered),
             "application/pdf",
             &format!("{name}.pdf"),
@@ -162,5 +146,9 @@ pub async fn pack(
             Ok(reports::pack_pdf(&enterprise, &docs))
         })
         .await?;
-    Ok(file(bytes, "application/pdf", &name))
+    Ok(crate::download::attachment(
+        bytes,
+        crate::download::PDF,
+        &name,
+    ))
 }

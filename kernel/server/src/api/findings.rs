@@ -3,7 +3,7 @@
 //! isms audits|audit-held|certificate`, with the same JSON as their `--json`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
@@ -299,15 +299,9 @@ pub async fn certificate_pdf(
     let bytes = state
         .call(move |k| k.certificate_pdf(&auth.principal, &id, level))
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         bytes,
-    )
-        .into_response())
+        crate::download::PDF,
+        &name,
+    ))
 }

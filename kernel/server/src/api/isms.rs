@@ -346,17 +346,11 @@ pub async fn soa_pdf(
             ))
         })
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         bytes,
-    )
-        .into_response())
+        crate::download::PDF,
+        &name,
+    ))
 }
 
 /// The SoA workbook's bytes.
@@ -384,20 +378,7 @@ pub fn soa_workbook(rows: &[reports::SoaRow], title: &str) -> Result<Vec<u8>, Se
 
 /// A download response for an xlsx file.
 pub fn xlsx_response(bytes: Vec<u8>, file: &str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::download::attachment(bytes, crate::download::XLSX, file)
 }
 
 /// The enterprise's report, as its data (JSON).
@@ -421,17 +402,11 @@ pub async fn report(
                     format!("the report cannot be printed: {e}"),
                 )
             })?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{name}\""),
-                    ),
-                ],
+            Ok(crate::download::attachment(
                 bytes,
-            )
-                .into_response())
+                crate::download::PDF,
+                &name,
+            ))
         }
         other => Err(AppError::bad_request(format!(
             "`{other}` is not a format of the report; expected json or pdf"

@@ -4,7 +4,6 @@
 //! officer, and the PDF downloads (one document, or the whole pack).
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -28,20 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/documents/{doc}/approve", post(approve))
         .route("/isms/{id}/documents/{doc}/pdf", get(pdf))
         .route("/isms/{id}/documents/{doc}/docx", get(docx))
-}
-
-fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 async fn list(
@@ -196,7 +181,11 @@ async fn pdf(
     let who = p.0.principal.clone();
     let rendered = state.call(move |k| k.document(&who, &id, &doc)).await?;
     let name = format!("{}.pdf", rendered.row.id);
-    Ok(pdf_response(reports::document_pdf(&rendered), &name))
+    Ok(crate::download::attachment(
+        reports::document_pdf(&rendered),
+        crate::download::PDF,
+        &name,
+    ))
 }
 
 async fn pack(
@@ -213,7 +202,11 @@ async fn pack(
             Ok(reports::pack_pdf(&enterprise, &docs))
         })
         .await?;
-    Ok(pdf_response(bytes, &name))
+    Ok(crate::download::attachment(
+        bytes,
+        crate::download::PDF,
+        &name,
+    ))
 }
 
 async fn docx(
@@ -224,21 +217,11 @@ async fn docx(
     let who = p.0.principal.clone();
     let rendered = state.call(move |k| k.document(&who, &id, &doc)).await?;
     let name = format!("{}.docx", rendered.row.id);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-                    .to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         reports::document_docx(&rendered),
-    )
-        .into_response())
+        crate::download::DOCX,
+        &name,
+    ))
 }
 
 /// The whole pack as a ZIP: each document as PDF and Word, and pack.pdf.
@@ -256,15 +239,9 @@ async fn pack_zip(
             Ok(reports::pack_zip(&enterprise, &docs))
         })
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         bytes,
-    )
-        .into_response())
+        crate::download::ZIP,
+        &name,
+    ))
 }

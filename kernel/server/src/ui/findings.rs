@@ -6,7 +6,6 @@
 //! kernel's; a form shown to someone the kernel would refuse is a defect.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -270,15 +269,9 @@ async fn certificate_pdf(
     let bytes = state
         .call(move |k| k.certificate_pdf(&who, &id, level))
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         bytes,
-    )
-        .into_response())
+        crate::download::PDF,
+        &name,
+    ))
 }

@@ -896,20 +896,11 @@ async fn soa_pdf(
             ))
         })
         .await?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/pdf".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-soa.pdf\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         bytes,
-    )
-        .into_response())
+        crate::download::PDF,
+        &format!("{id}-soa.pdf"),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -955,17 +946,11 @@ async fn report(
             .into())
         }
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-report.{extension}\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
         body,
-    )
-        .into_response())
+        kind,
+        &format!("{id}-report.{extension}"),
+    ))
 }
 
 /// History events and audit records on one page.

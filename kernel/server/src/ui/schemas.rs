@@ -3,7 +3,6 @@
 //! loop's statistics and suggested changes.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -310,23 +309,14 @@ async fn document(
     let (stored, text) = state
         .call(move |k| k.schema_document(&who, &id, q.version))
         .await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/yaml; charset=utf-8".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}-v{}.yaml\"",
-                    stored.schema.schema.id, stored.schema.schema.version
-                ),
-            ),
-        ],
+    Ok(crate::download::attachment(
         text,
-    )
-        .into_response())
+        "application/yaml; charset=utf-8",
+        &format!(
+            "{}-v{}.yaml",
+            stored.schema.schema.id, stored.schema.schema.version
+        ),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
