@@ -563,6 +563,14 @@ fn the_business_checklist_asks_what_drives_the_target_level() {
     ] {
         assert!(questions.contains_key(id), "business question {id} missing");
     }
+    // The checklist decides applicability too (issue 16.7).
+    let excludes = |id: &str, control: &str| {
+        questions[id].not_applicable.iter().any(|r| {
+            r.equals == Scalar::Bool(false) && r.controls.iter().any(|c| c.as_str() == control)
+        })
+    };
+    assert!(excludes("own_software", "8.28"));
+    assert!(excludes("remote_workers", "6.7"));
     assert_eq!(questions["employees"].maps_to.as_deref(), Some("employees"));
     assert_eq!(questions["turnover"].maps_to.as_deref(), Some("turnover"));
     assert_eq!(questions["sector"].maps_to.as_deref(), Some("sector"));
