@@ -629,7 +629,9 @@ impl Kernel {
             let still_held = findings
                 .iter()
                 .any(|f| f.number != finding.number && f.holds_control() && f.control == finding.control);
-            if finding.kind == FindingKind::Major && !still_held {
+            // A control the schema no longer has (after a re-base) holds nothing to free.
+            let known = schema.controls.iter().any(|c| c.id == finding.control);
+            if finding.kind == FindingKind::Major && !still_held && known {
                 self.apply_change_in(
                     store,
                     batch,
