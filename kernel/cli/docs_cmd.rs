@@ -139,7 +139,7 @@ pub fn run(global: &Global, kernel: &Kernel, command: &DocsCommand) -> Result<()
         }
         DocsCommand::Export { id, output, format } => {
             let who = actor(global, kernel, id)?;
-            let docs = kernel.document_pack(&who, id).map_err(service_failure)?;
+            let (enterprise, docs) = kernel.document_pack(&who, id).map_err(service_failure)?;
             std::fs::create_dir_all(output).map_err(|e| {
                 Failure::from_error(format!("cannot create {}: {e}", output.display()))
             })?;
@@ -179,10 +179,6 @@ pub fn run(global: &Global, kernel: &Kernel, command: &DocsCommand) -> Result<()
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            let enterprise = docs
-                .first()
-                .map(|d| d.enterprise.clone())
-                .unwrap_or_default();
             match format {
                 DocsFormat::Pdf => {
                     write("pack.pdf".into(), &reports::pack_pdf(&enterprise, &docs))?;

@@ -24,8 +24,13 @@ pub trait Documents {
     /// Document `doc` in force of an ISMS, rendered.
     fn document(&self, principal: &Principal, id: &str, doc: &str) -> Result<RenderedDocument>;
 
-    /// Every document in force of an ISMS, rendered, in the order of the listing.
-    fn document_pack(&self, principal: &Principal, id: &str) -> Result<Vec<RenderedDocument>>;
+    /// Every document in force of an ISMS, rendered, in the order of the
+    /// listing, with the enterprise's name (for the pack's title).
+    fn document_pack(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(String, Vec<RenderedDocument>)>;
 
     /// Version `version` of document `doc`, as it read then: its schema
     /// version's text and the field values it was made from.
@@ -184,17 +189,23 @@ impl Documents for Kernel {
         render_document(&schema, &record, &row, &kept.fields, &today).map_err(ServiceError::Refused)
     }
 
-    fn document_pack(&self, principal: &Principal, id: &str) -> Result<Vec<RenderedDocument>> {
+    fn document_pack(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(String, Vec<RenderedDocument>)> {
         let (record, schema) = self.isms_with_schema(principal, id)?;
         let values = self.document_values(&record)?;
         let today = self.now_utc().date_naive().to_string();
-        self.documents_of(&record, &schema)?
+        let docs = self
+            .documents_of(&record, &schema)?
             .iter()
             .map(|row| {
                 render_document(&schema, &record, row, &values, &today)
                     .map_err(ServiceError::Refused)
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((record.enterprise.name, docs))
     }
 
     fn certificate_pdf(&self, principal: &Principal, id: &str, level: u8) -> Result<Vec<u8>> {

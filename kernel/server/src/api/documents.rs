@@ -141,8 +141,7 @@ pub async fn pack(
     let name = format!("{id}-documents.pdf");
     let bytes = state
         .call(move |k| {
-            let docs = k.document_pack(&auth.principal, &id)?;
-            let enterprise = k.isms(&auth.principal, &id)?.enterprise.name;
+            let (enterprise, docs) = k.document_pack(&auth.principal, &id)?;
             Ok(reports::pack_pdf(&enterprise, &docs))
         })
         .await?;

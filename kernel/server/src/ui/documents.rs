@@ -188,25 +188,9 @@ async fn pdf(
     ))
 }
 
-async fn pack(
-    State(state): State<AppState>,
-    p: Page,
-    Path(id): Path<String>,
-) -> Result<Response, UiError> {
-    let who = p.0.principal.clone();
-    let name = format!("{id}-documents.pdf");
-    let bytes = state
-        .call(move |k| {
-            let docs = k.document_pack(&who, &id)?;
-            let enterprise = k.isms(&who, &id)?.enterprise.name;
-            Ok(reports::pack_pdf(&enterprise, &docs))
-        })
-        .await?;
-    Ok(crate::download::attachment(
-        bytes,
-        crate::download::PDF,
-        &name,
-    ))
+/// The whole pack as one PDF.
+async fn pack(state: State<AppState>, p: Page, path: Path<String>) -> Result<Response, UiError> {
+    pack_file(state, p, path, false).await
 }
 
 async fn docx(
@@ -226,22 +210,33 @@ async fn docx(
 
 /// The whole pack as a ZIP: each document as PDF and Word, and pack.pdf.
 async fn pack_zip(
+    state: State<AppState>,
+    p: Page,
+    path: Path<String>,
+) -> Result<Response, UiError> {
+    pack_file(state, p, path, true).await
+}
+
+async fn pack_file(
     State(state): State<AppState>,
     p: Page,
     Path(id): Path<String>,
+    zip: bool,
 ) -> Result<Response, UiError> {
     let who = p.0.principal.clone();
-    let name = format!("{id}-documents.zip");
-    let bytes = state
-        .call(move |k| {
-            let docs = k.document_pack(&who, &id)?;
-            let enterprise = k.isms(&who, &id)?.enterprise.name;
-            Ok(reports::pack_zip(&enterprise, &docs))
-        })
-        .await?;
-    Ok(crate::download::attachment(
-        bytes,
-        crate::download::ZIP,
-        &name,
-    ))
+    let isms = id.clone();
+    let (enterprise, docs) = state.call(move |k| k.document_pack(&who, &isms)).await?;
+    Ok(if zip {
+        crate::download::attachment(
+            reports::pack_zip(&enterprise, &docs),
+            crate::download::ZIP,
+            &format!("{id}-documents.zip"),
+        )
+    } else {
+        crate::download::attachment(
+            reports::pack_pdf(&enterprise, &docs),
+            crate::download::PDF,
+            &format!("{id}-documents.pdf"),
+        )
+    })
 }
