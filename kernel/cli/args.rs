@@ -477,15 +477,23 @@ pub enum IsmsCommand {
         #[arg(long)]
         version: Option<u32>,
     },
-    /// Revalue an asset; prints what changed.
+    /// Revalue an asset, or say what it rests on; prints what changed.
+    ///
+    /// An asset that rests on others (records held on a server, software run on it)
+    /// lends them its value: a threat to the server weighs the records it holds
+    /// (Magerit's accumulated value).
     Asset {
         /// The ISMS id.
         id: String,
         /// The asset id.
         asset: String,
         /// New values per dimension, e.g. D=8,I=6,C=5.
-        #[arg(long, value_name = "D=..,I=..,C=..")]
-        value: String,
+        #[arg(long, value_name = "D=..,I=..,C=..", required_unless_present = "depends_on")]
+        value: Option<String>,
+        /// The assets it rests on, by id (e.g. clinic-server,practice-software); an empty
+        /// value ("") says it rests on nothing.
+        #[arg(long, value_name = "ASSET,..", value_delimiter = ',')]
+        depends_on: Option<Vec<String>>,
     },
     /// The Statement of Applicability: every control, applicable or not, its compliance and artefacts.
     Soa {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use mmsm_engine::{Board, Change, Delta, Engine, Subject};
 use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::{Generated, IsmsQuery, Kernel, RebaseOne};
-use mmsm_model::{Answer, Dimension, SubControlId};
+use mmsm_model::{Answer, AssetId, Dimension, SubControlId};
 use mmsm_reports::{self as reports, Documents};
 use mmsm_schema::profiles;
 use mmsm_shipped::{DEMO_PROFILE, DEMO_PROFILE_PATH};
@@ -615,8 +615,17 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        IsmsCommand::Asset { id, asset, value } => {
-            let values = parse_values(value).map_err(Failure::from_error)?;
+        IsmsCommand::Asset {
+            id,
+            asset,
+            value,
+            depends_on,
+        } => {
+            let values = value
+                .as_deref()
+                .map(parse_values)
+                .transpose()
+                .map_err(Failure::from_error)?;
             let record = kernel.isms(&who, id).map_err(service_failure)?;
             let Some(mut current) = record
                 .inputs
@@ -631,9 +640,19 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                     known.join(", ")
                 )));
             };
-            current.values = values;
-            current.strategic_value = None;
-            current.requirements.clear();
+            if let Some(values) = values {
+                current.values = values;
+                current.strategic_value = None;
+                current.requirements.clear();
+            }
+            if let Some(list) = depends_on {
+                current.depends_on = list
+                    .iter()
+                    .map(|d| d.trim())
+                    .filter(|d| !d.is_empty())
+                    .map(AssetId::new)
+                    .collect();
+            }
             let change = Change::AssetValue { asset: current };
             let updated = kernel
                 .update_isms(&who, id, change, "asset")

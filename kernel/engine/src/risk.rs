@@ -113,6 +113,8 @@ pub(crate) struct RiskState {
     type_assets: Vec<Vec<u32>>,
     /// Per member id: the groups that list it.
     groups_of: HashMap<String, Vec<u32>>,
+    /// Per supporting asset id: the assets that depend on it (and lend it their value).
+    dependents_of: HashMap<String, Vec<u32>>,
     /// Assets whose pairs changed in this update.
     dirty: Dirty,
 }
@@ -212,15 +214,24 @@ impl RiskState {
         let vul: Vec<f64> = factors.iter().map(|f| 100.0 * f.total()).collect();
 
         let mut groups_of: HashMap<String, Vec<u32>> = HashMap::new();
-        for (g, asset) in engine.assets.iter().enumerate() {
+        let mut dependents_of: HashMap<String, Vec<u32>> = HashMap::new();
+        for (a, asset) in engine.assets.iter().enumerate() {
             for member in &asset.members {
                 groups_of
                     .entry(member.0.clone())
                     .or_default()
-                    .push(g as u32);
+                    .push(a as u32);
+            }
+            for support in &asset.depends_on {
+                dependents_of
+                    .entry(support.0.clone())
+                    .or_default()
+                    .push(a as u32);
             }
         }
-        let values: Vec<Values> = (0..n_assets).map(|a| engine.reach_values(a)).collect();
+        let values: Vec<Values> = (0..n_assets)
+            .map(|a| engine.reach_values(a, &dependents_of))
+            .collect();
 
         let threats_of = |a: usize| {
             engine.asset_types[a].map_or(&[][..], |t| &index.types[t as usize].threats[..])
@@ -300,6 +311,7 @@ impl RiskState {
             by_level,
             type_assets,
             groups_of,
+            dependents_of,
             dirty: Dirty::default(),
         };
         state.residual_by_threat =
@@ -403,18 +415,28 @@ fn max_residual(pairs: &[Pair], list: &[u32]) -> f64 {
 impl Engine {
     /// V(a,d): the max of the own values over the asset and every asset it reaches
     /// through `members` (a group takes the maximum of its members, never the mean).
-    pub(crate) fn reach_values(&self, a: usize) -> Values {
+    /// V(a,d) as the risk sees it: the maximum of the asset's own value, its members'
+    /// (a group) and the assets that depend on it (their accumulated value), transitively.
+    pub(crate) fn reach_values(
+        &self,
+        a: usize,
+        dependents_of: &HashMap<String, Vec<u32>>,
+    ) -> Values {
         let mut values = own_values(&self.assets[a]);
-        if self.assets[a].members.is_empty() {
-            return values;
-        }
         let mut seen = vec![a as u32];
         let mut stack = vec![a as u32];
         while let Some(n) = stack.pop() {
-            for member in &self.assets[n as usize].members {
-                let Some(&m) = self.asset_index.get(member.as_str()) else {
-                    continue;
-                };
+            let asset = &self.assets[n as usize];
+            let members = asset
+                .members
+                .iter()
+                .filter_map(|member| self.asset_index.get(member.as_str()).copied());
+            let dependents = dependents_of
+                .get(asset.id.as_str())
+                .into_iter()
+                .flatten()
+                .copied();
+            for m in members.chain(dependents) {
                 if seen.contains(&m) {
                     continue;
                 }
@@ -428,6 +450,18 @@ impl Engine {
             }
         }
         values
+    }
+
+    /// The assets whose value reaches past `a`'s: the groups that list it and the
+    /// assets it depends on.
+    fn reached_by(&self, a: u32) -> Vec<u32> {
+        let asset = &self.assets[a as usize];
+        let groups = self.risk.groups_of.get(asset.id.as_str()).into_iter().flatten().copied();
+        let supports = asset
+            .depends_on
+            .iter()
+            .filter_map(|support| self.asset_index.get(support.as_str()).copied());
+        groups.chain(supports).collect()
     }
 
     /// A pair with its profile (P and Deg, accepted changes applied), not yet evaluated.
@@ -623,6 +657,7 @@ impl Engine {
             });
         };
         let is_new = !self.asset_index.contains_key(asset.id.as_str());
+        let mut left = Vec::new();
         let (a, old_type) = match self.asset_index.get(asset.id.as_str()) {
             Some(&a) => {
                 if self.assets[a as usize] == asset {
@@ -638,6 +673,18 @@ impl Engine {
                     }
                     self.register_members(a);
                 }
+                if old.depends_on != self.assets[a as usize].depends_on {
+                    for support in &old.depends_on {
+                        if let Some(list) = self.risk.dependents_of.get_mut(support.as_str()) {
+                            list.retain(|d| *d != a);
+                        }
+                        // The assets it leaves no longer hold its value.
+                        if let Some(&s) = self.asset_index.get(support.as_str()) {
+                            left.push(s);
+                        }
+                    }
+                    self.register_supports(a);
+                }
                 (a, self.asset_types[a as usize])
             }
             None => {
@@ -652,29 +699,32 @@ impl Engine {
                 risk.asset_risk.push(0.0);
                 risk.dirty.push_asset();
                 self.register_members(a);
+                self.register_supports(a);
                 (a, None)
             }
         };
         self.asset_types[a as usize] = Some(asset_type);
         let structural = old_type != Some(asset_type);
 
-        // The asset and every group that reaches it, re-valued.
+        // The asset, the assets it left, and every asset its value reaches, re-valued.
         let mut affected = vec![a];
+        for s in left {
+            if !affected.contains(&s) {
+                affected.push(s);
+            }
+        }
         let mut cursor = 0;
         while cursor < affected.len() {
-            let id = &self.assets[affected[cursor] as usize].id;
-            if let Some(groups) = self.risk.groups_of.get(id.as_str()) {
-                for g in groups {
-                    if !affected.contains(g) {
-                        affected.push(*g);
-                    }
+            for g in self.reached_by(affected[cursor]) {
+                if !affected.contains(&g) {
+                    affected.push(g);
                 }
             }
             cursor += 1;
         }
         let mut revalued = Vec::new();
         for &g in &affected {
-            let values = self.reach_values(g as usize);
+            let values = self.reach_values(g as usize, &self.risk.dependents_of);
             if !same_values(&values, &self.risk.values[g as usize]) {
                 self.risk.values[g as usize] = values;
                 revalued.push(g);
@@ -702,6 +752,16 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    fn register_supports(&mut self, a: u32) {
+        for support in &self.assets[a as usize].depends_on {
+            self.risk
+                .dependents_of
+                .entry(support.0.clone())
+                .or_default()
+                .push(a);
+        }
     }
 
     fn register_members(&mut self, g: u32) {

@@ -418,6 +418,7 @@ fn synth_inputs(schema: &Schema, params: &Params, rng: &mut Rng) -> Inputs {
             strategic_value: None,
             requirements: BTreeMap::new(),
             members: Vec::new(),
+            depends_on: Vec::new(),
             description: None,
         };
         if a >= plain && a > 0 {
@@ -441,6 +442,16 @@ fn synth_inputs(schema: &Schema, params: &Params, rng: &mut Rng) -> Inputs {
             }
         }
         inputs.assets.push(asset);
+    }
+    // About a third of the plain assets rest on another one (data on a server), which
+    // then holds their value; drawn after the assets so that their shapes stay as they were.
+    for a in 0..plain {
+        if params.assets > 1 && rng.unit() < 0.3 {
+            let support = (a + 1 + rng.below(params.assets - 1)) % params.assets;
+            inputs.assets[a]
+                .depends_on
+                .push(AssetId::new(format!("a{}", support + 1)));
+        }
     }
     inputs
 }

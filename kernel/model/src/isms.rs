@@ -119,9 +119,62 @@ pub struct Asset {
     /// For a group of assets: its members (the group takes their maximum).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<AssetId>,
+    /// The assets this one relies on: the server that holds these records, the software
+    /// that processes them. Each of them accumulates this asset's value (Magerit's
+    /// accumulated value), so a threat to the server weighs what the server holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<AssetId>,
     /// Optional description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// A chain of `depends_on` that comes back to where it started (`a -> b -> a`), if the
+/// assets have one; dependencies on unknown assets and an asset naming itself (each
+/// reported on its own by the callers) are ignored here.
+pub fn dependency_cycle(assets: &[Asset]) -> Option<Vec<AssetId>> {
+    let index: BTreeMap<&str, &Asset> = assets.iter().map(|a| (a.id.as_str(), a)).collect();
+    // 0 unvisited, 1 on the current path, 2 done.
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+    fn visit<'a>(
+        id: &'a str,
+        index: &BTreeMap<&'a str, &'a Asset>,
+        state: &mut BTreeMap<&'a str, u8>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<AssetId>> {
+        match state.get(id) {
+            Some(2) => return None,
+            Some(1) => {
+                let from = path.iter().position(|p| *p == id).unwrap_or(0);
+                let mut cycle: Vec<AssetId> =
+                    path[from..].iter().map(|p| AssetId::new(*p)).collect();
+                cycle.push(AssetId::new(id));
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        state.insert(id, 1);
+        path.push(id);
+        if let Some(asset) = index.get(id) {
+            for next in asset.depends_on.iter().filter(|next| next.as_str() != id) {
+                if let Some((key, _)) = index.get_key_value(next.as_str()) {
+                    if let Some(cycle) = visit(key, index, state, path) {
+                        return Some(cycle);
+                    }
+                }
+            }
+        }
+        path.pop();
+        state.insert(id, 2);
+        None
+    }
+    for asset in assets {
+        let mut path = Vec::new();
+        if let Some(cycle) = visit(asset.id.as_str(), &index, &mut state, &mut path) {
+            return Some(cycle);
+        }
+    }
+    None
 }
 
 impl Asset {

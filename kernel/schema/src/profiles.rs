@@ -347,6 +347,25 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
                 );
             }
         }
+        for d in &a.depends_on {
+            if !assets.contains(d.as_str()) || d == &a.id {
+                report(
+                    "asset",
+                    aid,
+                    format!("depends on `{d}`, which is not another asset of the profile; expected the id of the asset that holds or processes it"),
+                );
+            }
+        }
+    }
+    if let Some(cycle) = mmsm_model::dependency_cycle(&profile.assets) {
+        report(
+            "asset",
+            cycle[0].as_str(),
+            format!(
+                "depends on itself through {}; expected dependencies that end at a supporting asset (a server, a building)",
+                cycle.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" -> ")
+            ),
+        );
     }
     if profile.assets.is_empty() {
         report(
@@ -563,6 +582,33 @@ assets:
                 "p.yaml: asset `erp`: value of D is 11; expected 0..10",
                 "p.yaml: asset `erp`: requirement of C is 4; expected 0..3",
             ],
+        );
+    }
+
+    #[test]
+    fn dependencies_name_other_assets_and_do_not_go_round() {
+        check(
+            r#"
+enterprise: { name: "Clinic", sector: health, employees: 12 }
+assets:
+  - { id: records, name: Records, type: HW, values: { C: 9 }, depends_on: [server, nas] }
+  - { id: server, name: Server, type: HW, values: { D: 8 }, depends_on: [server] }
+"#,
+            &[
+                "p.yaml: asset `records`: depends on `nas`, which is not another asset of the profile; expected the id of the asset that holds or processes it",
+                "p.yaml: asset `server`: depends on `server`, which is not another asset of the profile; expected the id of the asset that holds or processes it",
+            ],
+        );
+        check(
+            r#"
+enterprise: { name: "Clinic", sector: health, employees: 12 }
+assets:
+  - { id: a, name: A, type: HW, values: { C: 9 }, depends_on: [b] }
+  - { id: b, name: B, type: HW, values: { D: 8 }, depends_on: [c] }
+  - { id: c, name: C, type: HW, values: { D: 8 }, depends_on: [a] }
+  - { id: d, name: D, type: HW, values: { D: 8 }, depends_on: [a] }
+"#,
+            &["p.yaml: asset `a`: depends on itself through a -> b -> c -> a; expected dependencies that end at a supporting asset (a server, a building)"],
         );
     }
 

@@ -468,6 +468,9 @@ impl Kernel {
     ) -> Result<Updated> {
         let (mut record, mut engine, current_format) = self.take_live(principal, id)?;
         record.ensure_open()?;
+        if let Change::AssetValue { asset } = &change {
+            check_asset_links(&record.inputs.assets, asset)?;
+        }
         let before = record.board.compliance;
         let deltas = engine
             .apply(change.clone())
@@ -863,6 +866,45 @@ pub fn instantiate(schema: &Schema, board: &Board) -> Instantiated {
             .collect(),
         metrics,
     }
+}
+
+/// An asset's members and dependencies name other assets of the ISMS, and its
+/// dependencies do not come back to it.
+fn check_asset_links(assets: &[mmsm_model::Asset], asset: &mmsm_model::Asset) -> Result<()> {
+    let known = |id: &mmsm_model::AssetId| id != &asset.id && assets.iter().any(|a| &a.id == id);
+    let names = || {
+        assets
+            .iter()
+            .filter(|a| a.id != asset.id)
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(m) = asset.members.iter().find(|m| !known(m)) {
+        return Err(ServiceError::Refused(format!(
+            "asset {}: `{m}` is not another asset of this ISMS, so it cannot be a member; its assets are {}",
+            asset.id,
+            names()
+        )));
+    }
+    if let Some(d) = asset.depends_on.iter().find(|d| !known(d)) {
+        return Err(ServiceError::Refused(format!(
+            "asset {}: `{d}` is not another asset of this ISMS, so it cannot rest on it; its assets are {}",
+            asset.id,
+            names()
+        )));
+    }
+    let mut after: Vec<mmsm_model::Asset> =
+        assets.iter().filter(|a| a.id != asset.id).cloned().collect();
+    after.push(asset.clone());
+    if let Some(cycle) = mmsm_model::dependency_cycle(&after) {
+        return Err(ServiceError::Refused(format!(
+            "asset {}: the dependencies would go round in a circle ({}); an asset cannot rest on what rests on it",
+            asset.id,
+            cycle.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" -> ")
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

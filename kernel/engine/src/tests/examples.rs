@@ -450,6 +450,46 @@ assets:
 }
 
 #[test]
+fn a_supporting_asset_accumulates_the_value_of_what_rests_on_it() {
+    let mut engine = Engine::new(
+        schema(TREE_SCHEMA),
+        inputs(
+            r#"
+assets:
+  - { id: server, name: Server, type: HW, values: { D: 2 } }
+  - { id: rack, name: Rack, type: HW, values: { D: 1 } }
+  - { id: records, name: Records, type: SW, values: { D: 8 }, depends_on: [app] }
+  - { id: app, name: App, type: SW, values: { D: 3 }, depends_on: [server] }
+"#,
+        ),
+    );
+    // records -> app -> server: the server weighs the records' D 8 (t1: Deg 50 on D).
+    close(value(&engine, "impact:server/t1"), 40.0);
+    close(value(&engine, "impact:rack/t1"), 5.0);
+    let mut records: Asset = engine.inputs().assets[2].clone();
+    records.values.insert(Dimension::D, 6.0);
+    let deltas = engine
+        .apply(Change::AssetValue {
+            asset: records.clone(),
+        })
+        .unwrap();
+    close(value(&engine, "impact:server/t1"), 30.0);
+    assert!(deltas.get(&"risk:server/t1".parse().unwrap()).is_some());
+    assert!(deltas.get(&"risk:rack/t1".parse().unwrap()).is_none());
+    // The app moves to the rack: the server keeps its own value, the rack takes the chain's.
+    let mut app: Asset = engine.inputs().assets[3].clone();
+    app.depends_on = vec![AssetId::new("rack")];
+    engine.apply(Change::AssetValue { asset: app }).unwrap();
+    close(value(&engine, "impact:server/t1"), 10.0);
+    close(value(&engine, "impact:rack/t1"), 30.0);
+    assert_eq!(engine.risks(), engine.recompute().risks());
+    // A dependency never lowers the supporting asset below its own value.
+    records.values.insert(Dimension::D, 0.0);
+    engine.apply(Change::AssetValue { asset: records }).unwrap();
+    close(value(&engine, "impact:rack/t1"), 15.0);
+}
+
+#[test]
 fn a_new_asset_or_a_new_type_rebuilds_only_that_assets_pairs() {
     let mut engine = Engine::new(schema(TREE_SCHEMA), inputs("assets: []"));
     let mut asset: Asset =

@@ -66,10 +66,11 @@ fn to_change(engine: &Engine, (kind, i, j, k, v): RawChange) -> Option<Change> {
                     strategic_value: None,
                     requirements: BTreeMap::new(),
                     members: Vec::new(),
+                    depends_on: Vec::new(),
                     description: None,
                 },
             };
-            match j % 4 {
+            match j % 5 {
                 0 => asset.asset_type = asset_type,
                 1 => {
                     asset.values.clear();
@@ -79,6 +80,18 @@ fn to_change(engine: &Engine, (kind, i, j, k, v): RawChange) -> Option<Change> {
                     asset
                         .values
                         .insert(Dimension::ALL[k as usize % 5], v * 10.0);
+                }
+                3 => {
+                    // Dependencies may dangle, repeat or form cycles: the engine must
+                    // take each assets' value once whatever the graph.
+                    asset.depends_on = inputs
+                        .assets
+                        .iter()
+                        .skip(k as usize % 4)
+                        .take(i as usize % 3)
+                        .map(|a| a.id.clone())
+                        .chain((v > 0.8).then(|| AssetId::new("gone")))
+                        .collect();
                 }
                 _ => {
                     asset.members = inputs

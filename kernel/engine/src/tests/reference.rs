@@ -153,6 +153,12 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
                     reachable.push(member.clone());
                 }
             }
+            // An asset holds the value of the assets that depend on it.
+            for dependent in inputs.assets.iter().filter(|a| a.depends_on.contains(&node.id)) {
+                if !reachable.contains(&dependent.id) {
+                    reachable.push(dependent.id.clone());
+                }
+            }
             i += 1;
         }
         let mut values = [0.0f64; 5];

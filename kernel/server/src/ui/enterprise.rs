@@ -65,8 +65,15 @@ async fn render_assets(
                 .find(|t| t.id == a.asset_type)
                 .map(|t| t.name.clone())
                 .unwrap_or_default();
+            let rests_on: Vec<&str> = a
+                .depends_on
+                .iter()
+                .filter_map(|d| record.inputs.assets.iter().find(|b| &b.id == d))
+                .map(|b| b.name.as_str())
+                .collect();
             json!({ "id": a.id, "name": a.name, "type": a.asset_type, "type_name": type_name,
-                    "values": values, "group": !a.members.is_empty() })
+                    "values": values, "group": !a.members.is_empty(),
+                    "rests_on": rests_on, "depends_on": a.depends_on })
         })
         .collect();
     let who = &p.0.principal;
@@ -179,6 +186,12 @@ async fn checked_asset(
             values.insert(d, v);
         }
     }
+    // Every asset the person ticked as one this one rests on.
+    let depends_on: Vec<AssetId> = fields
+        .iter()
+        .filter(|(n, v)| n == "depends_on" && !v.trim().is_empty())
+        .map(|(_, v)| AssetId::new(v.trim()))
+        .collect();
     let who = p.0.principal.clone();
     let isms = id.to_owned();
     let asset_type = field(fields, "type");
@@ -198,6 +211,7 @@ async fn checked_asset(
                 strategic_value: None,
                 requirements: BTreeMap::new(),
                 members: existing.map(|a| a.members.clone()).unwrap_or_default(),
+                depends_on,
                 description: existing.and_then(|a| a.description.clone()),
             };
             k.update_isms(&who, &isms, Change::AssetValue { asset }, "asset")
