@@ -432,7 +432,7 @@ fn the_base_schemas_profile_template_generates_as_written() {
 }
 
 #[test]
-fn the_demo_generates_the_sample_sme_on_the_base_schema_and_writes_its_report() {
+fn the_demo_generates_the_sample_sme_on_the_health_schema_and_writes_its_report() {
     let m = Mmsm::new();
     let out = m.path("out");
     let demo = m
@@ -441,7 +441,7 @@ fn the_demo_generates_the_sample_sme_on_the_base_schema_and_writes_its_report() 
         .json();
     let id = demo["isms"].as_str().unwrap().to_owned();
     assert_eq!(id, "clinica-dental-sonrisa");
-    assert_eq!(demo["board"]["schema"]["id"], "base");
+    assert_eq!(demo["board"]["schema"]["id"], "health-small");
     assert_eq!(demo["board"]["controls"].as_array().unwrap().len(), 93);
     assert_eq!(
         demo["board"]["flagged"], 4,
