@@ -26,7 +26,10 @@ fn variant(name: &str, schema: Option<&str>, answer: Option<&str>) -> String {
         let mut line = line.replace("Clinica Dental Sonrisa", name);
         if let (true, Some(answer)) = (in_answers, answer) {
             let trimmed = line.trim_start();
-            if let Some((id, _)) = trimmed.split_once(": ").filter(|_| trimmed.starts_with('"')) {
+            if let Some((id, _)) = trimmed
+                .split_once(": ")
+                .filter(|_| trimmed.starts_with('"'))
+            {
                 line = format!("  {id}: {answer}");
             }
         }
@@ -96,20 +99,35 @@ fn every_shipped_schema_keeps_a_well_run_enterprise_low_and_an_unprotected_one_h
 fn the_demo_clinic_sees_its_worst_real_exposures_as_high() {
     let m = Mmsm::new();
     let (schema, demo) = risks(&m, "Demo clinic", None, None);
-    assert_eq!(schema, "health-small", "the kernel chooses the health schema");
+    assert_eq!(
+        schema, "health-small",
+        "the kernel chooses the health schema"
+    );
     let pair = |asset: &str, threat: &str| {
         demo.iter()
             .find(|p| p["asset"] == asset && p["threat"] == threat)
             .unwrap_or_else(|| panic!("no pair {asset} / {threat}"))
     };
     for (asset, threat, what) in [
-        ("practice-software", "A.8", "ransomware on the practice system"),
-        ("patient-records", "A.19", "disclosure of the patient records"),
+        (
+            "practice-software",
+            "A.8",
+            "ransomware on the practice system",
+        ),
+        (
+            "patient-records",
+            "A.19",
+            "disclosure of the patient records",
+        ),
     ] {
         let p = pair(asset, threat);
         assert!(level(p) >= 3, "{what} is not high: {}", describe(p));
     }
     // Half compliant is not everything on fire: most pairs stay low or below.
     let high = demo.iter().filter(|p| level(p) >= 3).count();
-    assert!(high * 10 < demo.len(), "{high} of {} pairs high", demo.len());
+    assert!(
+        high * 10 < demo.len(),
+        "{high} of {} pairs high",
+        demo.len()
+    );
 }

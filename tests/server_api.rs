@@ -117,6 +117,13 @@ fn audit_held_body(_: usize) -> (String, &'static str) {
     )
 }
 
+fn business_body(n: usize) -> (String, &'static str) {
+    (
+        json!({ "value": n.is_multiple_of(2) }).to_string(),
+        "application/json",
+    )
+}
+
 fn roles_body(_: usize) -> (String, &'static str) {
     (json!({ "roles": ["CoS"] }).to_string(), "application/json")
 }
@@ -164,6 +171,12 @@ fn routes() -> Vec<Route> {
         isms("GET", "/api/v1/isms/{id}/plan", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/history", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/soa", READ_OWN, READ_FOREIGN),
+        isms(
+            "GET",
+            "/api/v1/isms/{id}/obligations",
+            READ_OWN,
+            READ_FOREIGN,
+        ),
         isms("GET", "/api/v1/isms/{id}/soa.xlsx", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/soa.pdf", READ_OWN, READ_FOREIGN),
         isms("GET", "/api/v1/isms/{id}/report", READ_OWN, READ_FOREIGN),
@@ -287,6 +300,13 @@ fn routes() -> Vec<Route> {
             // allowed callers are told the ISMS is already on the newest version
             own: [401, 422, 403, 403, 422, 403, 403, 403],
             foreign: [401, 422, 403, 403, 404, 403, 403, 403],
+        },
+        Route {
+            method: "PUT",
+            path: "/api/v1/isms/{id}/business/card_payments",
+            body: Some(business_body),
+            own: OFFICER_OWN,
+            foreign: READ_FOREIGN,
         },
         Route {
             method: "POST",
@@ -815,7 +835,8 @@ fn the_openapi_document_lists_every_api_route_and_each_needs_authentication() {
             .replace("/tokens/000000000000", "/tokens/{token}")
             .replace("/schemas/worked", "/schemas/{id}")
             .replace("/findings/F99/", "/findings/{finding}/")
-            .replace("/documents/nope", "/documents/{doc}");
+            .replace("/documents/nope", "/documents/{doc}")
+            .replace("/business/card_payments", "/business/{question}");
         let ops = paths
             .get(&template)
             .unwrap_or_else(|| panic!("{template} is not in the OpenAPI document"));

@@ -371,6 +371,21 @@ pub enum IsmsCommand {
         /// yes, partial, no, na or unknown.
         answer: String,
     },
+    /// Answer a question of the business checklist again (the enterprise changed): the
+    /// target level, the obligations that apply and the controls its rules make not
+    /// applicable follow at once; prints what changed.
+    Business {
+        /// The ISMS id.
+        id: String,
+        /// The business question (e.g. card_payments); `mmsm profile template` lists them.
+        question: String,
+        /// The answer: yes or no, a number, or one of the question's options.
+        #[arg(required_unless_present = "clear")]
+        value: Option<String>,
+        /// Clear the answer instead.
+        #[arg(long, conflicts_with = "value")]
+        clear: bool,
+    },
     /// Give the reasons of an answer: a note, evidence files of the ISMS backing it and, for a
     /// question answered na, the justification the SoA shows for the exclusion. Nothing given
     /// removes them.
@@ -488,7 +503,11 @@ pub enum IsmsCommand {
         /// The asset id.
         asset: String,
         /// New values per dimension, e.g. D=8,I=6,C=5.
-        #[arg(long, value_name = "D=..,I=..,C=..", required_unless_present = "depends_on")]
+        #[arg(
+            long,
+            value_name = "D=..,I=..,C=..",
+            required_unless_present = "depends_on"
+        )]
         value: Option<String>,
         /// The assets it rests on, by id (e.g. clinic-server,practice-software); an empty
         /// value ("") says it rests on nothing.
@@ -505,6 +524,16 @@ pub enum IsmsCommand {
         /// Write to this file (required for xlsx).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// The laws, regulations and contracts that bind the enterprise (the schema's legal
+    /// catalogue: GDPR, LOPDGDD, ENS, NIS2, PCI DSS...): which obligations apply from its
+    /// business checklist, why, and how far the controls that meet each are in place.
+    Obligations {
+        /// The ISMS id.
+        id: String,
+        /// Also list the obligations that do not apply, with the answer that rules them out.
+        #[arg(long)]
+        all: bool,
     },
     /// The report for the enterprise: maturity, domains, heat map, top risks, plan, SoA, artefacts.
     Report {

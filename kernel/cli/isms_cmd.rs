@@ -659,6 +659,41 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 .map_err(service_failure)?;
             print_update(global, &updated.changed, &updated)
         }
+        IsmsCommand::Business {
+            id,
+            question,
+            value,
+            clear: _,
+        } => {
+            let value = value.clone().map(mmsm_model::Scalar::Text);
+            let updated = kernel
+                .answer_business(&who, id, question, value)
+                .map_err(service_failure)?;
+            if global.json {
+                return print_json(&updated);
+            }
+            println!(
+                "{}: {} board values changed",
+                updated.change,
+                updated.changed.len()
+            );
+            for d in &updated.changed {
+                println!("  {} {} -> {}", d.subject, opt(d.before), opt(d.after));
+            }
+            if let Some(note) = &updated.note {
+                println!("{note}");
+            }
+            println!("the obligations that apply now: mmsm isms obligations {id}");
+            Ok(())
+        }
+        IsmsCommand::Obligations { id, all } => {
+            let (name, rows) = kernel.obligations(&who, id).map_err(service_failure)?;
+            if global.json {
+                return print_json(&rows);
+            }
+            print_obligations(&name, &rows, *all);
+            Ok(())
+        }
         IsmsCommand::Soa { id, format, output } => {
             let (name, rows) = kernel.soa(&who, id).map_err(service_failure)?;
             let status = kernel
@@ -1218,4 +1253,69 @@ fn rebase_all(
         )));
     }
     Ok(())
+}
+
+/// `isms obligations`: a summary line, the obligations that apply, those undetermined
+/// and, with `all`, those that do not apply.
+fn print_obligations(name: &str, rows: &[reports::ObligationRow], all: bool) {
+    use mmsm_model::Applicability;
+    let applying: Vec<&reports::ObligationRow> = rows
+        .iter()
+        .filter(|o| o.applies == Applicability::Applies)
+        .collect();
+    let count = |state: &str| applying.iter().filter(|o| o.state == state).count();
+    println!(
+        "Obligations of {name}: {} of {} in the catalogue apply ({} met, {} partly met, {} not met)\n",
+        applying.len(),
+        rows.len(),
+        count("met"),
+        count("partly met"),
+        count("not met")
+    );
+    if rows.is_empty() {
+        println!("The schema has no legal catalogue (`obligations:`).");
+        return;
+    }
+    let mut table = Table::new(&[
+        "SOURCE",
+        "REFERENCE",
+        "OBLIGATION",
+        "COMPLIANCE",
+        "STATE",
+        "CONTROLS",
+    ]);
+    for o in &applying {
+        table.row(vec![
+            o.source.clone(),
+            o.reference.clone(),
+            o.title.clone(),
+            pct(o.compliance),
+            o.state.clone(),
+            o.controls
+                .iter()
+                .map(|c| format!("{} {}", c.control, pct(c.compliance)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    table.print();
+    let undetermined: Vec<&reports::ObligationRow> = rows
+        .iter()
+        .filter(|o| matches!(o.applies, Applicability::Undetermined(_)))
+        .collect();
+    if !undetermined.is_empty() {
+        println!("\nNot yet determined:");
+        for o in undetermined {
+            println!("  {}: {}", o.label(), o.because);
+        }
+    }
+    if all {
+        println!("\nDo not apply:");
+        for o in rows
+            .iter()
+            .filter(|o| o.applies == Applicability::DoesNotApply)
+        {
+            println!("  {}: {}", o.label(), o.because);
+        }
+    }
 }

@@ -456,7 +456,13 @@ impl Engine {
     /// assets it depends on.
     fn reached_by(&self, a: u32) -> Vec<u32> {
         let asset = &self.assets[a as usize];
-        let groups = self.risk.groups_of.get(asset.id.as_str()).into_iter().flatten().copied();
+        let groups = self
+            .risk
+            .groups_of
+            .get(asset.id.as_str())
+            .into_iter()
+            .flatten()
+            .copied();
         let supports = asset
             .depends_on
             .iter()

@@ -101,6 +101,10 @@ id_type!(
     IsmsId,
     /// An audit of a schema's audit programme (`internal-audit`).
     AuditPlanId,
+    /// A legal, regulatory or contractual obligation (`GDPR-32`, `ENS-op.acc.6`).
+    ObligationId,
+    /// The law, regulation or contract obligations come from (`GDPR`, `ENS`).
+    ObligationSourceId,
 );
 
 /// Orders ids "naturally": numeric runs compare as numbers, so `5.2` < `5.10`.

@@ -104,6 +104,13 @@ pub struct SchemaDoc<H> {
     /// Certification by levels and the audit programme (issue 15).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certification: Option<Certification>,
+    /// The laws, regulations and contracts the legal catalogue draws on (issue 16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligation_sources: Vec<ObligationSource>,
+    /// The legal and regulatory catalogue: what each source asks, when it applies and
+    /// the controls that meet it (issue 16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<Obligation>,
 }
 
 impl<H: Default> Default for SchemaDoc<H> {
@@ -131,6 +138,8 @@ impl<H: Default> Default for SchemaDoc<H> {
             culture: None,
             mappings: Vec::new(),
             certification: None,
+            obligation_sources: Vec::new(),
+            obligations: Vec::new(),
         }
     }
 }
@@ -161,6 +170,8 @@ impl<H> SchemaDoc<H> {
             culture: self.culture,
             mappings: self.mappings,
             certification: self.certification,
+            obligation_sources: self.obligation_sources,
+            obligations: self.obligations,
         }
     }
 
@@ -592,6 +603,48 @@ pub struct BusinessQuestion {
     pub not_applicable: Vec<NaRule>,
 }
 
+impl BusinessQuestion {
+    /// The answer as this question takes it: a yes/no text becomes a boolean, a
+    /// number text a number, a choice its option as the schema spells it; an
+    /// answer of another kind is refused with what was expected.
+    pub fn accept(&self, value: &Scalar) -> Result<Scalar, String> {
+        let accepted = match (self.kind, value) {
+            (QuestionKind::Bool, Scalar::Bool(b)) => Some(Scalar::Bool(*b)),
+            (QuestionKind::Bool, Scalar::Text(t)) => match t.trim().to_ascii_lowercase().as_str() {
+                "yes" | "true" => Some(Scalar::Bool(true)),
+                "no" | "false" => Some(Scalar::Bool(false)),
+                _ => None,
+            },
+            (QuestionKind::Number, Scalar::Number(n)) if n.is_finite() => Some(Scalar::Number(*n)),
+            (QuestionKind::Number, Scalar::Text(t)) => t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(Scalar::Number),
+            (QuestionKind::Choice, Scalar::Text(t)) => self
+                .options
+                .iter()
+                .find(|o| o.eq_ignore_ascii_case(t.trim()))
+                .map(|o| Scalar::Text(o.clone())),
+            _ => None,
+        };
+        accepted.ok_or_else(|| {
+            let expected = match self.kind {
+                QuestionKind::Bool => "yes or no".to_owned(),
+                QuestionKind::Number => "a number".to_owned(),
+                QuestionKind::Choice => format!("one of {}", self.options.join(", ")),
+            };
+            format!(
+                "`{}` does not answer {} ({}); expected {expected}",
+                value.words(),
+                self.id,
+                self.text
+            )
+        })
+    }
+}
+
 /// Marks `controls` not applicable when the answer equals `equals`, with
 /// the justification the SoA gives for the exclusion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -603,6 +656,129 @@ pub struct NaRule {
     pub controls: Vec<ControlId>,
     /// Why, in words (e.g. "no in-house development").
     pub justification: String,
+}
+
+/// A law, regulation or contract that obligations come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationSource {
+    /// e.g. `GDPR`.
+    pub id: ObligationSourceId,
+    /// Its full name, for people.
+    pub name: String,
+    /// `law`, `regulation`, `contract` or `standard`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Where it binds (`EU`, `ES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
+}
+
+/// One obligation of the legal and regulatory catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Obligation {
+    /// e.g. `GDPR-32`.
+    pub id: ObligationId,
+    /// The source it comes from.
+    pub source: ObligationSourceId,
+    /// The article, requirement or measure as the source numbers it (`Art. 32`, `op.acc.6`).
+    pub reference: String,
+    /// A short title.
+    pub title: String,
+    /// What it asks of the enterprise, in the schema's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// When it applies: every condition over the business checklist holds (always when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applies_when: Vec<Condition>,
+    /// The controls that meet it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<ControlId>,
+}
+
+/// A condition on one answer of the business checklist: it equals a value, is a number
+/// at least as large, or is one of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The business question.
+    pub question: BusinessQuestionId,
+    /// Holds when the answer equals this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Scalar>,
+    /// Holds when the answer is a number at least this large.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<f64>,
+    /// Holds when the answer is one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub one_of: Vec<Scalar>,
+}
+
+impl Condition {
+    /// Whether the answer satisfies the condition; `None` when it is unanswered.
+    pub fn holds(&self, answer: Option<&Scalar>) -> Option<bool> {
+        let answer = answer?;
+        let equals = self.equals.as_ref().is_none_or(|e| answer.matches(e));
+        let at_least = self
+            .at_least
+            .is_none_or(|min| matches!(answer, Scalar::Number(n) if *n >= min));
+        let one_of = self.one_of.is_empty() || self.one_of.iter().any(|v| answer.matches(v));
+        Some(equals && at_least && one_of)
+    }
+
+    /// The condition in words: `card_payments is yes`, `employees at least 50`.
+    pub fn words(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(e) = &self.equals {
+            parts.push(format!("is {}", e.words()));
+        }
+        if let Some(min) = self.at_least {
+            parts.push(format!("at least {min}"));
+        }
+        if !self.one_of.is_empty() {
+            let values: Vec<String> = self.one_of.iter().map(Scalar::words).collect();
+            parts.push(format!("one of {}", values.join(", ")));
+        }
+        format!("{} {}", self.question, parts.join(" and "))
+    }
+}
+
+/// Whether an obligation applies to an enterprise, from its business checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "questions")]
+pub enum Applicability {
+    /// Every condition holds.
+    Applies,
+    /// A condition does not hold.
+    DoesNotApply,
+    /// No condition fails, but these questions are unanswered.
+    Undetermined(Vec<BusinessQuestionId>),
+}
+
+impl Obligation {
+    /// Whether it applies given the business answers.
+    pub fn applicability(&self, business: &BTreeMap<BusinessQuestionId, Scalar>) -> Applicability {
+        let mut unanswered = Vec::new();
+        for condition in &self.applies_when {
+            match condition.holds(business.get(&condition.question)) {
+                Some(false) => return Applicability::DoesNotApply,
+                None => unanswered.push(condition.question.clone()),
+                Some(true) => {}
+            }
+        }
+        if unanswered.is_empty() {
+            Applicability::Applies
+        } else {
+            unanswered.dedup();
+            Applicability::Undetermined(unanswered)
+        }
+    }
+
+    /// `GDPR Art. 32 Security of processing`.
+    pub fn label(&self) -> String {
+        format!("{} {} {}", self.source, self.reference, self.title)
+    }
 }
 
 /// Raises the target level to `level` when the answer matches.

@@ -5,8 +5,8 @@ use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::{Kernel, Result, ServiceError};
 
 use crate::{
-    certificate_document, pdf, render_document, report_view, soa_rows, trend_view,
-    RenderedDocument, ReportView, SoaRow,
+    certificate_document, obligation_rows, pdf, render_document, report_view, soa_rows, trend_view,
+    ObligationRow, RenderedDocument, ReportView, SoaRow,
 };
 
 /// The kernel's documents of an ISMS: `use mmsm_reports::Documents` and call
@@ -17,6 +17,10 @@ pub trait Documents {
 
     /// Everything the enterprise's report shows.
     fn report(&self, principal: &Principal, id: &str) -> Result<ReportView>;
+
+    /// Every obligation of the schema's legal catalogue for an ISMS (whether it
+    /// applies, why, and how far its controls meet it), with the enterprise's name.
+    fn obligations(&self, principal: &Principal, id: &str) -> Result<(String, Vec<ObligationRow>)>;
 
     /// The level-`level` certificate of an ISMS as a PDF, with its state now.
     fn certificate_pdf(&self, principal: &Principal, id: &str, level: u8) -> Result<Vec<u8>>;
@@ -55,6 +59,12 @@ impl Documents for Kernel {
             &notes,
             &record.inputs.business,
         );
+        Ok((record.enterprise.name, rows))
+    }
+
+    fn obligations(&self, principal: &Principal, id: &str) -> Result<(String, Vec<ObligationRow>)> {
+        let (record, engine) = self.isms_engine(principal, id)?;
+        let rows = obligation_rows(engine.schema(), &engine.board(), &record.inputs.business);
         Ok((record.enterprise.name, rows))
     }
 

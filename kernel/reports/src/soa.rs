@@ -157,7 +157,16 @@ pub fn soa_rows(
                 Vec::new()
             };
             let cid = format!("iso27002:{}", control.id);
-            let requirements: Vec<String> = schema
+            // The obligations of the legal catalogue that apply and name it, then the
+            // requirements other frameworks map to it.
+            let mut requirements: Vec<String> = schema
+                .obligations
+                .iter()
+                .filter(|o| o.controls.contains(&control.id))
+                .filter(|o| o.applicability(business) == mmsm_model::Applicability::Applies)
+                .map(|o| o.label())
+                .collect();
+            let mapped: Vec<String> = schema
                 .mappings
                 .iter()
                 .filter_map(|m| {
@@ -170,6 +179,7 @@ pub fn soa_rows(
                     }
                 })
                 .collect();
+            requirements.extend(mapped);
             let mut reason = if applicable {
                 let mut why: Vec<String> = Vec::new();
                 if let Some(worst) = threats.first() {

@@ -75,6 +75,12 @@ pub struct ReportView {
     pub flagged: usize,
     /// The board's history as chart lines (empty with fewer than two snapshots).
     pub trend: Option<TrendView>,
+    /// The obligations of the legal catalogue that apply, and how far each is met.
+    #[serde(default)]
+    pub obligations: Vec<crate::ObligationRow>,
+    /// The obligations that may apply, with the business question that decides.
+    #[serde(default)]
+    pub obligations_undetermined: Vec<String>,
 }
 
 /// Compliance and highest risk over time: the figures and the chart.
@@ -542,7 +548,19 @@ pub fn report_view(
         })
         .collect();
 
+    let (obligations, undetermined): (Vec<_>, Vec<_>) =
+        crate::obligation_rows(schema, board, &record.inputs.business)
+            .into_iter()
+            .filter(|o| o.applies != mmsm_model::Applicability::DoesNotApply)
+            .partition(|o| o.applies == mmsm_model::Applicability::Applies);
+    let obligations_undetermined = undetermined
+        .iter()
+        .map(|o| format!("{}: {}", o.label(), o.because))
+        .collect();
+
     ReportView {
+        obligations,
+        obligations_undetermined,
         enterprise: e.name.clone(),
         approval: String::new(),
         certificates: Vec::new(),

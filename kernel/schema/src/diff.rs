@@ -321,6 +321,16 @@ fn elements(schema: &Schema) -> Elements {
             .to_string());
     }
     section!(
+        "obligation source",
+        &schema.obligation_sources,
+        |r: &mmsm_model::ObligationSource| r.id.to_string()
+    );
+    section!(
+        "obligation",
+        &schema.obligations,
+        |r: &mmsm_model::Obligation| r.id.to_string()
+    );
+    section!(
         "mapping",
         &schema.mappings,
         |r: &mmsm_model::Mapping| format!("{} -> {}", r.from, r.to)

@@ -130,6 +130,14 @@ pub fn export_to_files(schema: &Schema) -> Vec<(String, String)> {
         },
     );
     push(
+        "55-obligations.yaml".into(),
+        Document {
+            obligation_sources: schema.obligation_sources.clone(),
+            obligations: schema.obligations.clone(),
+            ..Document::default()
+        },
+    );
+    push(
         "60-metrics.yaml".into(),
         Document {
             metrics: schema.metrics.clone(),

@@ -277,7 +277,9 @@ fn merge(documents: Vec<(PathBuf, Document)>) -> Result<(Schema, Provenance), Ve
             regulations,
             artefacts,
             metrics,
-            mappings
+            mappings,
+            obligation_sources,
+            obligations
         );
         macro_rules! extend_matrix {
             ($($matrix:ident),*) => {$(

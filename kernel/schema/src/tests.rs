@@ -251,6 +251,37 @@ culture:
 }
 
 #[test]
+fn obligations_name_their_source_controls_and_answerable_conditions() {
+    check(
+        r#"
+controls:
+  - { id: "8.13", domain: "8", title: Backup, subcontrols: [{ id: "8.13.1", text: Q?, level: 1 }] }
+business_checklist:
+  - { id: card_payments, text: Cards?, kind: bool }
+  - { id: ens_category, text: ENS?, kind: choice, options: [none, basic, medium, high] }
+  - { id: employees, text: Staff?, kind: number }
+obligation_sources: [{ id: GDPR, name: General Data Protection Regulation }]
+obligations:
+  - { id: GDPR-32, source: GDPR, reference: "Art. 32", title: Security, controls: ["8.13"], applies_when: [{ question: employees, at_least: 1 }] }
+  - { id: PCI-1, source: PCI, reference: "Req. 1", title: Firewalls, controls: ["8.20"],
+      applies_when: [{ question: card_payments, equals: maybe }, { question: card_payment, equals: true }] }
+  - { id: ENS-op.acc.1, source: GDPR, reference: "", title: Identification,
+      applies_when: [{ question: ens_category, one_of: [basic, extreme] }, { question: card_payments, at_least: 1 }, { question: employees }] }
+"#,
+        &[
+            "b.yaml: obligation `PCI-1`: source: unknown obligation source `PCI`; expected an obligation source id of the schema",
+            "b.yaml: obligation `PCI-1`: controls: unknown control `8.20`; expected a control id of the schema (did you mean `8.13`?)",
+            "b.yaml: obligation `PCI-1`: applies_when: card_payments cannot be `maybe`; expected true or false",
+            "b.yaml: obligation `PCI-1`: applies_when: unknown business question `card_payment`; expected a business question id of the schema (did you mean `card_payments`?)",
+            "b.yaml: obligation `ENS-op.acc.1`: an empty reference or title; expected the article or measure as its source numbers it and a short title",
+            "b.yaml: obligation `ENS-op.acc.1`: applies_when: ens_category cannot be `extreme`; expected one of none, basic, medium, high",
+            "b.yaml: obligation `ENS-op.acc.1`: applies_when: `at_least` on card_payments, which is not answered with a number",
+            "b.yaml: obligation `ENS-op.acc.1`: applies_when: the condition on employees tests nothing; expected `equals`, `at_least` or `one_of`",
+        ],
+    );
+}
+
+#[test]
 fn exactly_one_header() {
     let none = load(&[("a.yaml", "domains: [{ id: \"5\", name: Org }]")]).unwrap_err();
     assert_eq!(

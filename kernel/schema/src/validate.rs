@@ -25,6 +25,7 @@ pub fn validate(schema: &Schema, provenance: Option<&Provenance>) -> Problems {
     check.metrics(schema);
     check.culture(schema);
     check.certification(schema);
+    check.obligations(schema);
     check.documents(schema);
     Problems(check.problems)
 }
@@ -520,6 +521,65 @@ impl<'a> Checker<'a> {
                         "target rule matches nothing; expected `equals` or `at_least`",
                     );
                 }
+            }
+        }
+    }
+
+    /// The legal catalogue (issue 16): sources and obligations with unique ids, each
+    /// obligation's source, controls and conditions known, each condition's value one
+    /// its question can take.
+    fn obligations(&mut self, schema: &Schema) {
+        let sources = self.unique(
+            "obligation_sources",
+            "obligation source",
+            &schema.obligation_sources,
+            |s| s.id.as_str(),
+        );
+        self.unique("obligations", "obligation", &schema.obligations, |o| {
+            o.id.as_str()
+        });
+        let controls = Ids::of(schema).controls;
+        let questions = IdSet {
+            kind: "business question",
+            ids: schema
+                .business_checklist
+                .iter()
+                .map(|q| q.id.as_str())
+                .collect(),
+        };
+        for (i, o) in schema.obligations.iter().enumerate() {
+            let id = o.id.as_str();
+            let mut problems = Vec::new();
+            if !sources.contains(o.source.as_str()) {
+                problems.push(format!("source: {}", sources.missing(o.source.as_str())));
+            }
+            if o.reference.trim().is_empty() || o.title.trim().is_empty() {
+                problems.push(
+                    "an empty reference or title; expected the article or measure as its source numbers it and a short title"
+                        .to_owned(),
+                );
+            }
+            for c in &o.controls {
+                if !controls.contains(c.as_str()) {
+                    problems.push(format!("controls: {}", controls.missing(c.as_str())));
+                }
+            }
+            for condition in &o.applies_when {
+                let Some(question) = schema
+                    .business_checklist
+                    .iter()
+                    .find(|q| q.id == condition.question)
+                else {
+                    problems.push(format!(
+                        "applies_when: {}",
+                        questions.missing(condition.question.as_str())
+                    ));
+                    continue;
+                };
+                problems.extend(condition_problems(condition, question));
+            }
+            for message in problems {
+                self.report("obligations", i, "obligation", id, message);
             }
         }
     }
@@ -1138,6 +1198,47 @@ impl<'a> Checker<'a> {
 }
 
 /// The id sets that references point into (duplicates are reported elsewhere).
+/// What is wrong with a condition on `question`: it tests nothing, compares a number
+/// with something else, or names a value the question cannot take.
+fn condition_problems(condition: &Condition, question: &BusinessQuestion) -> Vec<String> {
+    let q = &question.id;
+    let mut problems = Vec::new();
+    if condition.equals.is_none() && condition.at_least.is_none() && condition.one_of.is_empty() {
+        problems.push(format!(
+            "applies_when: the condition on {q} tests nothing; expected `equals`, `at_least` or `one_of`"
+        ));
+    }
+    if condition.at_least.is_some() && question.kind != QuestionKind::Number {
+        problems.push(format!(
+            "applies_when: `at_least` on {q}, which is not answered with a number"
+        ));
+    }
+    for value in condition.equals.iter().chain(&condition.one_of) {
+        let fits = match question.kind {
+            QuestionKind::Number => matches!(value, Scalar::Number(_)),
+            QuestionKind::Bool => {
+                value.matches(&Scalar::Bool(true)) || value.matches(&Scalar::Bool(false))
+            }
+            QuestionKind::Choice => question
+                .options
+                .iter()
+                .any(|o| value.matches(&Scalar::Text(o.clone()))),
+        };
+        if !fits {
+            let expected = match question.kind {
+                QuestionKind::Number => "a number".to_owned(),
+                QuestionKind::Bool => "true or false".to_owned(),
+                QuestionKind::Choice => format!("one of {}", question.options.join(", ")),
+            };
+            problems.push(format!(
+                "applies_when: {q} cannot be `{}`; expected {expected}",
+                value.words()
+            ));
+        }
+    }
+    problems
+}
+
 struct Ids<'s> {
     roles: IdSet<'s>,
     controls: IdSet<'s>,

@@ -70,6 +70,12 @@ pub(crate) fn put_justification(
     batch.put(Repo::Info, note_key(isms, subcontrol), &note);
 }
 
+/// Removes the reasons of an answer (a justification the business checklist gave
+/// and no longer gives).
+pub(crate) fn delete_note(batch: &mut mmsm_store::Batch, isms: &str, subcontrol: &str) {
+    batch.delete(Repo::Info, note_key(isms, subcontrol));
+}
+
 fn text(field: &str, value: Option<String>) -> Result<Option<String>> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     if let Some(v) = &value {

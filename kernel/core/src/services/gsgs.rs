@@ -173,6 +173,10 @@ pub struct Updated {
     pub changed: Vec<Delta>,
     /// The board after the change.
     pub board: Board,
+    /// What else the change did, in words (the questions a business answer made not
+    /// applicable, the documents that entered or left force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Kernel {
@@ -464,24 +468,53 @@ impl Kernel {
         id: &str,
         change: Change,
         cause: &str,
+        time: (u64, u128),
+    ) -> Result<Updated> {
+        let changes = Changes {
+            main: change,
+            follow: Vec::new(),
+            note: None,
+        };
+        self.apply_changes_in(store, batch, principal, id, changes, cause, time)
+    }
+
+    /// [`Kernel::apply_change_in`] for a change that brings others with it (a
+    /// business answer and the questions it makes not applicable): all applied
+    /// to the live engine, one record, one audit entry and one history event
+    /// whose deltas run from before the first change to after the last.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn apply_changes_in(
+        &self,
+        store: &Store,
+        batch: &mut Batch,
+        principal: &Principal,
+        id: &str,
+        changes: Changes,
+        cause: &str,
         (now, nanos): (u64, u128),
     ) -> Result<Updated> {
         let (mut record, mut engine, current_format) = self.take_live(principal, id)?;
         record.ensure_open()?;
-        if let Change::AssetValue { asset } = &change {
-            check_asset_links(&record.inputs.assets, asset)?;
-        }
+        let Changes { main, follow, note } = changes;
+        let single = follow.is_empty();
         let before = record.board.compliance;
-        let deltas = engine
-            .apply(change.clone())
-            .map_err(|e| ServiceError::Refused(e.to_string()))?
-            .to_vec();
+        let mut deltas: Vec<Delta> = Vec::new();
+        for change in std::iter::once(&main).chain(&follow) {
+            if let Change::AssetValue { asset } = change {
+                check_asset_links(&engine.inputs().assets, asset)?;
+            }
+            let applied = engine
+                .apply(change.clone())
+                .map_err(|e| ServiceError::Refused(e.to_string()))?
+                .to_vec();
+            merge_deltas(&mut deltas, applied);
+        }
         let mut board = engine.board();
         board.isms = record.id.to_string();
-        match &change {
+        match &main {
             // The hot path: one answer changes one entry of the inputs
             // (the engine refused it above if the subcontrol is unknown).
-            Change::Answer { subcontrol, answer } => match answer {
+            Change::Answer { subcontrol, answer } if single => match answer {
                 Some(answer) => {
                     record.inputs.answers.insert(subcontrol.clone(), *answer);
                 }
@@ -499,8 +532,8 @@ impl Kernel {
         } else {
             None
         };
-        match &change {
-            Change::Answer { subcontrol, .. } if current_format && in_force.is_none() => {
+        match &main {
+            Change::Answer { subcontrol, .. } if single && current_format && in_force.is_none() => {
                 put_answer(batch, &mut record, subcontrol, now)
             }
             _ => put_isms(batch, &mut record, now),
@@ -511,20 +544,28 @@ impl Kernel {
             &format!("isms.{cause}"),
             vec![record.id.to_string()],
             Some(serde_json::json!({
-                "change": change,
+                "change": main,
+                "with": follow,
                 "compliance": { "before": before, "after": after },
             })),
         );
+        // A business answer is kept in the history even when no board value moves:
+        // it decides obligations and what applies.
+        let always = !single || matches!(main, Change::Business { .. });
+        let note = match (note, in_force) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         let event = HistoryEvent {
             at: now,
             user: principal.user.clone(),
             cause: cause.to_owned(),
-            change: Some(change),
+            change: Some(main),
             deltas,
             refs: Vec::new(),
-            note: in_force,
+            note,
         };
-        if !event.deltas.is_empty() {
+        if always || !event.deltas.is_empty() {
             record_history(store, batch, &record.id, nanos, &event, &record.board)?;
         }
         let updated = Updated {
@@ -532,6 +573,7 @@ impl Kernel {
             change: event.change.expect("set above"),
             changed: event.deltas,
             board: record.board.clone(),
+            note: event.note,
         };
         self.keep_live(record, engine);
         Ok(updated)
@@ -868,6 +910,30 @@ pub fn instantiate(schema: &Schema, board: &Board) -> Instantiated {
     }
 }
 
+/// A change and the changes it brings with it, applied as one (see
+/// [`Kernel::apply_changes_in`]), with a note for the history.
+pub(crate) struct Changes {
+    pub(crate) main: Change,
+    pub(crate) follow: Vec<Change>,
+    pub(crate) note: Option<String>,
+}
+
+/// Adds the deltas of a later change to those of the earlier ones: a subject keeps
+/// its first `before` and takes the last `after`; one back where it started is dropped.
+fn merge_deltas(into: &mut Vec<Delta>, later: Vec<Delta>) {
+    for delta in later {
+        match into.iter().position(|d| d.subject == delta.subject) {
+            Some(i) => into[i].after = delta.after,
+            None => into.push(delta),
+        }
+    }
+    into.retain(|d| match (d.before, d.after) {
+        (Some(b), Some(a)) => (b - a).abs() > 1e-12,
+        (None, None) => false,
+        _ => true,
+    });
+}
+
 /// An asset's members and dependencies name other assets of the ISMS, and its
 /// dependencies do not come back to it.
 fn check_asset_links(assets: &[mmsm_model::Asset], asset: &mmsm_model::Asset) -> Result<()> {
@@ -894,8 +960,11 @@ fn check_asset_links(assets: &[mmsm_model::Asset], asset: &mmsm_model::Asset) ->
             names()
         )));
     }
-    let mut after: Vec<mmsm_model::Asset> =
-        assets.iter().filter(|a| a.id != asset.id).cloned().collect();
+    let mut after: Vec<mmsm_model::Asset> = assets
+        .iter()
+        .filter(|a| a.id != asset.id)
+        .cloned()
+        .collect();
     after.push(asset.clone());
     if let Some(cycle) = mmsm_model::dependency_cycle(&after) {
         return Err(ServiceError::Refused(format!(

@@ -9,6 +9,7 @@ mod approval;
 mod auditing;
 mod audits;
 mod boards;
+mod business;
 mod certificates;
 mod deletion;
 mod documents;

@@ -154,7 +154,11 @@ pub(super) fn derive(schema: &Schema, inputs: &Inputs) -> Reference {
                 }
             }
             // An asset holds the value of the assets that depend on it.
-            for dependent in inputs.assets.iter().filter(|a| a.depends_on.contains(&node.id)) {
+            for dependent in inputs
+                .assets
+                .iter()
+                .filter(|a| a.depends_on.contains(&node.id))
+            {
                 if !reachable.contains(&dependent.id) {
                     reachable.push(dependent.id.clone());
                 }

@@ -13,7 +13,7 @@ use crate::extract::Auth;
 use crate::state::AppState;
 use mmsm_engine::Change;
 use mmsm_kernel::services::{IsmsQuery, IsmsSort, ServiceError};
-use mmsm_model::{Answer, Asset, SubControlId};
+use mmsm_model::{Answer, Asset, Scalar, SubControlId};
 use mmsm_reports::{self as reports, Documents};
 
 /// Query of the listing.
@@ -234,6 +234,45 @@ pub async fn answer(
     Ok(Json(updated).into_response())
 }
 
+/// The body of a business answer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessRequest {
+    /// true or false, a number, or one of the question's options; null clears it.
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<serde_json::Value>,
+}
+
+/// Answer a question of the business checklist again: the target level, the
+/// obligations and the controls its rules make not applicable follow at once.
+#[utoipa::path(put, path = "/api/v1/isms/{id}/business/{question}", tag = "isms",
+    params(("id" = String, Path, description = "The ISMS id"), ("question" = String, Path, description = "e.g. card_payments")),
+    request_body = BusinessRequest,
+    responses((status = 200, description = "isms, change, changed, board, note")))]
+pub async fn business(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, question)): Path<(String, String)>,
+    Json(body): Json<BusinessRequest>,
+) -> Result<Response, AppError> {
+    let value = match body.value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Bool(b)) => Some(Scalar::Bool(b)),
+        Some(serde_json::Value::Number(n)) => n.as_f64().map(Scalar::Number),
+        Some(serde_json::Value::String(t)) => Some(Scalar::Text(t)),
+        Some(other) => {
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("`{other}` is not an answer; expected true or false, a number or a text"),
+            ))
+        }
+    };
+    let updated = state
+        .call(move |k| k.answer_business(&auth.principal, &id, &question, value))
+        .await?;
+    Ok(Json(updated).into_response())
+}
+
 /// The optional body of a re-base.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -302,6 +341,22 @@ pub async fn soa(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (_, rows) = state.call(move |k| k.soa(&auth.principal, &id)).await?;
+    Ok(Json(rows).into_response())
+}
+
+/// The obligations of the schema's legal catalogue for the ISMS: whether each
+/// applies (from the business checklist), why, and how far its controls meet it.
+#[utoipa::path(get, path = "/api/v1/isms/{id}/obligations", tag = "documents",
+    params(("id" = String, Path, description = "The ISMS id")),
+    responses((status = 200, description = "One row per obligation of the catalogue")))]
+pub async fn obligations(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (_, rows) = state
+        .call(move |k| k.obligations(&auth.principal, &id))
+        .await?;
     Ok(Json(rows).into_response())
 }
 

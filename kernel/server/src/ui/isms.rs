@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/isms/{id}/approve", axum::routing::post(approve_isms))
         .route("/isms/{id}/certify", axum::routing::post(certify_level))
         .route("/isms/{id}/rebase", axum::routing::post(rebase))
+        .route("/isms/{id}/obligations", get(obligations))
+        .route("/isms/{id}/business", axum::routing::post(answer_business))
         .route("/isms/{id}/soa", get(soa))
         .route("/isms/{id}/soa.xlsx", get(soa_xlsx))
         .route("/isms/{id}/soa.pdf", get(soa_pdf))
@@ -817,6 +819,75 @@ async fn generate(
             .await
         }
     }
+}
+
+/// The laws and obligations page: the catalogue's obligations that apply, how far
+/// each is met, those still undetermined and those that do not apply.
+async fn obligations(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    use mmsm_model::Applicability;
+    let who = p.0.principal.clone();
+    let isms = id.clone();
+    let (name, rows, questions) = state
+        .call(move |k| {
+            let (name, rows) = k.obligations(&who, &isms)?;
+            let record = k.isms(&who, &isms)?;
+            let schema = k.isms_schema(&record)?;
+            // The business checklist as answered, for the form that changes it.
+            let questions: Vec<serde_json::Value> = schema
+                .business_checklist
+                .iter()
+                .map(|q| {
+                    let answer = record.inputs.business.get(&q.id).map(|v| v.words());
+                    let options: Vec<String> = match q.kind {
+                        QuestionKind::Bool => vec!["yes".into(), "no".into()],
+                        QuestionKind::Choice => q.options.clone(),
+                        QuestionKind::Number => Vec::new(),
+                    };
+                    json!({ "id": q.id, "text": q.text, "answer": answer, "options": options })
+                })
+                .collect();
+            Ok((name, rows, questions))
+        })
+        .await?;
+    let (applying, others): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|o| o.applies == Applicability::Applies);
+    let (undetermined, excluded): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|o| matches!(o.applies, Applicability::Undetermined(_)));
+    let count = |state: &str| applying.iter().filter(|o| o.state == state).count();
+    let summary =
+        json!({ "met": count("met"), "partly": count("partly met"), "not": count("not met") });
+    page(
+        &p,
+        "obligations.html",
+        json!({ "id": id, "name": name, "applying": applying, "undetermined": undetermined,
+                "excluded": excluded, "summary": summary, "questions": questions,
+                "can_edit": can_edit(&p) }),
+    )
+}
+
+/// A business answer given again from the obligations page.
+async fn answer_business(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    p.check_csrf(&super::field(&fields, "csrf"))?;
+    let question = super::field(&fields, "question");
+    let value = Some(super::field(&fields, "value"))
+        .filter(|v| !v.is_empty())
+        .map(mmsm_model::Scalar::Text);
+    let (who, isms) = (p.0.principal.clone(), id.clone());
+    state
+        .call(move |k| k.answer_business(&who, &isms, &question, value))
+        .await?;
+    Ok(Redirect::to(&format!("/isms/{id}/obligations#business")).into_response())
 }
 
 async fn soa(

@@ -89,6 +89,7 @@ impl Templates {
         template!(env, "checklist.html");
         template!(env, "generate.html");
         template!(env, "soa.html");
+        template!(env, "obligations.html");
         template!(env, "history.html");
         template!(env, "audit.html");
         template!(env, "schemas.html");
