@@ -221,6 +221,7 @@ pub fn generate(params: &Params, seed: u64) -> (Schema, Inputs) {
             id: domain,
             name: format!("Domain {}", 5 + d),
             description: None,
+            in_soa: true,
         });
     }
 

@@ -500,6 +500,29 @@ pub struct Domain {
     /// Optional description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `false` for the requirements of the management system itself (ISO/IEC 27001
+    /// clauses 4 to 10): they are not controls one selects, so the Statement of
+    /// Applicability leaves them out and none of their questions can be not applicable.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub in_soa: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl Schema {
+    /// Whether control `control` is a requirement of the management system (its
+    /// domain has `in_soa: false`) rather than a control one selects.
+    pub fn is_requirement(&self, control: &Control) -> bool {
+        self.domains
+            .iter()
+            .any(|d| d.id == control.domain && !d.in_soa)
+    }
 }
 
 /// A control objective (A1.2).

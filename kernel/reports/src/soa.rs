@@ -107,6 +107,8 @@ pub fn soa_rows(
     schema
         .controls
         .iter()
+        // The management system's own requirements (clauses 4-10) are not selected.
+        .filter(|control| !schema.is_requirement(control))
         .map(|control| {
             let row = board.controls.iter().find(|c| c.id == control.id);
             let compliance = row.and_then(|r| r.compliance);

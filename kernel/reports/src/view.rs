@@ -81,6 +81,10 @@ pub struct ReportView {
     /// The obligations that may apply, with the business question that decides.
     #[serde(default)]
     pub obligations_undetermined: Vec<String>,
+    /// The requirements of the management system itself (ISO/IEC 27001 clauses 4-10)
+    /// not fully met, in words, in schema order.
+    #[serde(default)]
+    pub management_gaps: Vec<String>,
 }
 
 /// Compliance and highest risk over time: the figures and the chart.
@@ -558,7 +562,36 @@ pub fn report_view(
         .map(|o| format!("{}: {}", o.label(), o.because))
         .collect();
 
+    let management_gaps = schema
+        .controls
+        .iter()
+        .filter(|c| schema.is_requirement(c))
+        .filter_map(|c| {
+            let compliance = board
+                .controls
+                .iter()
+                .find(|x| x.id == c.id)
+                .and_then(|x| x.compliance)?;
+            (compliance < 100.0 - 1e-9).then(|| {
+                let open: Vec<&str> = c
+                    .subcontrols
+                    .iter()
+                    .filter(|s| record.inputs.answers.get(&s.id) != Some(&mmsm_model::Answer::Yes))
+                    .map(|s| s.text.as_str())
+                    .collect();
+                format!(
+                    "{} {} ({} %): {}",
+                    c.id,
+                    c.title,
+                    fixed(compliance, 1),
+                    open.join(" ")
+                )
+            })
+        })
+        .collect();
+
     ReportView {
+        management_gaps,
         obligations,
         obligations_undetermined,
         enterprise: e.name.clone(),

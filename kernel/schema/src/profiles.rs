@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::{Problem, Problems};
-use mmsm_model::{Dimension, Profile, QuestionKind, Scalar, Schema};
+use mmsm_model::{Answer, Dimension, Profile, QuestionKind, Scalar, Schema};
 
 /// Parses a profile document; `.json` files as JSON, anything else as YAML.
 pub fn parse_profile(path: &Path, text: &str) -> Result<Profile, Problems> {
@@ -260,6 +260,18 @@ pub fn validate_profile(profile: &Profile, schema: &Schema, file: Option<&Path>)
     }
 
     let subcontrols: HashSet<&str> = schema.subcontrols().map(|(_, s)| s.id.as_str()).collect();
+    for (c, sub) in schema.subcontrols() {
+        if profile.answers.get(&sub.id) == Some(&Answer::Na) && schema.is_requirement(c) {
+            report(
+                "answer",
+                sub.id.as_str(),
+                format!(
+                    "na: {} {} is a requirement of the management system, which every certified enterprise meets; expected yes, partial, no or unknown",
+                    c.id, c.title
+                ),
+            );
+        }
+    }
     for id in profile.answers.keys() {
         if !subcontrols.contains(id.as_str()) {
             let h = hint(id.as_str(), &mut subcontrols.iter().copied());
@@ -609,6 +621,33 @@ assets:
   - { id: d, name: D, type: HW, values: { D: 8 }, depends_on: [a] }
 "#,
             &["p.yaml: asset `a`: depends on itself through a -> b -> c -> a; expected dependencies that end at a supporting asset (a server, a building)"],
+        );
+    }
+
+    #[test]
+    fn a_requirement_of_the_management_system_is_never_answered_not_applicable() {
+        let mut schema = mini();
+        schema.domains.push(mmsm_model::Domain {
+            id: mmsm_model::DomainId::new("MS"),
+            name: "Management system".into(),
+            description: None,
+            in_soa: false,
+        });
+        let mut audit = schema.controls[0].clone();
+        audit.id = mmsm_model::ControlId::new("C9.2");
+        audit.domain = mmsm_model::DomainId::new("MS");
+        audit.title = "Internal audit".into();
+        audit.subcontrols.truncate(1);
+        audit.subcontrols[0].id = mmsm_model::SubControlId::new("C9.2.1");
+        schema.controls.push(audit);
+        let path = PathBuf::from("p.yaml");
+        let text = OK.replace("answers: {", "answers: { \"C9.2.1\": na,");
+        let profile = parse_profile(&path, &text).unwrap_or_else(|p| panic!("{p}"));
+        let problems = validate_profile(&profile, &schema, Some(&path));
+        let messages: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            messages,
+            ["p.yaml: answer `C9.2.1`: na: C9.2 Internal audit is a requirement of the management system, which every certified enterprise meets; expected yes, partial, no or unknown"]
         );
     }
 

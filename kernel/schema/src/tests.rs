@@ -282,6 +282,23 @@ obligations:
 }
 
 #[test]
+fn a_requirement_of_the_management_system_cannot_be_made_not_applicable() {
+    check(
+        r#"
+domains: [{ id: MS, name: Management system, in_soa: false }]
+controls:
+  - { id: C9.2, domain: MS, title: Internal audit, subcontrols: [{ id: "C9.2.1", text: Q?, level: 1 }] }
+business_checklist:
+  - id: small_office
+    text: Small?
+    kind: bool
+    not_applicable: [{ equals: true, controls: [C9.2], justification: too small }]
+"#,
+        &["b.yaml: business question `small_office`: not_applicable: C9.2 is a requirement of the management system (its domain has `in_soa: false`); it cannot be made not applicable"],
+    );
+}
+
+#[test]
 fn exactly_one_header() {
     let none = load(&[("a.yaml", "domains: [{ id: \"5\", name: Org }]")]).unwrap_err();
     assert_eq!(

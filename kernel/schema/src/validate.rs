@@ -465,6 +465,18 @@ impl<'a> Checker<'a> {
                             id,
                             format!("not_applicable: controls: {}", controls.missing(c.as_str())),
                         );
+                    } else if schema
+                        .controls
+                        .iter()
+                        .any(|x| &x.id == c && schema.is_requirement(x))
+                    {
+                        self.report(
+                            "business_checklist",
+                            i,
+                            "business question",
+                            id,
+                            format!("not_applicable: {c} is a requirement of the management system (its domain has `in_soa: false`); it cannot be made not applicable"),
+                        );
                     }
                 }
                 if rule.justification.trim().is_empty() {

@@ -503,6 +503,13 @@ impl Kernel {
             if let Change::AssetValue { asset } = change {
                 check_asset_links(&engine.inputs().assets, asset)?;
             }
+            if let Change::Answer {
+                subcontrol,
+                answer: Some(Answer::Na),
+            } = change
+            {
+                check_may_exclude(engine.schema(), subcontrol)?;
+            }
             let applied = engine
                 .apply(change.clone())
                 .map_err(|e| ServiceError::Refused(e.to_string()))?
@@ -932,6 +939,18 @@ fn merge_deltas(into: &mut Vec<Delta>, later: Vec<Delta>) {
         (None, None) => false,
         _ => true,
     });
+}
+
+/// A question of the management system's own requirements (ISO/IEC 27001 clauses
+/// 4-10) cannot be answered not applicable.
+fn check_may_exclude(schema: &Schema, subcontrol: &SubControlId) -> Result<()> {
+    match schema.subcontrols().find(|(_, s)| &s.id == subcontrol) {
+        Some((control, _)) if schema.is_requirement(control) => Err(ServiceError::Refused(format!(
+            "{subcontrol} belongs to {} {}, a requirement of the management system that every certified enterprise meets: it cannot be not applicable; answer yes, partial, no or unknown",
+            control.id, control.title
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// An asset's members and dependencies name other assets of the ISMS, and its
