@@ -207,6 +207,9 @@ struct Attempt {
     at: u64,
     passed: bool,
     score: f64,
+    /// The questions it drew: the next test draws others first.
+    #[serde(default)]
+    questions: Vec<CultureQuestionId>,
 }
 
 pub(crate) fn cert_key(isms: &IsmsId, user: &str) -> String {
@@ -448,6 +451,16 @@ impl Kernel {
             .collect())
     }
 
+    /// The questions of the user's last test, which the next one avoids.
+    fn last_drawn(&self, isms: &IsmsId, user: &str) -> Result<BTreeSet<CultureQuestionId>> {
+        Ok(self
+            .attempts(isms, user)?
+            .into_iter()
+            .max_by_key(|a| a.at)
+            .map(|a| a.questions.into_iter().collect())
+            .unwrap_or_default())
+    }
+
     /// Attempts left in the window; refuses when none is left, saying when the next one is possible.
     fn attempts_left(&self, isms: &IsmsId, user: &str) -> Result<usize> {
         let now = self.now();
@@ -497,7 +510,8 @@ impl Kernel {
         let schema = self.isms_schema(&record)?;
         let attempts_left = self.attempts_left(&record.id, user)?;
         let seed = seed_of(attempts_left);
-        let questions = draw(&schema, &record, user, seed)?;
+        let seen = self.last_drawn(&record.id, user)?;
+        let questions = draw(&schema, &record, user, seed, &seen)?;
         let regulations = questions
             .iter()
             .map(|q| q.regulation.clone())
@@ -544,7 +558,8 @@ impl Kernel {
                     culture.questions.first().map(|q| q.id.as_str()).unwrap_or("q1")
                 )));
             }
-            let drawn = draw(&schema, &record, user, seed)?;
+            let seen = self.last_drawn(&record.id, user)?;
+            let drawn = draw(&schema, &record, user, seed, &seen)?;
             let mut per_regulation: BTreeMap<RegulationId, (usize, usize)> = BTreeMap::new();
             let mut wrong = Vec::new();
             for question in &drawn {
@@ -588,7 +603,13 @@ impl Kernel {
                 &attempt_prefix(&record.id, user),
                 self.now_nanos(),
             )?;
-            batch.put(Repo::Info, attempt_key, &Attempt { at: now, passed, score });
+            let attempt = Attempt {
+                at: now,
+                passed,
+                score,
+                questions: drawn.iter().map(|q| q.id.clone()).collect(),
+            };
+            batch.put(Repo::Info, attempt_key, &attempt);
             let roles = record
                 .users
                 .iter()
@@ -727,8 +748,15 @@ impl Kernel {
 }
 
 /// The questions of a user's test: per required regulation (in id order), the
-/// bank's questions of that regulation shuffled by the seed, `per_regulation` of them.
-fn draw(schema: &Schema, record: &IsmsRecord, user: &str, seed: u64) -> Result<Vec<DrawnQuestion>> {
+/// bank's questions of that regulation shuffled by the seed, those the user's last
+/// test did not ask first, `per_regulation` of them.
+fn draw(
+    schema: &Schema,
+    record: &IsmsRecord,
+    user: &str,
+    seed: u64,
+    seen: &BTreeSet<CultureQuestionId>,
+) -> Result<Vec<DrawnQuestion>> {
     let Some(member) = record.users.iter().find(|u| u.id.as_str() == user) else {
         return Err(super::users::unknown_user(record, user));
     };
@@ -749,6 +777,9 @@ fn draw(schema: &Schema, record: &IsmsRecord, user: &str, seed: u64) -> Result<V
             .filter(|q| &q.regulation == regulation)
             .collect();
         rng.shuffle(&mut bank);
+        // A retest draws the questions of the last test only when the bank has
+        // too few others (a stable sort: the shuffle still orders each part).
+        bank.sort_by_key(|q| seen.contains(&q.id));
         drawn.extend(
             bank.into_iter()
                 .take(culture.per_regulation as usize)

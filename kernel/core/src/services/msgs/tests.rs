@@ -455,6 +455,40 @@ fn the_auditor_reads_the_maintenance_zone_but_changes_nothing_in_it() {
 }
 
 #[test]
+fn a_retest_draws_the_questions_the_last_test_did_not_ask_first() {
+    let (kernel, isms) = kernel(false);
+    let luis = kernel.principal_for(&isms, "luis").unwrap();
+    let drawn = kernel.draw_culture_test(&luis, &isms, "luis", 5).unwrap();
+    let first: Vec<String> = drawn.questions.iter().map(|q| q.id.to_string()).collect();
+    kernel
+        .take_culture_test(&luis, &isms, "luis", 5, &BTreeMap::new())
+        .unwrap();
+    // Luis's role needs security-policy: 2 questions drawn of a bank of 3, so a
+    // retest repeats exactly the one the bank cannot avoid, whatever the seed.
+    let schema = kernel
+        .isms_schema(&kernel.isms(&luis, &isms).unwrap())
+        .unwrap();
+    let culture = schema.culture.as_ref().unwrap();
+    let bank = culture
+        .questions
+        .iter()
+        .filter(|q| q.regulation.as_str() == "security-policy")
+        .count();
+    assert_eq!((bank, culture.per_regulation, first.len()), (3, 2, 2));
+    for seed in 6..40 {
+        let again = kernel
+            .draw_culture_test(&luis, &isms, "luis", seed)
+            .unwrap();
+        let ids: Vec<&str> = again.questions.iter().map(|q| q.id.as_str()).collect();
+        let repeated = ids
+            .iter()
+            .filter(|id| first.iter().any(|f| f == *id))
+            .count();
+        assert_eq!(repeated, 1, "seed {seed}: {first:?} then {ids:?}");
+    }
+}
+
+#[test]
 fn expiry_re_values_the_culture_share_in_the_kernel_s_name_not_the_reader_s() {
     let (kernel, isms) = kernel(false);
     let later = kernel.with_clock(
