@@ -324,7 +324,29 @@ fn every_line_of_the_soa_says_why_and_what_implements_it() {
             ["yes", "partial", "no"].contains(&row["implemented"].as_str().unwrap()),
             "{row}"
         );
+        // Every applicable control is there for a risk it treats or an obligation
+        // that binds the enterprise (issues 14 and 16): no generic reason.
+        assert!(
+            !row["threats"].as_array().unwrap().is_empty()
+                || !row["requirements"].as_array().unwrap().is_empty(),
+            "{control} treats no threat and meets no obligation: {}",
+            row["reason"]
+        );
+        assert!(
+            !row["reason"].as_str().unwrap().contains("no threat of its risk analysis"),
+            "{row}"
+        );
     }
+    // A law names the controls it requires.
+    let crypto = rows.iter().find(|r| r["control"] == "8.24").unwrap();
+    assert!(
+        crypto["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("GDPR Art. 32")),
+        "{crypto}"
+    );
     // A control that treats threats says which, with their residual risk now.
     let backup = rows.iter().find(|r| r["control"] == "8.13").unwrap();
     let reason = backup["reason"].as_str().unwrap();

@@ -299,42 +299,9 @@ fn scoring_follows_the_pass_mark_and_the_minimum_per_regulation() {
         "1 of 2 is below the pass mark of 70 %"
     );
     assert_eq!(result["wrong"], serde_json::json!(["sp-3"]), "{result}");
-    // the same seed draws the same questions
-    let a = at(
-        &m,
-        DAY1,
-        &[
-            "culture",
-            "test",
-            ISMS,
-            "ana",
-            "--seed",
-            "11",
-            "--answers",
-            &partial,
-            "--json",
-        ],
-    )
-    .ok()
-    .json();
-    let b = at(
-        &m,
-        DAY1,
-        &[
-            "culture",
-            "test",
-            ISMS,
-            "ana",
-            "--seed",
-            "11",
-            "--answers",
-            &partial,
-            "--json",
-        ],
-    )
-    .ok()
-    .json();
-    assert_eq!(a["wrong"], b["wrong"]);
+    // (The same seed draws the same questions while no attempt comes between: a
+    // retest draws the questions the last one did not ask first; the kernel's
+    // tests hold both.)
 }
 
 #[test]
