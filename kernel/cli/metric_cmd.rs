@@ -72,6 +72,12 @@ fn print_run(run: &MetricsRun) {
                 "-".into(),
                 "nothing to measure yet: the answers stand".into(),
             ]),
+            None if m.subcontrols.is_empty() => table.row(vec![
+                m.metric.to_string(),
+                m.value.map_or_else(|| "-".into(), number),
+                "-".into(),
+                "none: an indicator, shown for information".into(),
+            ]),
             None => table.row(vec![
                 m.metric.to_string(),
                 m.value.map_or_else(|| "-".into(), number),

@@ -91,6 +91,59 @@ function isms.evidence_csv(ctx, path)
   return ctx.csv.decode(text)
 end
 
+---The records of CSV file `path` of the evidence, raising the reason as the
+---metric's error when the file cannot be read or when none of its records
+---has one of `columns` (an export of an older format).
+---@param ctx mmsm.Ctx
+---@param path string
+---@param columns? string[]
+---@return table[]
+function isms.evidence_rows(ctx, path, columns)
+  local rows, why = isms.evidence_csv(ctx, path)
+  if rows == nil then
+    error(why, 0)
+  end
+  for _, column in ipairs(columns or {}) do
+    local present = #rows == 0
+    for _, row in ipairs(rows) do
+      if row[column] ~= nil then
+        present = true
+        break
+      end
+    end
+    if not present then
+      error(("%s has no column `%s`"):format(path, column), 0)
+    end
+  end
+  return rows
+end
+
+---Days since the latest review of `kind` in reviews.csv (`kind`, `date`), or
+---since the latest closed instance of a procedure whose id contains `word`
+---when one exists and is later.
+---@param ctx mmsm.Ctx
+---@param kind string
+---@param word? string
+---@return number
+function isms.review_age(ctx, kind, word)
+  local latest = word and isms.latest(isms.instances(ctx, word), "closed_at")
+  local rows = isms.evidence_csv(ctx, "reviews.csv") or {}
+  local reviewed = isms.latest(rows, "date", function(row)
+    return row.kind == kind
+  end)
+  if reviewed and (latest == nil or reviewed > latest) then
+    latest = reviewed
+  end
+  return isms.age_days(ctx, latest)
+end
+
+---Whether a device is a computer people use (not a server nor a network device).
+---@param row table
+---@return boolean
+function isms.workstation(row)
+  return row.kind == "desktop" or row.kind == "laptop"
+end
+
 ---Whether a CSV field says yes: `yes`, `y`, `true`, `1`, `on`, `enabled` (any case).
 ---@param text string?
 ---@return boolean
@@ -184,25 +237,37 @@ function isms.instances(ctx, word)
   end)
 end
 
----The incidents of the ISMS as `{ opened, deadline, closed }` (seconds since
+-- A text with something in it, or nil.
+local function filled(text)
+  if type(text) == "string" and text:match("%S") then
+    return text
+  end
+  return nil
+end
+
+---The incidents of the ISMS as `{ opened, deadline, closed, learned }` (seconds since
 ---1970, deadline and closed may be nil): the instances of incident procedures
 ---when there are any, else the rows of `incidents.csv` in the evidence folder
----(columns `id`, `opened`, `deadline`, `closed`).
+---(columns `id`, `opened`, `deadline`, `closed`, `cause`, `action`). `learned`
+---is true when a root cause and the actions taken are recorded.
 ---@param ctx mmsm.Ctx
----@return { opened: integer, deadline: integer?, closed: integer? }[]
+---@return { opened: integer, deadline: integer?, closed: integer?, learned: boolean }[]
 function isms.incidents(ctx)
   local found = {}
   local instances = isms.instances(ctx, "incident")
   if #instances > 0 then
     for _, instance in ipairs(instances) do
-      local deadline
+      local deadline, cause, action
       for _, fields in pairs(instance.registers or {}) do
         deadline = deadline or isms.time_of(fields.deadline)
+        cause = cause or filled(fields.root_cause)
+        action = action or filled(fields.actions)
       end
       found[#found + 1] = {
         opened = isms.time_of(instance.started_at),
         deadline = deadline or (isms.time_of(instance.started_at) or 0) + 30 * 86400,
         closed = isms.time_of(instance.closed_at),
+        learned = cause ~= nil and action ~= nil,
       }
     end
     return found
@@ -214,6 +279,7 @@ function isms.incidents(ctx)
         opened = opened,
         deadline = isms.time_of(row.deadline),
         closed = isms.time_of(row.closed),
+        learned = filled(row.cause) ~= nil and filled(row.action) ~= nil,
       }
     end
   end

@@ -15,6 +15,7 @@ error('Cannot require a meta file')
 ---@field roles? string[] role ids (`Cl/RS`)
 ---@field active? boolean false for a disabled account (default: true)
 ---@field mfa? boolean true when the user signs in with a second factor
+---@field certificate? "valid"|"expiring"|"expired"|"revoked"|"none"|"not-required" their culture certificate, as the culture page shows it
 
 ---A security-culture certificate (DESIGN.md 6.3).
 ---@class mmsm.Certificate

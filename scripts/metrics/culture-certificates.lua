@@ -1,7 +1,7 @@
--- Share of active users holding a valid security-culture certificate
--- (MMSM-SME A3.1, DESIGN.md 6.3): it feeds the awareness subcontrols.
--- A certificate counts when it is not revoked and not past its expiry
--- (`expires_at`, seconds, or `expires`, a date).
+-- Share of the users who need a culture certificate that hold a valid one:
+-- each user's `certificate` in ctx.users is the status the culture page shows
+-- (valid, expiring, expired, revoked, none, not-required), so the metric and
+-- the page count the same people. Nobody needs one: nothing to measure.
 local isms = require("isms")
 
 ---@type mmsm.Metric
@@ -14,22 +14,16 @@ local metric = {
   schedule = "1d",
 
   collect = function(ctx)
-    local now = ctx.now()
-    local valid = {}
-    for _, cert in ipairs(ctx.certificates or {}) do
-      local expires = isms.time_of(cert.expires_at) or isms.parse_date(cert.expires)
-      local usable = cert.revoked == nil and cert.status ~= "revoked" and cert.status ~= "expired"
-      if usable and (expires == nil or expires >= now) then
-        valid[cert.user] = true
-      end
-    end
-    local active = isms.filter(ctx.users or {}, function(user)
-      return user.active ~= false
+    local needing = isms.filter(ctx.users or {}, function(user)
+      return user.certificate ~= "not-required"
     end)
-    ctx.log.debug(("%d active users"):format(#active))
-    return isms.share(active, function(user)
-      return valid[user.id] == true
-    end, 0)
+    ctx.log.debug(("%d users need a certificate"):format(#needing))
+    if #needing == 0 then
+      return nil
+    end
+    return isms.share(needing, function(user)
+      return user.certificate == "valid" or user.certificate == "expiring"
+    end)
   end,
 
   -- The share is the compliance: every user must know the rules.

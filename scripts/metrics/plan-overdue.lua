@@ -16,7 +16,8 @@ local metric = {
     local overdue = 0
     for _, item in ipairs(ctx.plan or {}) do
       local due = isms.time_of(item.due)
-      if due and due < now and item.done_at == nil then
+      -- Overdue from the day after its due date, as the plan page counts it.
+      if due and due + 86400 <= now and item.done_at == nil then
         overdue = overdue + 1
       end
     end

@@ -1,6 +1,7 @@
 -- Share of the key suppliers (suppliers.csv: `supplier`, `critical`,
--- `last_review`) not reviewed in the last 365 days; closed instances of a
--- supplier-review procedure naming the supplier count as reviews.
+-- `last_review`) not reviewed in the last 365 days; closed instances of the
+-- supplier-review procedure naming the supplier count as reviews (its
+-- onboarding does not: that is a check before hiring, not a yearly review).
 local isms = require("isms")
 
 ---@type mmsm.Metric
@@ -18,7 +19,7 @@ local metric = {
       error(why, 0)
     end
     local reviewed = {}
-    for _, instance in ipairs(isms.instances(ctx, "supplier")) do
+    for _, instance in ipairs(isms.instances(ctx, "supplier-review")) do
       for _, fields in pairs(instance.registers or {}) do
         if fields.supplier and instance.closed_at then
           reviewed[fields.supplier] = math.max(reviewed[fields.supplier] or 0, instance.closed_at)

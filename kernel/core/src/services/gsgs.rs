@@ -888,10 +888,12 @@ pub fn instantiate(schema: &Schema, board: &Board) -> Instantiated {
         .metrics
         .iter()
         .filter(|metric| {
-            metric
-                .subcontrols
-                .iter()
-                .any(|s| applicable_subcontrols.contains(s.as_str()))
+            // An indicator (bound to no question) is always in force.
+            metric.subcontrols.is_empty()
+                || metric
+                    .subcontrols
+                    .iter()
+                    .any(|s| applicable_subcontrols.contains(s.as_str()))
         })
         .map(|metric| metric.id.clone())
         .collect();

@@ -22,6 +22,7 @@ use mmsm_store::Repo;
 use super::gsgs::record_history;
 use super::host::{MetricDefaults, MetricReading, MetricRunner};
 use super::listing::put_isms;
+use super::msgs::culture::{certificate_status, required_regulations};
 use super::{audit, HistoryEvent, IsmsRecord, Kernel, Result, ServiceError};
 
 /// The schedule of a metric that neither its schema entry nor its script names.
@@ -244,7 +245,7 @@ impl Kernel {
         let mut data = Map::new();
         data.insert("isms".into(), Value::from(record.id.as_str()));
         data.insert("enterprise".into(), json(&record.enterprise));
-        data.insert("users".into(), json(&record.users));
+        data.insert("users".into(), self.users_with_certificates(record)?);
         data.insert("answers".into(), json(&record.inputs.answers));
         data.insert("measured".into(), json(&record.inputs.measured));
         data.insert("assets".into(), json(&record.inputs.assets));
@@ -275,6 +276,30 @@ impl Kernel {
             data.insert(field.into(), Value::Array(list));
         }
         Ok(data)
+    }
+
+    /// The users, each with `certificate`: the status of their culture
+    /// certificate as the culture page shows it (`valid`, `expiring`,
+    /// `expired`, `revoked`, `none`, or `not-required` when no regulation in
+    /// force applies to their roles), so a script counts what people read.
+    fn users_with_certificates(&self, record: &IsmsRecord) -> Result<Value> {
+        let schema = self.isms_schema(record)?;
+        let certificates = self.certificates(&record.id)?;
+        let now = self.now();
+        let users = record
+            .users
+            .iter()
+            .map(|user| {
+                let required = required_regulations(&schema, record, &user.roles);
+                let (status, _) = certificate_status(certificates.get(&user.id), &required, now);
+                let mut value = json(user);
+                if let Value::Object(map) = &mut value {
+                    map.insert("certificate".into(), Value::from(status.as_str()));
+                }
+                value
+            })
+            .collect();
+        Ok(Value::Array(users))
     }
 
     /// The last stored value of a metric of an ISMS.
