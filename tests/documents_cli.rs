@@ -333,7 +333,10 @@ fn every_line_of_the_soa_says_why_and_what_implements_it() {
             row["reason"]
         );
         assert!(
-            !row["reason"].as_str().unwrap().contains("no threat of its risk analysis"),
+            !row["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no threat of its risk analysis"),
             "{row}"
         );
     }

@@ -450,6 +450,59 @@ fn the_demo_generates_the_sample_sme_on_the_health_schema_and_writes_its_report(
     let report = std::path::PathBuf::from(demo["report"].as_str().unwrap());
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("Clinica Dental Sonrisa"));
+    let text = visible_text(&html);
+    let section = |from: &str, to: &str| {
+        let start = text
+            .find(from)
+            .unwrap_or_else(|| panic!("no section {from}"));
+        let end = start + text[start..].find(to).unwrap_or(text.len() - start);
+        text[start..end].to_owned()
+    };
+    // Its applicable laws, from its business checklist: established in Spain,
+    // holding health data, taking cards, not a supplier of public bodies.
+    let laws = section("Laws and obligations", "Risks");
+    for law in [
+        "GDPR Art. 9 Special categories",
+        "GDPR Art. 32 Security of processing",
+        "LOPDGDD Art. 34",
+        "PCI-DSS Req. 3",
+    ] {
+        assert!(laws.contains(law), "{law} missing: {laws}");
+    }
+    assert!(
+        !laws.contains("ENS "),
+        "no ENS for a clinic that supplies no public body: {laws}"
+    );
+    // Its high risks: ransomware on the practice system, patient records disclosed.
+    let risks = section("Residual, after the controls in place", "Improvement plan");
+    for (asset, threat) in [
+        ("Practice management software", "A.8 "),
+        ("Patient records", "A.19 "),
+    ] {
+        let row = risks.split(" high").any(|chunk| {
+            // The row ends the chunk: asset, threat, figures, then " high".
+            chunk.rfind(asset).is_some_and(|at| {
+                let row = &chunk[at..];
+                row.len() < 160 && row.contains(threat)
+            })
+        });
+        assert!(row, "{asset} {threat} is not high: {risks}");
+    }
+    // Its clause 4-10 gaps, each with the questions still open.
+    let gaps = section("Management system gaps", "Laws and obligations");
+    assert!(
+        gaps.contains("C9.2 Internal audit") || gaps.contains("C4.1 "),
+        "{gaps}"
+    );
+    assert!(
+        gaps.contains('?'),
+        "each gap lists its open questions: {gaps}"
+    );
+    // Every exclusion of its SoA says why.
+    assert!(
+        !text.contains("INCOMPLETE"),
+        "an exclusion without its reason"
+    );
     let compliance = demo["board"]["compliance"].as_f64().unwrap();
     assert!(
         html.contains(&format!("{compliance:.1}&nbsp;%")),
@@ -752,4 +805,27 @@ fn why_keeps_the_reasons_of_an_answer_for_the_soa_and_nothing_given_removes_them
     assert!(removed["why"].is_null());
     let soa = m.run(&["isms", "soa", isms, "--format", "csv"]).ok().stdout;
     assert!(soa.contains("INCOMPLETE"), "{soa}");
+}
+
+/// The text a reader sees in an HTML page: tags dropped, entities and spaces folded.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
