@@ -385,3 +385,70 @@ fn an_import_that_breaks_the_rules_stores_nothing() {
         .fails();
     assert!(missing.stderr.contains("--new"), "{}", missing.stderr);
 }
+
+#[test]
+fn the_nist_mappings_imported_into_the_health_schema_reach_the_soa() {
+    // CISO Assistant's mapping sets name ISO/IEC 27001:2022 Annex A controls
+    // (`iso27001-2022:a.5.1`): the SoA finds them on the 27002 control they number.
+    let m = Mmsm::new();
+    for set in [
+        "ciso-assistant/mapping-nist-csf-2.0-to-iso27001-2022.yaml",
+        "ciso-assistant/mapping-nist-sp-800-53-rev5-to-iso27001-2022.yaml",
+    ] {
+        let file = shared(set);
+        import(
+            &m,
+            &[
+                "ciso-assistant",
+                file.to_str().unwrap(),
+                "--schema",
+                "health-small",
+            ],
+        );
+    }
+    let generated = m
+        .run(&[
+            "isms",
+            "generate",
+            "schemas/examples/dental-clinic.yaml",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(generated["schema"]["version"], 3, "{generated}");
+    let id = generated["id"].as_str().unwrap();
+    let soa = m.run(&["isms", "soa", id, "--json"]).ok().json();
+    let row = |control: &str| {
+        soa.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["control"] == control)
+            .unwrap()
+            .clone()
+    };
+    let policy = row("5.1");
+    let requirements: Vec<&str> = policy["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    let csf = requirements
+        .iter()
+        .find(|r| r.starts_with("nist-csf-2.0 "))
+        .unwrap_or_else(|| panic!("{policy}"));
+    assert!(csf.contains("gv.po-01"), "{csf}");
+    assert!(
+        requirements
+            .iter()
+            .any(|r| r.starts_with("nist-sp-800-53-rev5 ") && r.contains("ac-1")),
+        "{policy}"
+    );
+    assert!(
+        policy["reason"].as_str().unwrap().contains("nist-csf-2.0 "),
+        "{policy}"
+    );
+    // 5.10 is not 5.1: its requirements are its own.
+    let acceptable_use = row("5.10");
+    assert_ne!(acceptable_use["requirements"], policy["requirements"]);
+}

@@ -1480,3 +1480,69 @@ pub struct Mapping {
     /// How they relate.
     pub relation: Relation,
 }
+
+impl Mapping {
+    /// The other end of the mapping when one end names `control` of this schema:
+    /// as itself (`5.1`), as ISO/IEC 27002 (`iso27002:5.1`), or as ISO/IEC
+    /// 27001:2022, whose Annex A numbers the same controls (`iso27001-2022:a.5.1`)
+    /// and whose clauses are the schema's `C` controls (`iso27001-2022:9.2` for
+    /// `C9.2`), as CISO Assistant's mapping sets name them.
+    pub fn other_end(&self, control: &ControlId) -> Option<&str> {
+        if names_control(&self.from, control.as_str()) {
+            Some(&self.to)
+        } else if names_control(&self.to, control.as_str()) {
+            Some(&self.from)
+        } else {
+            None
+        }
+    }
+}
+
+fn names_control(reference: &str, control: &str) -> bool {
+    if reference == control {
+        return true;
+    }
+    let Some((framework, node)) = reference.split_once(':') else {
+        return false;
+    };
+    match framework {
+        "iso27002" => node == control,
+        "iso27001-2022" | "iso27001" => match control.strip_prefix('C') {
+            Some(clause) => node == clause,
+            None => node.strip_prefix("a.").or(node.strip_prefix("A.")) == Some(control),
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    fn mapping(from: &str, to: &str) -> Mapping {
+        Mapping {
+            from: from.into(),
+            to: to.into(),
+            relation: Relation::Related,
+        }
+    }
+
+    #[test]
+    fn a_mapping_names_a_control_as_27002_27001_annex_or_clause() {
+        let annex = ControlId::new("5.1");
+        let clause = ControlId::new("C9.2");
+        let csf = mapping("nist-csf-2.0:gv.po-01", "iso27001-2022:a.5.1");
+        assert_eq!(csf.other_end(&annex), Some("nist-csf-2.0:gv.po-01"));
+        let cobit = mapping("cobit2019:APO13.01", "iso27002:5.1");
+        assert_eq!(cobit.other_end(&annex), Some("cobit2019:APO13.01"));
+        let audit = mapping("nist-csf-2.0:id.im-02", "iso27001-2022:9.2");
+        assert_eq!(audit.other_end(&clause), Some("nist-csf-2.0:id.im-02"));
+        assert_eq!(audit.other_end(&annex), None);
+        // 5.10 is not 5.1, and a clause number is not an annex control.
+        assert_eq!(
+            mapping("x:1", "iso27001-2022:a.5.10").other_end(&annex),
+            None
+        );
+        assert_eq!(mapping("x:1", "iso27001-2022:5.1").other_end(&annex), None);
+    }
+}

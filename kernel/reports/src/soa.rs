@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use mmsm_engine::{Board, RiskRow};
 use mmsm_kernel::services::AnswerNote;
-use mmsm_model::{Answer, Schema};
+use mmsm_model::{Answer, ControlId, Schema};
 
 /// One row of the SoA: one control.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,7 +158,6 @@ pub fn soa_rows(
             } else {
                 Vec::new()
             };
-            let cid = format!("iso27002:{}", control.id);
             // The obligations of the legal catalogue that apply and name it, then the
             // requirements other frameworks map to it.
             let mut requirements: Vec<String> = schema
@@ -168,20 +167,7 @@ pub fn soa_rows(
                 .filter(|o| o.applicability(business) == mmsm_model::Applicability::Applies)
                 .map(|o| o.label())
                 .collect();
-            let mapped: Vec<String> = schema
-                .mappings
-                .iter()
-                .filter_map(|m| {
-                    if m.from == cid || m.from == control.id.as_str() {
-                        Some(m.to.clone())
-                    } else if m.to == cid || m.to == control.id.as_str() {
-                        Some(m.from.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            requirements.extend(mapped);
+            requirements.extend(mapped_requirements(&schema.mappings, &control.id));
             let mut reason = if applicable {
                 let mut why: Vec<String> = Vec::new();
                 if let Some(worst) = threats.first() {
@@ -418,6 +404,29 @@ fn status_word(status: mmsm_engine::Status) -> &'static str {
         Status::Green => "green",
         Status::Na => "na",
     }
+}
+
+/// The requirements of other frameworks mapped to a control, one entry per
+/// framework: `nist-csf-2.0 gv.po-01, gv.po-02`.
+fn mapped_requirements(mappings: &[mmsm_model::Mapping], control: &ControlId) -> Vec<String> {
+    let mut by_framework: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for other in mappings.iter().filter_map(|m| m.other_end(control)) {
+        let (framework, node) = other.split_once(':').unwrap_or(("", other));
+        let nodes = by_framework.entry(framework).or_default();
+        if !nodes.contains(&node) {
+            nodes.push(node);
+        }
+    }
+    by_framework
+        .into_iter()
+        .map(|(framework, nodes)| {
+            if framework.is_empty() {
+                nodes.join(", ")
+            } else {
+                format!("{framework} {}", nodes.join(", "))
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
