@@ -839,6 +839,61 @@ fn the_generation_form_is_saved_as_a_draft_as_it_is_filled_and_survives_a_reload
     assert_eq!(b.value("#name"), "");
 }
 
+/// Logs in as the first administrator of a fresh store with the one-time
+/// password its server printed, and sets a password of their own.
+fn log_in_first_admin(server: &Server, b: &Browser) {
+    let line = server
+        .banner
+        .iter()
+        .find(|l| l.contains("one-time password"))
+        .unwrap_or_else(|| panic!("{:?}", server.banner));
+    let password = line.rsplit(' ').next().unwrap().to_owned();
+    b.go(&format!("{}/login", server.base));
+    b.type_in("#user", "admin");
+    b.type_in("#password", &password);
+    b.click("#login");
+    b.wait_text("#one-time", "choose your own");
+    b.type_in("#new-password-1", "the administrator's own phrase");
+    b.type_in("#new-password-2", "the administrator's own phrase");
+    b.click("#set-password");
+    b.wait_text("#password-set", "Your password is set");
+}
+
+#[test]
+fn the_laws_of_the_clinic_follow_its_business_answers() {
+    // Issue 16.2 and 16.7 in the browser: the demo clinic takes cards, so PCI
+    // DSS binds it; answering that it no longer does removes it at once.
+    let m = common::Mmsm::new();
+    let server = Server::start(&m);
+    let b = Browser::start();
+    log_in_first_admin(&server, &b);
+    b.go(&format!(
+        "{}/isms/clinica-dental-sonrisa/obligations",
+        server.base
+    ));
+    b.wait_text("#obligations-summary", "apply");
+    let title = b.cmd("GET", "/title", json!({}));
+    assert_eq!(
+        title.as_str().unwrap(),
+        "Laws and obligations · Clinica Dental Sonrisa · mmsm",
+        "the page's title is its name only"
+    );
+    let laws = b.text("#obligations");
+    assert!(
+        laws.contains("GDPR") && laws.contains("Security of processing"),
+        "{laws}"
+    );
+    assert!(laws.contains("PCI-DSS"), "{laws}");
+    b.assert_accessible();
+    b.set_value("#b-card_payments", "no");
+    b.click("#save-card_payments");
+    b.wait_text("#business-answers", "no");
+    let laws = b.text("#obligations");
+    assert!(!laws.contains("PCI-DSS"), "{laws}");
+    assert!(laws.contains("GDPR"), "{laws}");
+    b.screenshot("25-laws-and-obligations");
+}
+
 #[test]
 fn the_first_admin_changes_the_one_time_password_and_gives_a_metric_its_evidence() {
     // A fresh store: the first start makes the demo enterprise (on the base

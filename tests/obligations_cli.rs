@@ -41,7 +41,8 @@ fn a_business_answer_switches_an_obligation_and_its_compliance_is_its_controls()
     assert_eq!(pci["compliance"], Value::Null);
     let text = m.run(&["isms", "obligations", &id]).ok().stdout;
     assert!(
-        text.contains("0 of 1 in the catalogue apply")
+        text.contains("1 in the catalogue: 0 obligations of the legal catalogue apply")
+            && text.contains("1 more may apply")
             && text.contains("undetermined: answer card_payments"),
         "{text}"
     );

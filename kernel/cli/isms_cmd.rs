@@ -138,6 +138,15 @@ pub fn run(global: &Global, command: &IsmsCommand) -> Result<(), Failure> {
                 );
             }
             let schema = kernel.isms_schema(&record).map_err(service_failure)?;
+            let (applying, undetermined): (Vec<_>, Vec<_>) =
+                reports::obligation_rows(&schema, &record.board, &record.inputs.business)
+                    .into_iter()
+                    .filter(|o| o.applies != mmsm_model::Applicability::DoesNotApply)
+                    .partition(|o| o.applies == mmsm_model::Applicability::Applies);
+            let laws = reports::obligations_summary(&applying, undetermined.len());
+            if !laws.is_empty() {
+                println!("laws and obligations: {laws}");
+            }
             let due = kernel
                 .documents_due(&record, &schema)
                 .map_err(service_failure)?;
@@ -1263,14 +1272,20 @@ fn print_obligations(name: &str, rows: &[reports::ObligationRow], all: bool) {
         .iter()
         .filter(|o| o.applies == Applicability::Applies)
         .collect();
-    let count = |state: &str| applying.iter().filter(|o| o.state == state).count();
+    let undetermined = rows
+        .iter()
+        .filter(|o| matches!(o.applies, Applicability::Undetermined(_)))
+        .count();
+    let owned: Vec<reports::ObligationRow> = applying.iter().map(|o| (*o).clone()).collect();
+    let summary = reports::obligations_summary(&owned, undetermined);
     println!(
-        "Obligations of {name}: {} of {} in the catalogue apply ({} met, {} partly met, {} not met)\n",
-        applying.len(),
+        "Laws and obligations of {name}, {} in the catalogue: {}\n",
         rows.len(),
-        count("met"),
-        count("partly met"),
-        count("not met")
+        if summary.is_empty() {
+            "none applies."
+        } else {
+            &summary
+        }
     );
     if rows.is_empty() {
         println!("The schema has no legal catalogue (`obligations:`).");

@@ -21,7 +21,9 @@ pub use document::{
     pack_pdf, pack_zip, render_document, report_pdf, RenderedDocument,
 };
 pub use documents::Documents;
-pub use obligations::{obligation_rows, ObligationControl, ObligationRow};
+pub use obligations::{
+    obligation_rows, summary as obligations_summary, ObligationControl, ObligationRow,
+};
 pub use soa::{soa_pdf, soa_rows, write_soa_csv, write_soa_xlsx, SoaRow};
 pub use view::{
     fixed, render_html, render_markdown, report_view, trend_view, HeatCell, ReportView, TrendView,

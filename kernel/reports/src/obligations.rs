@@ -55,6 +55,32 @@ impl ObligationRow {
     }
 }
 
+/// The applying obligations in one sentence, for the board, `isms show` and the
+/// report: `34 obligations of the legal catalogue apply: 2 met, 30 partly met, 2 not met; 1 more
+/// may apply, once the business checklist says.` Empty when none applies or may.
+pub fn summary(applying: &[ObligationRow], undetermined: usize) -> String {
+    if applying.is_empty() && undetermined == 0 {
+        return String::new();
+    }
+    let count = |state: &str| applying.iter().filter(|o| o.state == state).count();
+    let mut sentence = format!(
+        "{} obligation{} of the legal catalogue appl{}: {} met, {} partly met, {} not met",
+        applying.len(),
+        if applying.len() == 1 { "" } else { "s" },
+        if applying.len() == 1 { "ies" } else { "y" },
+        count("met"),
+        count("partly met"),
+        count("not met")
+    );
+    if undetermined > 0 {
+        sentence.push_str(&format!(
+            "; {undetermined} more may apply, once the business checklist says"
+        ));
+    }
+    sentence.push('.');
+    sentence
+}
+
 /// Every obligation of the schema's catalogue for an enterprise, in catalogue order.
 /// An obligation is `met` when its controls average at least the board's amber band
 /// (green on the board), `partly met` above 0 and `not met` at 0.

@@ -81,6 +81,8 @@ pub struct ReportView {
     /// The obligations that may apply, with the business question that decides.
     #[serde(default)]
     pub obligations_undetermined: Vec<String>,
+    /// The obligations in one sentence: `34 obligations of the legal catalogue apply: 2 met, 30 partly met, 2 not met.`
+    pub obligations_summary: String,
     /// The requirements of the management system itself (ISO/IEC 27001 clauses 4-10)
     /// not fully met, in words, in schema order.
     #[serde(default)]
@@ -557,6 +559,7 @@ pub fn report_view(
             .into_iter()
             .filter(|o| o.applies != mmsm_model::Applicability::DoesNotApply)
             .partition(|o| o.applies == mmsm_model::Applicability::Applies);
+    let obligations_summary = crate::obligations::summary(&obligations, undetermined.len());
     let obligations_undetermined = undetermined
         .iter()
         .map(|o| format!("{}: {}", o.label(), o.because))
@@ -594,6 +597,7 @@ pub fn report_view(
         management_gaps,
         obligations,
         obligations_undetermined,
+        obligations_summary,
         enterprise: e.name.clone(),
         approval: String::new(),
         certificates: Vec::new(),

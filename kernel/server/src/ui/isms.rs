@@ -859,9 +859,7 @@ async fn obligations(
     let (undetermined, excluded): (Vec<_>, Vec<_>) = others
         .into_iter()
         .partition(|o| matches!(o.applies, Applicability::Undetermined(_)));
-    let count = |state: &str| applying.iter().filter(|o| o.state == state).count();
-    let summary =
-        json!({ "met": count("met"), "partly": count("partly met"), "not": count("not met") });
+    let summary = mmsm_reports::obligations_summary(&applying, undetermined.len());
     page(
         &p,
         "obligations.html",
