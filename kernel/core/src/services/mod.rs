@@ -71,7 +71,8 @@ pub use gsgs::{
 };
 pub use host::{Evidence, ImporterRunner, MetricDefaults, MetricReading, MetricRunner};
 pub use importers::{
-    merge, parse_input, ImportProgress, ImportSummary, KindSummary, NoProgress, IMPORTABLE,
+    merge, parse_input, parse_input_text, ImportProgress, ImportSummary, KindSummary, NoProgress,
+    IMPORTABLE,
 };
 pub use listing::{IsmsPage, IsmsQuery, IsmsSort, IsmsSummary};
 pub use metrics::{
