@@ -537,37 +537,76 @@ fn the_artefact_library_holds_the_required_procedures_regulations_and_artefacts(
     }
 }
 
+/// The shipped schema folders (every folder of `schemas/` but the catalogues
+/// and the examples).
+fn shipped_schemas() -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas"))
+            .unwrap()
+            .filter_map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (e.path().is_dir() && name != "standards" && name != "examples").then_some(name)
+            })
+            .collect();
+    names.sort();
+    names
+}
+
 #[test]
-fn the_culture_bank_has_five_questions_per_regulation() {
-    let s = base();
-    let culture = s.culture.as_ref().expect("a culture section");
-    assert_eq!(
-        (
-            culture.pass_mark,
-            culture.regulation_min,
-            culture.valid_days
-        ),
-        (0.7, 0.5, 365)
-    );
-    assert!(culture.per_regulation <= 5);
-    let mut per_regulation: HashMap<&str, usize> = HashMap::new();
-    for q in &culture.questions {
-        *per_regulation.entry(q.regulation.as_str()).or_default() += 1;
-        assert!(
-            (3..=4).contains(&q.options.len()),
-            "question {} has {} options",
-            q.id,
-            q.options.len()
+fn the_culture_banks_measure_knowledge_not_test_taking() {
+    // Issue 16.5: at least 8 questions per regulation, and the right answer is
+    // the longest option in at most 40 % of a regulation's questions (always
+    // picking the longest scored 81-85 % on the first bank).
+    for name in shipped_schemas() {
+        let s = load(&name);
+        let culture = s.culture.as_ref().expect("a culture section");
+        assert_eq!(
+            (
+                culture.pass_mark,
+                culture.regulation_min,
+                culture.valid_days
+            ),
+            (0.7, 0.5, 365),
+            "{name}"
         );
-        assert!(
-            q.answer < q.options.len(),
-            "question {} answers outside its options",
-            q.id
-        );
-    }
-    for r in &s.regulations {
-        let n = per_regulation.get(r.id.as_str()).copied().unwrap_or(0);
-        assert!(n >= 5, "regulation {} has {n} culture questions", r.id);
+        assert!(culture.per_regulation <= 5);
+        let mut per_regulation: HashMap<&str, (usize, usize)> = HashMap::new();
+        for q in &culture.questions {
+            assert!(
+                (3..=4).contains(&q.options.len()),
+                "{name}: question {} has {} options",
+                q.id,
+                q.options.len()
+            );
+            assert!(
+                q.answer < q.options.len(),
+                "{name}: question {} answers outside its options",
+                q.id
+            );
+            let right = q.options[q.answer].chars().count();
+            let longest = q
+                .options
+                .iter()
+                .enumerate()
+                .all(|(i, o)| i == q.answer || o.chars().count() < right);
+            let entry = per_regulation.entry(q.regulation.as_str()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(longest);
+        }
+        for r in &s.regulations {
+            let (n, longest) = per_regulation.get(r.id.as_str()).copied().unwrap_or((0, 0));
+            assert!(
+                n >= 8,
+                "{name}: regulation {} has {n} culture questions",
+                r.id
+            );
+            assert!(
+                longest * 10 <= n * 4,
+                "{name}: in {longest} of the {n} questions of {} the right answer is the longest option",
+                r.id
+            );
+        }
     }
 }
 

@@ -17,7 +17,6 @@ local metric = {
     local needing = isms.filter(ctx.users or {}, function(user)
       return user.certificate ~= "not-required"
     end)
-    ctx.log.debug(("%d users need a certificate"):format(#needing))
     if #needing == 0 then
       return nil
     end

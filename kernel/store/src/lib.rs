@@ -13,6 +13,7 @@ pub mod chain;
 mod schemas;
 mod sled_backend;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -336,6 +337,7 @@ impl Store {
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _held = Held::enter();
         let mut batch = Batch::default();
         let result = build(self, &mut batch)?;
         batch.seal(self)?;
@@ -344,6 +346,22 @@ impl Store {
             self.backend.flush()?;
         }
         Ok(result)
+    }
+
+    /// Runs `read` while no writer of this process can land a batch: for a
+    /// read of several keys that must agree and that optimistic retries could
+    /// not get between writes. Inside [`Store::write`] (the same thread already
+    /// holds the lock) it simply runs.
+    pub fn read_locked<R>(&self, read: impl FnOnce(&Store) -> R) -> R {
+        if HELD.with(Cell::get) {
+            return read(self);
+        }
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _held = Held::enter();
+        read(self)
     }
 
     /// Makes every applied batch durable (on shutdown).
@@ -361,6 +379,27 @@ impl Store {
         batch.seal(self)?;
         self.backend.apply(&batch)?;
         self.backend.flush()
+    }
+}
+
+thread_local! {
+    /// Whether this thread holds a store's writer lock.
+    static HELD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the writer lock held by this thread until dropped.
+struct Held;
+
+impl Held {
+    fn enter() -> Held {
+        HELD.with(|h| h.set(true));
+        Held
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(false));
     }
 }
 

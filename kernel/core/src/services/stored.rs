@@ -200,54 +200,91 @@ pub(crate) fn read<E: From<StoreError>>(
     revision: impl Fn() -> Result<Option<u64>, StoreError>,
     board: impl FnOnce(Unboarded<'_>) -> Result<Board, E>,
 ) -> Result<Option<Read>, E> {
+    // Optimistic first: readers never wait for writers. Under a stream of
+    // writes to the same ISMS (16 clients answering, the soak test) every
+    // attempt can be overtaken; the last one then reads under the writer lock.
+    let mut parts = None;
     for _ in 0..READ_ATTEMPTS {
-        let before = revision()?;
-        let Some(mut head) = store.get::<Head>(Repo::Isms, &head_key(id))? else {
-            return Ok(None);
-        };
-        if head.record_format > RECORD_FORMAT {
-            return Err(StoreError::NewerFormat {
-                key: head_key(id),
-                found: head.record_format,
-            }
-            .into());
+        if let Some(found) = read_parts(store, id, &revision)? {
+            parts = Some(found);
+            break;
         }
-        if head.record_format < RECORD_FORMAT {
-            let Some(board) = head.board.take() else {
-                return Err(missing(id, "its board").into());
-            };
-            let revision = head.revision;
-            return Ok(Some(Read {
-                record: assemble(head, board, revision),
-                current_format: false,
-            }));
-        }
-        for (_, bucket) in
-            store.scan::<BTreeMap<SubControlId, Answer>>(Repo::Isms, &answers_prefix(id))?
-        {
-            head.inputs.answers.extend(bucket);
-        }
-        if revision()? != before {
-            continue;
-        }
-        // Without a summary row (a store whose index is being rebuilt) the
-        // revision is 0, which no write gives: nothing live is mistaken for it.
-        let at = before.unwrap_or(0);
-        let board = board(Unboarded {
-            id: &head.id,
-            schema: &head.schema,
-            revision: at,
-            inputs: &head.inputs,
-        })?;
-        return Ok(Some(Read {
-            record: assemble(head, board, at),
-            current_format: true,
-        }));
     }
-    Err(StoreError::Backend(format!(
-        "ISMS `{id}` kept changing while it was read ({READ_ATTEMPTS} attempts); try again"
-    ))
-    .into())
+    let parts = match parts {
+        Some(parts) => parts,
+        None => store
+            .read_locked(|store| read_parts(store, id, &revision))?
+            .ok_or_else(|| {
+                StoreError::Backend(format!(
+                    "ISMS `{id}` kept changing while it was read under the lock"
+                ))
+            })?,
+    };
+    let (head, at) = match parts {
+        Parts::Missing => return Ok(None),
+        Parts::Old(read) => return Ok(Some(read)),
+        Parts::Current(head, at) => (head, at),
+    };
+    let board = board(Unboarded {
+        id: &head.id,
+        schema: &head.schema,
+        revision: at,
+        inputs: &head.inputs,
+    })?;
+    Ok(Some(Read {
+        record: assemble(head, board, at),
+        current_format: true,
+    }))
+}
+
+/// What one read of the parts found.
+enum Parts {
+    /// No such ISMS.
+    Missing,
+    /// A record of an older layout, whole in its head.
+    Old(Read),
+    /// The head with its answers, at this revision.
+    Current(Head, u64),
+}
+
+/// Reads the head and the answer buckets of `id`; `None` when a write landed
+/// in the middle (the revision moved).
+fn read_parts(
+    store: &Store,
+    id: &str,
+    revision: &impl Fn() -> Result<Option<u64>, StoreError>,
+) -> Result<Option<Parts>, StoreError> {
+    let before = revision()?;
+    let Some(mut head) = store.get::<Head>(Repo::Isms, &head_key(id))? else {
+        return Ok(Some(Parts::Missing));
+    };
+    if head.record_format > RECORD_FORMAT {
+        return Err(StoreError::NewerFormat {
+            key: head_key(id),
+            found: head.record_format,
+        });
+    }
+    if head.record_format < RECORD_FORMAT {
+        let Some(board) = head.board.take() else {
+            return Err(missing(id, "its board"));
+        };
+        let revision = head.revision;
+        return Ok(Some(Parts::Old(Read {
+            record: assemble(head, board, revision),
+            current_format: false,
+        })));
+    }
+    for (_, bucket) in
+        store.scan::<BTreeMap<SubControlId, Answer>>(Repo::Isms, &answers_prefix(id))?
+    {
+        head.inputs.answers.extend(bucket);
+    }
+    if revision()? != before {
+        return Ok(None);
+    }
+    // Without a summary row (a store whose index is being rebuilt) the
+    // revision is 0, which no write gives: nothing live is mistaken for it.
+    Ok(Some(Parts::Current(head, before.unwrap_or(0))))
 }
 
 fn missing(id: &str, what: &str) -> StoreError {
