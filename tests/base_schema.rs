@@ -664,6 +664,91 @@ fn the_business_checklist_asks_what_drives_the_target_level() {
 }
 
 #[test]
+fn the_health_schema_is_about_health() {
+    // Issue 16.3: more than the base schema renamed.
+    let health = load("health-small");
+    let base = base();
+    for kind in ["HW.medical", "SW.clinical", "D.clinical"] {
+        assert!(
+            health.asset_types.iter().any(|t| t.id.as_str() == kind),
+            "{kind}"
+        );
+        assert!(
+            base.asset_types.iter().all(|t| t.id.as_str() != kind),
+            "{kind} is health's own"
+        );
+        assert!(
+            health
+                .matrices
+                .asset_type_threat
+                .iter()
+                .any(|r| r.asset_type.as_str() == kind)
+                || kind == "SW.clinical",
+            "{kind} has TAD rows of its own"
+        );
+    }
+    let question = |needle: &str| {
+        health
+            .subcontrols()
+            .filter(|(c, _)| c.id.as_str().starts_with("H."))
+            .any(|(_, s)| s.text.contains(needle))
+    };
+    for needle in [
+        "who opened",
+        "two details",
+        "five years",
+        "data protection officer",
+        "medical devices",
+    ] {
+        assert!(question(needle), "a health question on {needle}");
+    }
+    // Every health control treats a threat and has a document behind it.
+    for control in health
+        .controls
+        .iter()
+        .filter(|c| c.id.as_str().starts_with("H."))
+    {
+        assert!(
+            health
+                .matrices
+                .threat_control
+                .iter()
+                .any(|r| r.control == control.id),
+            "{} treats no threat",
+            control.id
+        );
+        assert!(
+            health
+                .matrices
+                .artefact_control
+                .iter()
+                .any(|r| r.control == control.id),
+            "{} has no document",
+            control.id
+        );
+    }
+    assert!(health
+        .regulations
+        .iter()
+        .any(|r| r.id.as_str() == "clinical-information"));
+    let lap: Vec<&str> = health
+        .obligations
+        .iter()
+        .filter(|o| o.source.as_str() == "LAP")
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(lap, ["LAP-14", "LAP-16", "LAP-17", "LAP-18", "LAP-19"]);
+    // The demo clinic's X-ray unit is a medical device.
+    let demo = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/examples/dental-clinic.yaml"),
+    )
+    .unwrap();
+    assert!(demo
+        .lines()
+        .any(|l| l.contains("xray-unit") && l.contains("type: HW.medical")));
+}
+
+#[test]
 fn the_health_clone_is_based_on_base_and_raises_targets_and_health_threats() {
     let health = load("health-small");
     let base = base();
