@@ -664,6 +664,64 @@ fn the_business_checklist_asks_what_drives_the_target_level() {
 }
 
 #[test]
+fn the_retail_schema_is_about_taking_cards() {
+    // Issue 16.3: a second real sector clone.
+    let retail = load("retail-small");
+    assert_eq!(
+        retail.schema.based_on.as_ref().map(|b| b.id.as_str()),
+        Some("base")
+    );
+    let r: Vec<&Control> = retail
+        .controls
+        .iter()
+        .filter(|c| c.id.as_str().starts_with("R."))
+        .collect();
+    assert_eq!(r.len(), 5);
+    for control in r {
+        assert!(
+            retail
+                .matrices
+                .threat_control
+                .iter()
+                .any(|x| x.control == control.id),
+            "{}",
+            control.id
+        );
+        assert!(
+            retail
+                .matrices
+                .artefact_control
+                .iter()
+                .any(|x| x.control == control.id),
+            "{}",
+            control.id
+        );
+    }
+    for kind in ["HW.pos", "S.shop", "D.card"] {
+        assert!(
+            retail.asset_types.iter().any(|t| t.id.as_str() == kind),
+            "{kind}"
+        );
+    }
+    assert!(retail
+        .regulations
+        .iter()
+        .any(|x| x.id.as_str() == "card-payments"));
+    assert!(retail
+        .obligations
+        .iter()
+        .any(|o| o.id.as_str() == "PCI-DSS-6.4.3"));
+    // Everything else is EB's.
+    for control in &base().controls {
+        assert!(
+            retail.controls.contains(control),
+            "{} differs in retail-small",
+            control.id
+        );
+    }
+}
+
+#[test]
 fn the_health_schema_is_about_health() {
     // Issue 16.3: more than the base schema renamed.
     let health = load("health-small");

@@ -676,7 +676,10 @@ fn the_schema_made_for_the_sector_wins_and_every_other_sector_gets_the_wildcard_
     // Issue 16: a schema whose sectors are "*" was never chosen automatically.
     let m = Mmsm::new();
     let mut choices = Vec::new();
-    for (name, sector) in [("Clinica Norte", "health"), ("Tienda Sur", "retail")] {
+    for (name, sector) in [
+        ("Clinica Norte", "health"),
+        ("Asesoria Sur", "professional-services"),
+    ] {
         let file = m.path(&format!("{sector}.yaml"));
         std::fs::write(
             &file,
@@ -691,6 +694,18 @@ fn the_schema_made_for_the_sector_wins_and_every_other_sector_gets_the_wildcard_
             .json();
         choices.push(out["schema"].clone());
     }
+    // A shop is made for retail-small.
+    let shop = m.path("shop.yaml");
+    std::fs::write(
+        &shop,
+        "enterprise: { name: \"Tienda Sur\", sector: retail, employees: 6 }\nassets: [{ id: till, name: Till, type: HW.pos, values: { D: 5 } }]\n",
+    )
+    .unwrap();
+    let out = m
+        .run(&["isms", "generate", shop.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(out["schema"]["id"], "retail-small", "{out}");
     assert_eq!(choices[0]["id"], "health-small", "{}", choices[0]);
     assert!(choices[0]["reason"]
         .as_str()
@@ -698,10 +713,9 @@ fn the_schema_made_for_the_sector_wins_and_every_other_sector_gets_the_wildcard_
         .contains("made for sector `health`"));
     assert_eq!(choices[1]["id"], "base", "{}", choices[1]);
     assert!(
-        choices[1]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("made for every sector (no schema is made for sector `retail` alone)"),
+        choices[1]["reason"].as_str().unwrap().contains(
+            "made for every sector (no schema is made for sector `professional-services` alone)"
+        ),
         "{}",
         choices[1]
     );
