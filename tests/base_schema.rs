@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+mod common;
+
+use common::shipped_schemas;
 use mmsm_model::*;
 use mmsm_schema::load_path;
 
@@ -535,22 +538,6 @@ fn the_artefact_library_holds_the_required_procedures_regulations_and_artefacts(
             );
         }
     }
-}
-
-/// The shipped schema folders (every folder of `schemas/` but the catalogues
-/// and the examples).
-fn shipped_schemas() -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas"))
-            .unwrap()
-            .filter_map(|e| {
-                let e = e.unwrap();
-                let name = e.file_name().to_string_lossy().into_owned();
-                (e.path().is_dir() && name != "standards" && name != "examples").then_some(name)
-            })
-            .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -900,23 +900,9 @@ fn the_first_admin_changes_the_one_time_password_and_gives_a_metric_its_evidence
     // schema, with its metrics) and `admin` with a one-time password.
     let m = common::Mmsm::new();
     let server = Server::start(&m);
-    let line = server
-        .banner
-        .iter()
-        .find(|l| l.contains("one-time password"))
-        .unwrap_or_else(|| panic!("{:?}", server.banner));
-    let password = line.rsplit(' ').next().unwrap().to_owned();
     let b = Browser::start();
+    log_in_first_admin(&server, &b);
     let base = &server.base;
-    b.go(&format!("{base}/login"));
-    b.type_in("#user", "admin");
-    b.type_in("#password", &password);
-    b.click("#login");
-    b.wait_text("#one-time", "choose your own");
-    b.type_in("#new-password-1", "the administrator's own phrase");
-    b.type_in("#new-password-2", "the administrator's own phrase");
-    b.click("#set-password");
-    b.wait_text("#password-set", "Your password is set");
 
     // The backup metric says why it cannot collect, takes its evidence from
     // the browser, and collects (issue 17: it said "Never collected." and no more).

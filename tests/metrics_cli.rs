@@ -574,31 +574,13 @@ fn audits_and_findings_feed_their_metrics() {
     assert_eq!(again["metrics"][0]["score"].as_f64(), Some(1.0), "{again}");
 }
 
-/// The right answers of the demo's culture bank (health-small holds the base
-/// bank and its own questions).
-fn right_culture_answers(m: &Mmsm) -> String {
-    let schema = mmsm_schema::load_path(&repo_root().join("schemas/health-small"))
-        .unwrap()
-        .schema;
-    let right: serde_json::Map<String, Value> = schema
-        .culture
-        .unwrap()
-        .questions
-        .iter()
-        .map(|q| (q.id.to_string(), Value::from(q.answer)))
-        .collect();
-    let path = m.path("right.json");
-    std::fs::write(&path, Value::Object(right).to_string()).unwrap();
-    path.display().to_string()
-}
-
 #[test]
 fn culture_plan_and_incident_metrics_count_what_their_pages_show() {
     // One moment for everything: what the pages say then, the metrics measure.
     const AT: &str = "2026-12-10T12:00:00Z";
     let m = demo();
     let run = |args: &[&str]| m.run_env(&[("MMSM_NOW", AT)], args).ok();
-    let answers = right_culture_answers(&m);
+    let answers = common::right_culture_answers(&m, "health-small");
     for user in ["luis", "ana"] {
         let result = run(&[
             "culture",

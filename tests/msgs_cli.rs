@@ -954,17 +954,7 @@ fn an_incident_on_the_demo_isms_goes_from_report_to_an_accepted_suggestion() {
         .json();
     let isms = demo["isms"].as_str().unwrap().to_owned();
     // the right answers of the demo's culture bank (health-small: base's and its own)
-    let base = mmsm_schema::load_path(&repo_root().join("schemas/health-small"))
-        .unwrap()
-        .schema;
-    let right: serde_json::Map<String, Value> = base
-        .culture
-        .unwrap()
-        .questions
-        .iter()
-        .map(|q| (q.id.to_string(), Value::from(q.answer)))
-        .collect();
-    let answers = file(&m, "base-right.json", &Value::Object(right).to_string());
+    let answers = common::right_culture_answers(&m, "health-small");
     for user in ["luis", "ana"] {
         let result = m
             .run(&[

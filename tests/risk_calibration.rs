@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{repo_root, Mmsm};
+use common::{repo_root, shipped_schemas, Mmsm};
 use serde_json::Value;
 
 /// The demo profile with every technical answer replaced by `answer` (when given), the
@@ -180,18 +180,4 @@ fn the_demo_clinic_sees_its_worst_real_exposures_as_high() {
         "{high} of {} pairs high",
         demo.len()
     );
-}
-
-/// Every shipped schema folder (not the catalogues nor the examples).
-fn shipped_schemas() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("schemas"))
-        .unwrap()
-        .filter_map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            (e.path().is_dir() && name != "standards" && name != "examples").then_some(name)
-        })
-        .collect();
-    names.sort();
-    names
 }

@@ -134,3 +134,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The shipped schema folders under `schemas/` (not the catalogues of
+/// `standards/` nor the profiles of `examples/`), sorted.
+pub fn shipped_schemas() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("schemas"))
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (e.path().is_dir() && name != "standards" && name != "examples").then_some(name)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Writes the right answers of a shipped schema's whole culture bank to
+/// `right.json` in `m`'s folder and returns its path, for `culture test --answers`.
+pub fn right_culture_answers(m: &Mmsm, schema: &str) -> String {
+    let schema = mmsm_schema::load_path(&repo_root().join("schemas").join(schema))
+        .unwrap()
+        .schema;
+    let right: serde_json::Map<String, serde_json::Value> = schema
+        .culture
+        .unwrap()
+        .questions
+        .iter()
+        .map(|q| (q.id.to_string(), serde_json::Value::from(q.answer)))
+        .collect();
+    let path = m.path("right.json");
+    std::fs::write(&path, serde_json::Value::Object(right).to_string()).unwrap();
+    path.display().to_string()
+}
