@@ -267,6 +267,11 @@ impl Store {
             .transpose()
     }
 
+    /// Whether a record is stored at `key`.
+    pub fn contains(&self, repo: Repo, key: &str) -> Result<bool, StoreError> {
+        Ok(self.backend.get(repo, key.as_bytes())?.is_some())
+    }
+
     /// Every record whose key starts with `prefix`, decoded, in key order.
     pub fn scan<T: DeserializeOwned>(
         &self,

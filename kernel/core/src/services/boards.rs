@@ -12,7 +12,7 @@ impl Kernel {
     /// the ISMS by every change (no recomputation on read).
     pub fn board(&self, principal: &Principal, id: &str) -> Result<Board> {
         let record = self.isms(principal, id)?;
-        let mut board = record.board;
+        let mut board = std::sync::Arc::unwrap_or_clone(record.board);
         board.isms = record.id.to_string();
         Ok(board)
     }

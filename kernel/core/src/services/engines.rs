@@ -254,7 +254,7 @@ mod tests {
         let mut board = fresh.board();
         board.isms = id.clone();
         assert_eq!(
-            record.board, board,
+            *record.board, board,
             "the stored board is a full recompute's"
         );
         let (_, live) = kernel.isms_engine(&local, &id).unwrap();

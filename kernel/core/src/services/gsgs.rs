@@ -69,8 +69,9 @@ pub struct IsmsRecord {
     pub created_at: u64,
     /// Who generated it.
     pub created_by: String,
-    /// The board as last computed (the current computed state).
-    pub board: Board,
+    /// The board as last computed (the current computed state), shared with
+    /// the result of the change that computed it.
+    pub board: std::sync::Arc<Board>,
     /// Changes on every write of the record ([`super::listing`]): the key of
     /// the kernel's cache of live engines.
     #[serde(default)]
@@ -171,8 +172,8 @@ pub struct Updated {
     pub change: Change,
     /// The derived values that changed.
     pub changed: Vec<Delta>,
-    /// The board after the change.
-    pub board: Board,
+    /// The board after the change (the live record's, shared).
+    pub board: std::sync::Arc<Board>,
     /// What else the change did, in words (the questions a business answer made not
     /// applicable, the documents that entered or left force).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -338,7 +339,7 @@ impl Kernel {
                 instantiated: instantiated.clone(),
                 created_at: now,
                 created_by: principal.user.clone(),
-                board: board.clone(),
+                board: board.clone().into(),
                 revision: 0,
                 archived: None,
             };
@@ -532,7 +533,7 @@ impl Kernel {
             _ => record.inputs = engine.inputs(),
         }
         let after = board.compliance;
-        record.board = board;
+        record.board = board.into();
         // The pack in force follows the controls that apply, in this transaction.
         let in_force = if moves_applicability(&deltas) {
             refresh_in_force(&engine.schema().clone(), &mut record)
@@ -589,10 +590,10 @@ impl Kernel {
     /// The history of an ISMS's board, oldest first.
     pub fn isms_history(&self, principal: &Principal, id: &str) -> Result<Vec<HistoryEvent>> {
         let record = self.isms(principal, id)?;
-        let events: Vec<(String, HistoryEvent)> = self
+        let events: Vec<(String, super::history_form::StoredEvent)> = self
             .store()
             .scan(Repo::Info, &format!("history/{}/", record.id))?;
-        Ok(events.into_iter().map(|(_, e)| e).collect())
+        Ok(events.into_iter().map(|(_, e)| e.into()).collect())
     }
 }
 
@@ -653,7 +654,11 @@ pub(crate) fn record_history(
 ) -> Result<()> {
     let key = super::fresh_key(store, batch, Repo::Info, &format!("history/{id}/"), nanos)?;
     let stamp = key.rsplit('/').next().unwrap_or_default().to_owned();
-    batch.put(Repo::Info, &key, event);
+    batch.put(
+        Repo::Info,
+        &key,
+        &super::history_form::StoredEventRef::of(event),
+    );
     batch.put(
         Repo::Info,
         format!("board/{id}/{stamp}"),
@@ -930,11 +935,33 @@ pub(crate) struct Changes {
 /// Adds the deltas of a later change to those of the earlier ones: a subject keeps
 /// its first `before` and takes the last `after`; one back where it started is dropped.
 fn merge_deltas(into: &mut Vec<Delta>, later: Vec<Delta>) {
-    for delta in later {
-        match into.iter().position(|d| d.subject == delta.subject) {
-            Some(i) => into[i].after = delta.after,
-            None => into.push(delta),
+    use std::collections::hash_map::{Entry, HashMap};
+    into.extend(later);
+    // Each subject's first entry, found by hashing borrowed subjects: a change
+    // re-values hundreds of values on a large schema, and a search of the list
+    // for each was most of an answer's time.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    let mut first: HashMap<&mmsm_engine::Subject, usize> = HashMap::with_capacity(into.len());
+    for (i, delta) in into.iter().enumerate() {
+        match first.entry(&delta.subject) {
+            Entry::Occupied(at) => repeats.push((*at.get(), i)),
+            Entry::Vacant(at) => {
+                at.insert(i);
+            }
         }
+    }
+    drop(first);
+    if !repeats.is_empty() {
+        let mut repeated = vec![false; into.len()];
+        for (first, later) in repeats {
+            into[first].after = into[later].after;
+            repeated[later] = true;
+        }
+        let mut index = 0;
+        into.retain(|_| {
+            index += 1;
+            !repeated[index - 1]
+        });
     }
     into.retain(|d| match (d.before, d.after) {
         (Some(b), Some(a)) => (b - a).abs() > 1e-12,
@@ -1065,5 +1092,33 @@ mod tests {
             .note
             .clone();
         assert!(note.unwrap_or_default().contains("in force now"));
+    }
+
+    #[test]
+    fn merged_deltas_keep_the_first_before_and_the_last_after() {
+        use super::{merge_deltas, Delta};
+        use mmsm_engine::Subject;
+        use mmsm_model::ControlId;
+        let d = |subject: Subject, before: f64, after: f64| Delta {
+            subject,
+            before: Some(before),
+            after: Some(after),
+        };
+        let control = |id: &str| Subject::Control(ControlId::new(id));
+        let mut into = vec![d(control("5.1"), 10.0, 20.0), d(Subject::Isms, 50.0, 51.0)];
+        merge_deltas(
+            &mut into,
+            vec![
+                d(control("5.1"), 20.0, 30.0),
+                d(Subject::Isms, 51.0, 50.0),
+                d(control("8.2"), 0.0, 40.0),
+                d(control("8.2"), 40.0, 60.0),
+            ],
+        );
+        assert_eq!(
+            into,
+            vec![d(control("5.1"), 10.0, 30.0), d(control("8.2"), 0.0, 60.0)],
+            "the ISMS's value came back where it started and is dropped"
+        );
     }
 }

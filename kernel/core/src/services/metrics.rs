@@ -546,7 +546,7 @@ impl Kernel {
             if record.archived.is_some() {
                 if values.is_empty() && failures.is_empty() {
                     // A listing of an archived ISMS removes nothing: read only.
-                    return Ok((Vec::new(), Vec::new(), record.board.clone()));
+                    return Ok((Vec::new(), Vec::new(), (*record.board).clone()));
                 }
                 record.ensure_open()?;
             }
@@ -642,7 +642,7 @@ impl Kernel {
                 return Ok((expired, Vec::new(), board));
             }
             record.inputs = engine.inputs();
-            record.board = board.clone();
+            record.board = board.clone().into();
             // A measured value can make a control apply: the pack in force follows.
             let in_force = history
                 .iter()

@@ -21,6 +21,7 @@ mod findings;
 mod fixture;
 mod gegs;
 mod gsgs;
+mod history_form;
 pub mod host;
 mod importers;
 mod listing;
@@ -263,25 +264,24 @@ pub(crate) fn fresh_key(
     nanos: u128,
 ) -> Result<String> {
     let base = format!("{prefix}{nanos:020}");
-    let taken: std::collections::BTreeSet<String> = store
-        .keys(repo, &base)?
-        .into_iter()
-        .chain(
-            batch
-                .ops
-                .iter()
-                .filter(|op| op.repo == repo)
-                .map(|op| String::from_utf8_lossy(&op.key).into_owned())
-                .filter(|k| k.starts_with(&base)),
-        )
-        .collect();
-    if !taken.contains(&base) {
+    // Point reads, not a scan: a key is taken when the store or the batch holds it.
+    let taken = |key: &str| -> Result<bool> {
+        Ok(batch
+            .ops
+            .iter()
+            .any(|op| op.repo == repo && op.key == key.as_bytes())
+            || store.contains(repo, key)?)
+    };
+    if !taken(&base)? {
         return Ok(base);
     }
-    Ok((1..)
-        .map(|n| format!("{base}-{n:03}"))
-        .find(|k| !taken.contains(k))
-        .expect("some suffix is free"))
+    for n in 1.. {
+        let key = format!("{base}-{n:03}");
+        if !taken(&key)? {
+            return Ok(key);
+        }
+    }
+    unreachable!("some suffix is free")
 }
 
 /// Adds an audit entry to a batch: the store links it into the hash chain

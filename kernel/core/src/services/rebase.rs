@@ -227,7 +227,7 @@ impl Kernel {
             record.inputs = engine.inputs();
             record.users = users;
             record.instantiated = instantiated;
-            record.board = board.clone();
+            record.board = board.clone().into();
             put_isms(batch, &mut record, now);
             self.keep_engine(&record, engine);
             record_history(
@@ -271,7 +271,7 @@ impl Kernel {
                 dropped,
                 instantiated: said,
                 changed,
-                board: record.board.clone(),
+                board: (*record.board).clone(),
             })
         })
     }

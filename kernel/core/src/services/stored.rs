@@ -134,27 +134,26 @@ pub(crate) fn write_whole(batch: &mut Batch, record: &mut IsmsRecord) {
 pub(crate) fn write_answer(batch: &mut Batch, record: &IsmsRecord, subcontrol: &SubControlId) {
     let bucket = bucket_of(subcontrol);
     let key = bucket_key(record.id.as_str(), bucket);
-    let answers = &record.inputs.answers;
-    if answers.keys().any(|s| bucket_of(s) == bucket) {
-        batch.put(Repo::Isms, key, &Bucket { answers, bucket });
-    } else {
+    // One pass over the answers: hashing each id is most of this write's cost.
+    let answers: Vec<(&SubControlId, &Answer)> = record
+        .inputs
+        .answers
+        .iter()
+        .filter(|(s, _)| bucket_of(s) == bucket)
+        .collect();
+    if answers.is_empty() {
         batch.delete(Repo::Isms, key);
+    } else {
+        batch.put(Repo::Isms, key, &Bucket(answers));
     }
 }
 
-/// The answers of one bucket, serialised straight from the whole map.
-struct Bucket<'a> {
-    answers: &'a BTreeMap<SubControlId, Answer>,
-    bucket: u64,
-}
+/// The answers of one bucket, in subcontrol order, serialised as a map.
+struct Bucket<'a>(Vec<(&'a SubControlId, &'a Answer)>);
 
 impl Serialize for Bucket<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(
-            self.answers
-                .iter()
-                .filter(|(s, _)| bucket_of(s) == self.bucket),
-        )
+        serializer.collect_map(self.0.iter().copied())
     }
 }
 
@@ -222,8 +221,8 @@ pub(crate) fn read<E: From<StoreError>>(
     };
     let (head, at) = match parts {
         Parts::Missing => return Ok(None),
-        Parts::Old(read) => return Ok(Some(read)),
-        Parts::Current(head, at) => (head, at),
+        Parts::Old(read) => return Ok(Some(*read)),
+        Parts::Current(head, at) => (*head, at),
     };
     let board = board(Unboarded {
         id: &head.id,
@@ -242,9 +241,9 @@ enum Parts {
     /// No such ISMS.
     Missing,
     /// A record of an older layout, whole in its head.
-    Old(Read),
+    Old(Box<Read>),
     /// The head with its answers, at this revision.
-    Current(Head, u64),
+    Current(Box<Head>, u64),
 }
 
 /// Reads the head and the answer buckets of `id`; `None` when a write landed
@@ -269,10 +268,10 @@ fn read_parts(
             return Err(missing(id, "its board"));
         };
         let revision = head.revision;
-        return Ok(Some(Parts::Old(Read {
+        return Ok(Some(Parts::Old(Box::new(Read {
             record: assemble(head, board, revision),
             current_format: false,
-        })));
+        }))));
     }
     for (_, bucket) in
         store.scan::<BTreeMap<SubControlId, Answer>>(Repo::Isms, &answers_prefix(id))?
@@ -284,7 +283,7 @@ fn read_parts(
     }
     // Without a summary row (a store whose index is being rebuilt) the
     // revision is 0, which no write gives: nothing live is mistaken for it.
-    Ok(Some(Parts::Current(head, before.unwrap_or(0))))
+    Ok(Some(Parts::Current(Box::new(head), before.unwrap_or(0))))
 }
 
 fn missing(id: &str, what: &str) -> StoreError {
@@ -307,7 +306,7 @@ fn assemble(head: Head, board: Board, revision: u64) -> IsmsRecord {
         instantiated: head.instantiated,
         created_at: head.created_at,
         created_by: head.created_by,
-        board,
+        board: board.into(),
         revision,
         archived: head.archived,
     }
@@ -425,7 +424,7 @@ mod tests {
         let (_, engine) = kernel.isms_engine(&local, &id).unwrap();
         let mut board = engine.board();
         board.isms = id.clone();
-        assert_eq!(after.board, board, "the board read is the engine's");
+        assert_eq!(*after.board, board, "the board read is the engine's");
         assert_ne!(after.board, before.board);
     }
 
@@ -456,7 +455,7 @@ mod tests {
             },
             |parts| {
                 assert_eq!(parts.revision, revision);
-                Ok::<_, ServiceError>(board.clone())
+                Ok::<_, ServiceError>((*board).clone())
             },
         )
         .unwrap()
@@ -477,7 +476,7 @@ mod tests {
                 calls.set(calls.get() + 1);
                 Ok(Some(calls.get()))
             },
-            |_| Ok::<_, ServiceError>(board.clone()),
+            |_| Ok::<_, ServiceError>((*board).clone()),
         );
         let Err(error) = never else {
             panic!("a read that never settles must fail");

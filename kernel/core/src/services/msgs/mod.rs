@@ -258,7 +258,7 @@ impl Kernel {
             all.extend(deltas);
         }
         record.inputs = engine.inputs();
-        record.board = board_of(&engine, &record.id);
+        record.board = board_of(&engine, &record.id).into();
         put_isms(batch, record, now);
         self.keep_engine(record, engine);
         Ok(all)
