@@ -91,6 +91,9 @@ pub enum Command {
     /// The hash-chained audit trail: print it, verify it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The store folder itself: compact it.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Reload scripts and plugins as their files change, printing one line per change, until interrupted.
     Watch {
         /// Also open the store and run the metrics that are due for every ISMS (the store is then
@@ -235,6 +238,25 @@ pub enum MetricCommand {
     List {
         /// The ISMS id.
         isms: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Bound the store's growth: drop the changed values of history events older than
+    /// `--keep-days` (who changed what and when, the board's trend and the audit trail stay),
+    /// then rewrite the folder without the space sled has not reclaimed yet, and verify the
+    /// audit trail. Stop any server on the store first.
+    Compact {
+        /// Keep every changed value of the history of the last N days.
+        #[arg(long, default_value_t = 365, value_name = "N")]
+        keep_days: u32,
+        /// Keep the whole history: only rewrite the folder.
+        #[arg(long, conflicts_with = "keep_days")]
+        keep_all: bool,
+        /// Say what would be thinned; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

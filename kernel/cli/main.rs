@@ -16,6 +16,7 @@ mod output;
 mod schema_cmd;
 mod scripts_cmd;
 mod server_cmd;
+mod store_cmd;
 
 use std::process::ExitCode;
 
@@ -81,6 +82,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         } => server_cmd::serve(&cli.global, addr, *cookie_secure),
         Command::User(command) => server_cmd::user(&cli.global, command),
         Command::Audit(command) => server_cmd::audit(&cli.global, command),
+        Command::Store(command) => store_cmd::run(&cli.global, command),
     }
 }
 

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod compact;
 mod schemas;
 mod sled_backend;
 
@@ -83,8 +84,11 @@ pub enum StoreError {
     },
 }
 
+/// A key and its value, as stored.
+pub type Pair = (Vec<u8>, Vec<u8>);
+
 /// Key-value pairs of a scan, in key order.
-pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+pub type Pairs = Vec<Pair>;
 
 /// The storage engine under the repositories.
 pub trait Backend: Send + Sync {
@@ -108,6 +112,11 @@ pub trait Backend: Send + Sync {
             .filter(|(k, _)| after.is_none_or(|a| k.as_slice() > a))
             .take(limit)
             .collect())
+    }
+    /// The pair with the greatest key that starts with `prefix`: the latest
+    /// of a time-keyed series, read without the series before it.
+    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
+        Ok(self.scan(repo, prefix)?.pop())
     }
     /// Applies every operation of `batch`, or none.
     fn apply(&self, batch: &Batch) -> Result<(), StoreError>;
@@ -264,6 +273,21 @@ impl Store {
         self.backend
             .get(repo, key.as_bytes())?
             .map(|bytes| decode(repo, key, &bytes))
+            .transpose()
+    }
+
+    /// The record with the greatest key that starts with `prefix`, decoded.
+    pub fn last<T: DeserializeOwned>(
+        &self,
+        repo: Repo,
+        prefix: &str,
+    ) -> Result<Option<(String, T)>, StoreError> {
+        self.backend
+            .last(repo, prefix.as_bytes())?
+            .map(|(k, v)| {
+                let key = String::from_utf8_lossy(&k).into_owned();
+                decode(repo, &key, &v).map(|value| (key, value))
+            })
             .transpose()
     }
 
@@ -439,6 +463,34 @@ fn decode<T: DeserializeOwned>(repo: Repo, key: &str, bytes: &[u8]) -> Result<T,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_of_a_prefix_is_its_greatest_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = Batch::default();
+        for key in ["m/a/001", "m/a/003", "m/a/002", "m/b/009", "m/"] {
+            batch.put(Repo::Info, key, &key);
+        }
+        store.apply(&batch).unwrap();
+        let last = |prefix| {
+            store
+                .last::<String>(Repo::Info, prefix)
+                .unwrap()
+                .map(|(k, _)| k)
+        };
+        assert_eq!(last("m/a/").as_deref(), Some("m/a/003"));
+        assert_eq!(last("m/b/").as_deref(), Some("m/b/009"));
+        assert_eq!(last("m/c/"), None);
+        let memory = SledBackend::temporary().unwrap();
+        memory.apply(&batch).unwrap();
+        assert_eq!(
+            Backend::last(&memory, Repo::Info, b"m/a/")
+                .unwrap()
+                .map(|(k, _)| k),
+            Some(b"m/a/003".to_vec())
+        );
+    }
 
     #[test]
     fn a_failure_in_the_middle_of_a_batch_leaves_the_store_as_before() {

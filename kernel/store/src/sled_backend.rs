@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{Backend, Batch, Pairs, Repo, StoreError};
+use super::{Backend, Batch, Pair, Pairs, Repo, StoreError};
 
 /// sled's page cache: bounded, so that a server's memory does not grow with
 /// the store (sled's default is 1 GiB; 10,000 ISMSs are 350 MB on disk).
@@ -21,6 +21,11 @@ impl SledBackend {
     /// Opens (creating on first use) the database in `dir`; a folder locked
     /// by another handle is waited for up to [`LOCK_WAIT`].
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        // A compaction killed between its two renames: finish or roll it back
+        // (the rest of its leftovers are cleared by the next compaction).
+        if !dir.exists() {
+            crate::compact::recover(dir)?;
+        }
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Backend(format!(
                 "cannot create the store folder {}: {e}",
@@ -112,6 +117,15 @@ impl Backend for SledBackend {
                     .map_err(|e| StoreError::Backend(e.to_string()))
             })
             .collect()
+    }
+
+    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
+        self.tree(repo)
+            .scan_prefix(prefix)
+            .next_back()
+            .transpose()
+            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
+            .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     fn scan_page(

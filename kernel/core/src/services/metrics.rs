@@ -304,10 +304,10 @@ impl Kernel {
 
     /// The last stored value of a metric of an ISMS.
     pub fn last_metric_value(&self, isms: &str, metric: &str) -> Result<Option<MetricValue>> {
-        let values: Vec<(String, MetricValue)> = self
+        Ok(self
             .store()
-            .scan(Repo::Info, &metric_prefix(isms, metric))?;
-        Ok(values.into_iter().next_back().map(|(_, v)| v))
+            .last::<MetricValue>(Repo::Info, &metric_prefix(isms, metric))?
+            .map(|(_, v)| v))
     }
 
     /// Every stored value of a metric of an ISMS, oldest first.

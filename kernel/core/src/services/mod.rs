@@ -30,6 +30,7 @@ pub mod msgs;
 mod rebase;
 mod scheduler;
 mod stored;
+mod thinning;
 mod uploads;
 
 use std::collections::HashMap;
@@ -83,6 +84,7 @@ pub use metrics::{
 pub use msgs::PhaseActions;
 pub use rebase::{RebaseOne, Rebased};
 pub use scheduler::{schedule_metrics, ScheduledRun, SCHEDULER_BATCH};
+pub use thinning::Thinned;
 
 /// Engine indices by (schema id, version).
 type IndexCache = HashMap<(String, u32), Arc<SchemaIndex>>;

@@ -1,0 +1,113 @@
+//! `mmsm store`: the store folder itself.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mmsm_store::compact::{self, Compacted};
+
+use crate::args::{Global, StoreCommand};
+use crate::output::{print_json, Failure};
+use crate::schema_cmd::service_failure;
+use crate::{open_kernel, principal};
+
+/// Runs `mmsm store`.
+pub fn run(global: &Global, command: &StoreCommand) -> Result<(), Failure> {
+    match command {
+        StoreCommand::Compact {
+            keep_days,
+            keep_all,
+            dry_run,
+        } => compact_store(global, (!keep_all).then_some(*keep_days), *dry_run),
+    }
+}
+
+fn spinner(global: &Global, what: &str) -> ProgressBar {
+    if global.json {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} records")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+fn compact_store(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Result<(), Failure> {
+    let kernel = open_kernel(global)?;
+    let who = principal(global, &kernel);
+    if !who.admin {
+        return Err(Failure::from_error(format!(
+            "{} may not compact the store: it takes an administrator account",
+            who.user
+        )));
+    }
+    let cutoff = keep_days.map(|days| kernel.now().saturating_sub(u64::from(days) * 86_400));
+    let thinned = match cutoff {
+        Some(before) => {
+            let bar = spinner(global, "thinning history");
+            let done = kernel.thin_history(&who, before, dry_run, &|n| bar.set_position(n));
+            bar.finish_and_clear();
+            Some(done.map_err(service_failure)?)
+        }
+        None => None,
+    };
+    drop(kernel);
+    let cut_day = cutoff
+        .and_then(|c| chrono::DateTime::from_timestamp(c as i64, 0))
+        .map(|d| d.format("%Y-%m-%d").to_string());
+    if dry_run {
+        if global.json {
+            return print_json(&serde_json::json!({
+                "dry_run": true, "before": cut_day, "thinned": thinned,
+            }));
+        }
+        match (&thinned, &cut_day) {
+            (Some(t), Some(day)) => println!(
+                "would drop the changed values of {} of {} history events from before {day} ({} values); nothing was changed",
+                t.thinned, t.events, t.values
+            ),
+            _ => println!("would rewrite the store folder; nothing was changed"),
+        }
+        return Ok(());
+    }
+    let bar = spinner(global, "rewriting the store");
+    let compacted = compact::compact(&global.data, &|n| bar.set_position(n));
+    bar.finish_and_clear();
+    let compacted: Compacted = compacted.map_err(Failure::from_error)?;
+    let kernel = open_kernel(global)?;
+    let verified = kernel.audit_verify(&who).map_err(service_failure)?;
+    let entries = match &verified {
+        Ok(report) => report.entries,
+        Err(broken) => {
+            return Err(Failure::from_error(format!(
+                "the store was compacted, but {broken}; restore the store from a backup"
+            )))
+        }
+    };
+    if global.json {
+        return print_json(&serde_json::json!({
+            "before": cut_day,
+            "thinned": thinned,
+            "compacted": compacted,
+            "audit": { "intact": true, "entries": entries },
+        }));
+    }
+    if let (Some(t), Some(day)) = (&thinned, &cut_day) {
+        println!(
+            "dropped the changed values of {} of {} history events from before {day} ({} values)",
+            t.thinned, t.events, t.values
+        );
+    }
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    println!(
+        "rewrote the store at {}: {} records, {:.1} MB -> {:.1} MB",
+        global.data.display(),
+        compacted.records,
+        mb(compacted.bytes_before),
+        mb(compacted.bytes_after)
+    );
+    println!("the audit trail is intact: {entries} records");
+    Ok(())
+}
