@@ -97,8 +97,16 @@ fn compaction_thins_old_history_and_keeps_the_board_the_trend_and_the_audit_trai
 }
 
 #[test]
-fn only_an_administrator_compacts() {
+fn only_an_administrator_compacts_and_a_missing_store_is_not_made() {
     let m = Mmsm::new();
+    let missing = m.run(&["store", "compact"]).fails();
+    assert!(
+        missing.stderr.contains("there is no store at"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!m.data().exists(), "compacting nothing creates nothing");
+    m.run(&["isms", "list"]).ok();
     let refused = m.run(&["--as", "carla", "store", "compact"]).fails();
     assert!(
         refused.stderr.contains("administrator"),

@@ -35,6 +35,13 @@ fn spinner(global: &Global, what: &str) -> ProgressBar {
 }
 
 fn compact_store(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Result<(), Failure> {
+    compact::recover(&global.data).map_err(Failure::from_error)?;
+    if !global.data.join("conf").exists() {
+        return Err(Failure::from_error(format!(
+            "there is no store at {} to compact; point --data (or MMSM_DATA) at a store folder",
+            global.data.display()
+        )));
+    }
     let kernel = open_kernel(global)?;
     let who = principal(global, &kernel);
     if !who.admin {
