@@ -128,6 +128,23 @@ pub fn compact(dir: &Path, progress: &dyn Fn(u64)) -> Result<Compacted, StoreErr
     })
 }
 
+/// Calls `each` with every page of `repo` in `backend`, in key order.
+fn for_each_page(
+    backend: &dyn Backend,
+    repo: Repo,
+    mut each: impl FnMut(crate::Pairs) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let page = backend.scan_page(repo, b"", after.as_deref(), PAGE)?;
+        let Some((last, _)) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.clone());
+        each(page)?;
+    }
+}
+
 /// Copies every pair of the three repositories, page by page, and checks
 /// that the copy holds as many as the source.
 fn copy_all(
@@ -137,36 +154,31 @@ fn copy_all(
 ) -> Result<u64, StoreError> {
     let mut records = 0;
     for repo in Repo::ALL {
-        let mut after: Option<Vec<u8>> = None;
         let mut copied = 0;
-        loop {
-            let page = source.scan_page(repo, b"", after.as_deref(), PAGE)?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
-            copied += page.len() as u64;
-            let batch = Batch {
-                ops: page
-                    .into_iter()
-                    .map(|(key, value)| Op {
-                        repo,
-                        key,
-                        value: Some(value),
-                    })
-                    .collect(),
+        for_each_page(source, repo, |page| {
+            let n = page.len() as u64;
+            let ops = page
+                .into_iter()
+                .map(|(key, value)| Op {
+                    repo,
+                    key,
+                    value: Some(value),
+                })
+                .collect();
+            copy.apply(&Batch {
+                ops,
                 ..Batch::default()
-            };
-            copy.apply(&batch)?;
-            records += batch.ops.len() as u64;
+            })?;
+            copied += n;
+            records += n;
             progress(records);
-        }
+            Ok(())
+        })?;
         let mut counted = 0;
-        let mut after: Option<Vec<u8>> = None;
-        loop {
-            let page = copy.scan_page(repo, b"", after.as_deref(), PAGE)?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
+        for_each_page(copy, repo, |page| {
             counted += page.len() as u64;
-        }
+            Ok(())
+        })?;
         if counted != copied {
             return Err(StoreError::Backend(format!(
                 "the copy of the {} repository holds {counted} records where the store holds {copied}: the store was left as it was",
