@@ -2,9 +2,10 @@
 # Usage: BIN=target/release/mmsm N=300 kernel/server/benches/growth.sh (BENCHMARKS.md, "Store growth").
 # Store growth per answer, and what compaction leaves.
 set -euo pipefail
-BIN=${BIN:-/work/main/target/release/mmsm}
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
+cd "$root"
+BIN=$(realpath "${BIN:-target/release/mmsm}")
 D=$(mktemp -d)/data
-cd /work/main
 $BIN --data $D demo --out $(dirname $D)/out >/dev/null 2>&1
 size() { du -sb $D | cut -f1; }
 s0=$(size)
