@@ -21,19 +21,7 @@ fn obligations(m: &Mmsm, isms: &str) -> Value {
 #[test]
 fn a_business_answer_switches_an_obligation_and_its_compliance_is_its_controls() {
     let m = Mmsm::new();
-    m.run(&["schema", "import", "tests/fixtures/worked"]).ok();
-    let id = m
-        .run(&[
-            "isms",
-            "generate",
-            "tests/fixtures/worked-profile.yaml",
-            "--json",
-        ])
-        .ok()
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = common::worked_isms(&m);
 
     // Unanswered: undetermined, and the CLI says which question decides.
     let pci = row(&obligations(&m, &id), "PCI-DSS-1").clone();

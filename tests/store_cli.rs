@@ -9,17 +9,7 @@ use serde_json::Value;
 #[test]
 fn compaction_thins_old_history_and_keeps_the_board_the_trend_and_the_audit_trail() {
     let m = Mmsm::new();
-    m.run(&["schema", "import", "tests/fixtures/worked"]).ok();
-    let generated = m
-        .run(&[
-            "isms",
-            "generate",
-            "tests/fixtures/worked-profile.yaml",
-            "--json",
-        ])
-        .ok()
-        .json();
-    let id = generated["id"].as_str().unwrap().to_owned();
+    let id = common::worked_isms(&m);
     for answer in ["yes", "no", "partial", "yes", "no"] {
         m.run(&["isms", "answer", &id, "8.20.2", answer]).ok();
     }

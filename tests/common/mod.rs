@@ -167,3 +167,20 @@ pub fn right_culture_answers(m: &Mmsm, schema: &str) -> String {
     std::fs::write(&path, serde_json::Value::Object(right).to_string()).unwrap();
     path.display().to_string()
 }
+
+/// Imports the worked schema of `tests/fixtures/worked` and generates its
+/// profile; the new ISMS's id.
+pub fn worked_isms(m: &Mmsm) -> String {
+    m.run(&["schema", "import", "tests/fixtures/worked"]).ok();
+    m.run(&[
+        "isms",
+        "generate",
+        "tests/fixtures/worked-profile.yaml",
+        "--json",
+    ])
+    .ok()
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

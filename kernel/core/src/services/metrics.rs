@@ -569,9 +569,7 @@ impl Kernel {
                     continue;
                 }
                 let last: Option<MetricValue> = store
-                    .scan::<MetricValue>(Repo::Info, &metric_prefix(isms, binding.id.as_str()))?
-                    .into_iter()
-                    .next_back()
+                    .last::<MetricValue>(Repo::Info, &metric_prefix(isms, binding.id.as_str()))?
                     .map(|(_, v)| v);
                 if Freshness::of(last.as_ref(), binding.period, at) == Freshness::Fresh {
                     continue;

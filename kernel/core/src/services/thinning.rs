@@ -4,9 +4,11 @@
 //! Every change keeps a history event with every value it moved, so that a
 //! board's past can be explained value by value. Past a retention period the
 //! values are dropped from the event; what stays is who changed what and
-//! when (the event's cause, change and note), the board as it was after it
-//! (its trend point) and the audit trail, which is never touched.
+//! when (its cause, change and note, and the controls it moved as
+//! references), the board as it was after it (its trend point) and the
+//! audit trail, which is never touched.
 
+use mmsm_engine::Subject;
 use mmsm_store::Repo;
 
 use super::history_form::{StoredEvent, StoredEventRef};
@@ -72,7 +74,15 @@ impl Kernel {
                 let values = event.deltas.len();
                 done.thinned += 1;
                 done.values += values as u64;
-                event.deltas.clear();
+                // The controls it moved stay as references: `--control` still finds it.
+                for delta in std::mem::take(&mut event.deltas) {
+                    if let Subject::Control(control) = delta.subject {
+                        let reference = format!("control:{control}");
+                        if !event.refs.contains(&reference) {
+                            event.refs.push(reference);
+                        }
+                    }
+                }
                 let said = format!(
                     "its {values} changed values were dropped by `mmsm store compact` on {day}"
                 );
@@ -177,6 +187,18 @@ mod tests {
             }
         }
         assert!(kernel.audit_verify(&who).unwrap().is_ok());
+        // An event is still found by the controls it moved.
+        for (old, new) in history.iter().zip(&thinned) {
+            for delta in &old.deltas {
+                if let Subject::Control(control) = &delta.subject {
+                    let filter = super::super::msgs::HistoryFilter {
+                        control: Some(control.clone()),
+                        since: None,
+                    };
+                    assert!(filter.keeps(old) && filter.keeps(new), "{control}");
+                }
+            }
+        }
 
         // Events after the cut keep their values.
         kernel
