@@ -28,6 +28,12 @@ use mmsm_store::Store;
 use args::{Cli, Command, Global};
 use output::Failure;
 
+/// mimalloc returns freed pages to the system where glibc's malloc keeps one
+/// growing arena per thread: a server under steady load levels off instead of
+/// climbing (BENCHMARKS.md, "Soak").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let cli = Cli::parse();
