@@ -18,7 +18,8 @@ pub struct Cli {
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The store folder (a sled database, created on first use).
+    /// The store folder (a sled database, created on first use), used when --store is not given;
+    /// also the home of the plugin folder and plugin copies.
     #[arg(
         long,
         global = true,
@@ -27,6 +28,19 @@ pub struct Global {
         value_name = "DIR"
     )]
     pub data: PathBuf,
+    /// The store: a PostgreSQL database (postgres://user[:password]@host[:port]/database, its
+    /// tables created on first use), or a sled folder. Default: the folder of --data.
+    #[arg(long, global = true, env = "MMSM_STORE", value_name = "URL")]
+    pub store: Option<String>,
+    /// How many connections to PostgreSQL this process keeps at most.
+    #[arg(
+        long,
+        global = true,
+        env = "MMSM_POOL",
+        default_value_t = 16,
+        value_name = "N"
+    )]
+    pub pool: u32,
     /// Print one JSON document on stdout (errors go to stderr).
     #[arg(long, global = true)]
     pub json: bool,
@@ -257,6 +271,17 @@ pub enum StoreCommand {
         /// Say what would be thinned; change nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Copy a whole store (schemas, ISMSs, daily records, audit trail) into an empty folder or
+    /// database, e.g. from the embedded store to PostgreSQL; the audit trail is verified on the
+    /// copy. Stop any server on a sled folder first.
+    Copy {
+        /// The store to copy: a PostgreSQL URL or a sled folder.
+        #[arg(long, value_name = "URL|DIR")]
+        from: String,
+        /// The new store: a PostgreSQL URL (an empty database) or a folder that holds no store.
+        #[arg(long, value_name = "URL|DIR")]
+        to: String,
     },
 }
 

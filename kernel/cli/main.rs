@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::Kernel;
-use mmsm_store::Store;
+use mmsm_store::{Location, Store};
 
 use args::{Cli, Command, Global};
 use output::Failure;
@@ -92,10 +92,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
 }
 
-/// Opens the store of `--data`, creating it on first use, and loads the
-/// shipped schemas into an empty store.
+/// Where the store is: `--store`, else the folder of `--data`.
+pub(crate) fn store_location(global: &Global) -> Location {
+    Location::choose(global.store.as_deref(), &global.data)
+}
+
+/// Opens the store of `--store` (or the folder of `--data`), creating it on
+/// first use, and loads the shipped schemas into an empty store.
 pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
-    let store = Store::open(&global.data).map_err(Failure::from_error)?;
+    let location = store_location(global);
+    let store = Store::open_at(&location, global.pool).map_err(Failure::from_error)?;
     let mut kernel = Kernel::new(store);
     if let Some(now) = injected_clock()? {
         kernel = kernel.with_clock(now);
@@ -112,8 +118,8 @@ pub(crate) fn open_kernel(global: &Global) -> Result<Kernel, Failure> {
             .map(|o| format!("{}@{}", o.id, o.version))
             .collect();
         eprintln!(
-            "created the store at {} and loaded the shipped schemas: {}",
-            global.data.display(),
+            "created the store in the {} and loaded the shipped schemas: {}",
+            location.describe(),
             names.join(", ")
         );
     }

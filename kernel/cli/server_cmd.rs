@@ -59,6 +59,7 @@ pub fn serve(global: &Global, addr: &str, secure: CookieSecure) -> Result<(), Fa
             .local_addr()
             .map_err(|e| Failure::from_error(e.to_string()))?;
         println!("mmsm serving on http://{local}/ (API: http://{local}/api/v1, OpenAPI: http://{local}/api/v1/openapi.json)");
+        println!("store: {}", kernel.store().describe());
         if let Some(first) = &first {
             match &first.demo {
                 Some(Ok(demo)) => {

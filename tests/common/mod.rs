@@ -89,6 +89,7 @@ impl Mmsm {
             .arg(self.data())
             .args(args)
             .env_remove("MMSM_DATA")
+            .env_remove("MMSM_STORE")
             .env_remove("MMSM_NOW")
             .env_remove("MMSM_EVIDENCE")
             .envs(env.iter().copied())

@@ -138,6 +138,7 @@ impl Server {
             .arg(m.data())
             .args(global)
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .env_remove("MMSM_STORE")
             .current_dir(repo_root())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -115,16 +115,15 @@ fn more_breaks(others: &[BrokenRecord]) -> String {
 /// it: the walk goes on from its stored hash, and a gap resynchronises on the
 /// next record found.
 pub fn verify(store: &Store) -> Result<Result<ChainReport, ChainBreak>, StoreError> {
-    let raw = store.backend.scan(Repo::Info, AUDIT_PREFIX.as_bytes())?;
     let mut prev = GENESIS.to_owned();
     let mut seq = 0u64;
     let mut checked = 0u64;
     let mut breaks: Vec<BrokenRecord> = Vec::new();
     // A link after a broken record is that record's break, not a new one.
     let mut after_break = false;
-    for (k, v) in raw {
+    store.for_each_raw(Repo::Info, AUDIT_PREFIX, |key, v| {
         checked += 1;
-        let key = String::from_utf8_lossy(&k).into_owned();
+        let key = key.to_owned();
         // The place the key gives the record: entry n at `audit/e/{n}`.
         let place = key[AUDIT_PREFIX.len()..].parse::<u64>().ok();
         let mut reasons: Vec<String> = Vec::new();
@@ -144,7 +143,7 @@ pub fn verify(store: &Store) -> Result<Result<ChainReport, ChainBreak>, StoreErr
             None => reasons.push("its key is not an entry number".into()),
         }
         seq = place.unwrap_or(expected_place).max(expected_place);
-        match super::decode::<ChainedEntry>(Repo::Info, &key, &v) {
+        match super::decode::<ChainedEntry>(Repo::Info, &key, v) {
             Err(e) => reasons.push(format!("the record cannot be read ({e})")),
             Ok(link) => {
                 if link.seq != seq {
@@ -169,7 +168,8 @@ pub fn verify(store: &Store) -> Result<Result<ChainReport, ChainBreak>, StoreErr
                 reason: reasons.join("; "),
             });
         }
-    }
+        Ok(())
+    })?;
     let head: ChainHead = store.get(Repo::Info, AUDIT_HEAD)?.unwrap_or(ChainHead {
         seq: 0,
         hash: GENESIS.into(),

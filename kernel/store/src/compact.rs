@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Backend, Batch, Op, Repo, SledBackend, StoreError};
+use crate::{Backend, Op, Repo, SledBackend, StoreError};
 
 /// Records copied per transaction.
 const PAGE: usize = 1_000;
@@ -44,7 +44,7 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {
-    StoreError::Backend(format!("cannot {what} {}: {e}", path.display()))
+    StoreError::engine(format!("cannot {what} {}", path.display()))(e)
 }
 
 /// The bytes of every file under `dir`.
@@ -132,22 +132,15 @@ pub fn compact(dir: &Path, progress: &dyn Fn(u64)) -> Result<Compacted, StoreErr
 fn for_each_page(
     backend: &dyn Backend,
     repo: Repo,
-    mut each: impl FnMut(crate::Pairs) -> Result<(), StoreError>,
+    each: impl FnMut(crate::Pairs) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut after: Option<Vec<u8>> = None;
-    loop {
-        let page = backend.scan_page(repo, b"", after.as_deref(), PAGE)?;
-        let Some((last, _)) = page.last() else {
-            return Ok(());
-        };
-        after = Some(last.clone());
-        each(page)?;
-    }
+    crate::for_each_page(backend, repo, b"", PAGE, each)
 }
 
-/// Copies every pair of the three repositories, page by page, and checks
-/// that the copy holds as many as the source.
-fn copy_all(
+/// Copies every pair of the three repositories of `source` into `copy`,
+/// [`PAGE`] records per transaction, and checks that the copy holds as many
+/// as the source. `progress` gets the records copied so far.
+pub fn copy_all(
     source: &dyn Backend,
     copy: &dyn Backend,
     progress: &dyn Fn(u64),
@@ -157,7 +150,7 @@ fn copy_all(
         let mut copied = 0;
         for_each_page(source, repo, |page| {
             let n = page.len() as u64;
-            let ops = page
+            let ops: Vec<Op> = page
                 .into_iter()
                 .map(|(key, value)| Op {
                     repo,
@@ -165,10 +158,7 @@ fn copy_all(
                     value: Some(value),
                 })
                 .collect();
-            copy.apply(&Batch {
-                ops,
-                ..Batch::default()
-            })?;
+            crate::apply_ops(copy, &ops)?;
             copied += n;
             records += n;
             progress(records);
@@ -181,7 +171,7 @@ fn copy_all(
         })?;
         if counted != copied {
             return Err(StoreError::Backend(format!(
-                "the copy of the {} repository holds {counted} records where the store holds {copied}: the store was left as it was",
+                "the copy of the {} repository holds {counted} records where the store holds {copied}",
                 repo.name()
             )));
         }
@@ -189,9 +179,29 @@ fn copy_all(
     Ok(records)
 }
 
+/// Copies a whole store (schemas, ISMSs, daily records, audit trail) into
+/// `target`, which must hold no record: a copy never merges into a store.
+pub fn copy_store(
+    source: &dyn Backend,
+    target: &dyn Backend,
+    progress: &dyn Fn(u64),
+) -> Result<u64, StoreError> {
+    for repo in Repo::ALL {
+        if !target.scan_page(repo, b"", None, 1)?.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "{} already holds records (its {} repository is not empty); copy into a new folder or an empty database",
+                target.describe(),
+                repo.name()
+            )));
+        }
+    }
+    copy_all(source, target, progress)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Reader;
 
     fn fill(dir: &Path, n: usize) {
         let store = crate::Store::open(dir).unwrap();
@@ -214,7 +224,7 @@ mod tests {
             .into_iter()
             .flat_map(|repo| {
                 backend
-                    .scan(repo, b"")
+                    .scan_page(repo, b"", None, usize::MAX)
                     .unwrap()
                     .into_iter()
                     .map(move |(k, v)| (repo, k, v))

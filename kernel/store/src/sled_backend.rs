@@ -1,11 +1,18 @@
-//! The sled backend: one tree per repository, one transaction per batch.
+//! The sled backend: one tree per repository, one sled transaction across
+//! the three trees per write.
+//!
+//! sled holds its folder for one process, and the [`Store`](crate::Store)
+//! serialises that process's writers, so a [`Txn`] here reads the trees
+//! directly: nobody else can commit between its reads and its commit. Its
+//! operations wait in memory and land in one sled transaction at commit.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{Backend, Batch, Pair, Pairs, Repo, StoreError};
+use super::{Backend, Op, Pair, Pairs, Reader, Repo, StoreError, Txn};
 
 /// sled's page cache: bounded, so that a server's memory does not grow with
 /// the store (sled's default is 1 GiB; 10,000 ISMSs are 350 MB on disk).
@@ -14,7 +21,8 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Repositories as sled trees in one database folder.
 pub struct SledBackend {
     db: sled::Db,
-    trees: [sled::Tree; 3],
+    trees: Trees,
+    place: String,
 }
 
 impl SledBackend {
@@ -26,12 +34,10 @@ impl SledBackend {
         if !dir.exists() {
             crate::compact::recover(dir)?;
         }
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot create the store folder {}: {e}",
-                dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(dir).map_err(StoreError::engine(format!(
+            "cannot create the store folder {}",
+            dir.display()
+        )))?;
         // A process that just closed the folder (a stopped server, a finished
         // command) releases sled's lock from a background thread: wait a
         // moment for it before calling the folder in use.
@@ -42,7 +48,7 @@ impl SledBackend {
                 .cache_capacity(CACHE_BYTES)
                 .open()
             {
-                Ok(db) => return Self::over(db),
+                Ok(db) => return Self::over(db, format!("sled folder {}", dir.display())),
                 Err(e) => match open_error(dir.to_path_buf(), e) {
                     StoreError::Locked { .. } if std::time::Instant::now() < deadline => {
                         std::thread::sleep(std::time::Duration::from_millis(25));
@@ -58,21 +64,24 @@ impl SledBackend {
         let db = sled::Config::new()
             .temporary(true)
             .open()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Self::over(db)
+            .map_err(StoreError::engine("cannot open a temporary sled store"))?;
+        Self::over(db, "temporary sled store".into())
     }
 
-    fn over(db: sled::Db) -> Result<Self, StoreError> {
+    fn over(db: sled::Db, place: String) -> Result<Self, StoreError> {
         let tree = |repo: Repo| {
             db.open_tree(repo.name())
-                .map_err(|e| StoreError::Backend(e.to_string()))
+                .map_err(StoreError::engine(format!(
+                    "cannot open the {} repository",
+                    repo.name()
+                )))
         };
         let trees = [tree(Repo::Schemas)?, tree(Repo::Isms)?, tree(Repo::Info)?];
-        Ok(SledBackend { db, trees })
-    }
-
-    fn tree(&self, repo: Repo) -> &sled::Tree {
-        &self.trees[index(repo)]
+        Ok(SledBackend {
+            db,
+            trees: Trees(trees),
+            place,
+        })
     }
 }
 
@@ -94,29 +103,34 @@ fn open_error(path: PathBuf, e: sled::Error) -> StoreError {
     if locked {
         StoreError::Locked { path }
     } else {
-        StoreError::Backend(format!(
-            "cannot open the store at {}: {text}",
-            path.display()
-        ))
+        StoreError::engine(format!("cannot open the store at {}", path.display()))(e)
     }
 }
 
-impl Backend for SledBackend {
+fn read_error(repo: Repo) -> impl FnOnce(sled::Error) -> StoreError {
+    StoreError::engine(format!("cannot read the {} repository", repo.name()))
+}
+
+fn pair((k, v): (sled::IVec, sled::IVec)) -> Pair {
+    (k.to_vec(), v.to_vec())
+}
+
+/// The reads of a backend and of its transactions: the three trees.
+#[derive(Clone)]
+struct Trees([sled::Tree; 3]);
+
+impl Trees {
+    fn tree(&self, repo: Repo) -> &sled::Tree {
+        &self.0[index(repo)]
+    }
+}
+
+impl Reader for Trees {
     fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.tree(repo)
             .get(key)
             .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| StoreError::Backend(e.to_string()))
-    }
-
-    fn scan(&self, repo: Repo, prefix: &[u8]) -> Result<Pairs, StoreError> {
-        self.tree(repo)
-            .scan_prefix(prefix)
-            .map(|kv| {
-                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(|e| StoreError::Backend(e.to_string()))
-            })
-            .collect()
+            .map_err(read_error(repo))
     }
 
     fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
@@ -124,8 +138,8 @@ impl Backend for SledBackend {
             .scan_prefix(prefix)
             .next_back()
             .transpose()
-            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
-            .map_err(|e| StoreError::Backend(e.to_string()))
+            .map(|kv| kv.map(pair))
+            .map_err(read_error(repo))
     }
 
     fn scan_page(
@@ -143,22 +157,93 @@ impl Backend for SledBackend {
         };
         iter.take_while(|kv| kv.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .take(limit)
-            .map(|kv| {
-                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(|e| StoreError::Backend(e.to_string()))
-            })
+            .map(|kv| kv.map(pair).map_err(read_error(repo)))
             .collect()
     }
+}
 
-    fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
-        let [schemas, isms, info] = &self.trees;
+impl Reader for SledBackend {
+    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.trees.get(repo, key)
+    }
+
+    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
+        self.trees.last(repo, prefix)
+    }
+
+    fn scan_page(
+        &self,
+        repo: Repo,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
+        self.trees.scan_page(repo, prefix, after, limit)
+    }
+}
+
+impl Backend for SledBackend {
+    fn begin(&self) -> Result<Arc<dyn Txn>, StoreError> {
+        Ok(Arc::new(SledTxn {
+            db: self.db.clone(),
+            trees: self.trees.clone(),
+            pending: Mutex::new(Vec::new()),
+        }))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(StoreError::engine("cannot flush the store to disk"))
+    }
+
+    fn describe(&self) -> String {
+        self.place.clone()
+    }
+}
+
+/// A write on sled: reads go to the trees, operations wait for the commit.
+struct SledTxn {
+    db: sled::Db,
+    trees: Trees,
+    pending: Mutex<Vec<Op>>,
+}
+
+impl Reader for SledTxn {
+    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.trees.get(repo, key)
+    }
+
+    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
+        self.trees.last(repo, prefix)
+    }
+
+    fn scan_page(
+        &self,
+        repo: Repo,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
+        self.trees.scan_page(repo, prefix, after, limit)
+    }
+}
+
+impl Txn for SledTxn {
+    fn apply(&self, ops: &[Op]) -> Result<(), StoreError> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(ops);
+        Ok(())
+    }
+
+    fn commit(&self) -> Result<(), StoreError> {
+        let ops = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let [schemas, isms, info] = &self.trees.0;
         let result = (schemas, isms, info).transaction(|(schemas, isms, info)| {
-            for (n, op) in batch.ops.iter().enumerate() {
-                if batch.fail_after == Some(n) {
-                    return Err(ConflictableTransactionError::Abort(format!(
-                        "injected failure after {n} operations"
-                    )));
-                }
+            for op in &ops {
                 let tree = match op.repo {
                     Repo::Schemas => schemas,
                     Repo::Isms => isms,
@@ -169,18 +254,15 @@ impl Backend for SledBackend {
                     None => tree.remove(op.key.as_slice())?,
                 };
             }
-            Ok(())
+            Ok::<_, ConflictableTransactionError<std::convert::Infallible>>(())
         });
-        result.map_err(|e: TransactionError<String>| match e {
-            TransactionError::Abort(message) => StoreError::Backend(message),
-            TransactionError::Storage(e) => StoreError::Backend(e.to_string()),
-        })
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
+        result.map_err(|e| match e {
+            TransactionError::Abort(never) => match never {},
+            TransactionError::Storage(e) => StoreError::engine("cannot write to the store")(e),
+        })?;
         self.db
             .flush()
             .map(|_| ())
-            .map_err(|e| StoreError::Backend(e.to_string()))
+            .map_err(StoreError::engine("cannot flush the store to disk"))
     }
 }

@@ -83,7 +83,9 @@ pub use metrics::{
 };
 pub use msgs::PhaseActions;
 pub use rebase::{RebaseOne, Rebased};
-pub use scheduler::{schedule_metrics, ScheduledRun, SCHEDULER_BATCH};
+pub use scheduler::{
+    lease_holder, schedule_metrics, ScheduledRun, SchedulerLease, SCHEDULER_BATCH,
+};
 pub use thinning::Thinned;
 
 /// Engine indices by (schema id, version).
