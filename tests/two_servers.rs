@@ -62,6 +62,9 @@ fn subcontrols(n: usize) -> Vec<String> {
 struct Acknowledged {
     count: AtomicU64,
     last: Mutex<BTreeMap<String, String>>,
+    /// A value sent after the last acknowledged one and never answered (its
+    /// server was killed): it may have been committed before the kill.
+    unanswered: Mutex<BTreeMap<String, String>>,
 }
 
 /// `clients` clients per server, each answering its own two questions until
@@ -93,7 +96,12 @@ fn answer_load(
                             server.call("PUT", &path, Some(token), Some(&body))
                         }));
                         let Ok(reply) = sent else {
-                            return; // the server is gone
+                            // The server is gone; the write may or may not have landed.
+                            ack.unanswered
+                                .lock()
+                                .unwrap()
+                                .insert(sub.clone(), value.to_owned());
+                            return;
                         };
                         assert_eq!(reply.status, 200, "{}", reply.body);
                         // Acknowledged: counted and remembered under the lock,

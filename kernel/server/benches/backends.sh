@@ -36,8 +36,8 @@ answers() { # port token: median and p90 of 300 sequential answers (PUT -> 200 w
   done | sort -n | awk '{a[NR]=$1} END {printf "answer -> board: median %.2f ms, p90 %.2f ms (%d answers)\n", a[int(NR/2)]*1000, a[int(NR*0.9)]*1000, NR}'
 }
 reads() { # port token connections
-  TOKEN=$2 wrk -t1 -c$3 -d10s -s kernel/server/benches/board.lua \
-    "http://127.0.0.1:$1/api/v1/isms/$ISMS/board" | grep -E "Requests/sec|Latency"
+  TOKEN=$2 wrk -t1 -c$3 -d10s --latency -s kernel/server/benches/board.lua \
+    "http://127.0.0.1:$1/api/v1/isms/$ISMS/board" | grep -E "Requests/sec|Latency|  50%|  99%"
 }
 
 echo "== sled (one server)"

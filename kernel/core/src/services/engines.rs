@@ -105,6 +105,30 @@ impl EngineCache {
         );
     }
 
+    /// A copy of the record kept for `id` at exactly `revision`, left in
+    /// place: a read at the revision a writer (or an earlier read) saw needs
+    /// none of the record's parts from the store.
+    fn record_at(&mut self, id: &IsmsId, revision: u64) -> Option<IsmsRecord> {
+        self.tick += 1;
+        let live = self.entries.get_mut(id)?;
+        let record = live.record.as_ref()?;
+        if live.revision != revision || record.revision != revision {
+            return None;
+        }
+        live.used = self.tick;
+        Some(record.clone())
+    }
+
+    /// Keeps `record`, just read whole, beside the engine kept at its
+    /// revision, for [`EngineCache::record_at`].
+    fn remember(&mut self, record: &IsmsRecord) {
+        if let Some(live) = self.entries.get_mut(&record.id) {
+            if live.revision == record.revision && live.schema == schema_of(record) {
+                live.record = Some(record.clone());
+            }
+        }
+    }
+
     /// How many engines are kept.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -173,6 +197,16 @@ impl Kernel {
         self.engines()
             .keep_parts(parts.id.clone(), parts.revision, schema, engine, None);
         Ok(board)
+    }
+
+    /// The record of `id` kept at `revision`, if the cache holds it.
+    pub(crate) fn kept_record(&self, id: &str, revision: u64) -> Option<IsmsRecord> {
+        self.engines().record_at(&IsmsId::new(id), revision)
+    }
+
+    /// Keeps a record just read whole beside its live engine.
+    pub(crate) fn remember_record(&self, record: &IsmsRecord) {
+        self.engines().remember(record);
     }
 
     /// Keeps `record` (as just written) and its engine for the next change.
@@ -290,5 +324,64 @@ mod tests {
         );
         let fresh = kernel.build_engine(&stored).unwrap();
         assert_eq!(updated.board.compliance, fresh.board().compliance);
+    }
+
+    #[test]
+    fn a_read_from_the_kept_record_equals_a_full_read_and_follows_another_servers_write() {
+        let (first, ids) = fixture::msgs_kernel(Store::temporary().unwrap(), &["Taller Gil"]);
+        let id = ids[0].clone();
+        // A second kernel on the same store: what a second server is.
+        let second = Kernel::new(first.store().clone());
+        let local = Principal::local_operator();
+        let answer = |kernel: &Kernel, n: usize, answer| {
+            let sub = kernel
+                .isms(&local, &id)
+                .unwrap()
+                .inputs
+                .answers
+                .keys()
+                .nth(n)
+                .cloned();
+            kernel
+                .update_isms(
+                    &local,
+                    &id,
+                    Change::Answer {
+                        subcontrol: sub.unwrap(),
+                        answer: Some(answer),
+                    },
+                    "answer",
+                )
+                .unwrap();
+        };
+        let full = |kernel: &Kernel| {
+            let fresh = Kernel::new(kernel.store().clone());
+            fresh.isms(&local, &id).unwrap()
+        };
+        answer(&first, 0, Answer::No);
+        let kept = first.isms(&local, &id).unwrap();
+        assert!(
+            first.kept_record(&id, kept.revision).is_some(),
+            "served from the kept record"
+        );
+        assert_eq!(
+            serde_json::to_value(&kept).unwrap(),
+            serde_json::to_value(full(&first)).unwrap()
+        );
+        // The second server reads (and keeps) the record, then the first writes:
+        // the second's next read is the new revision, not its kept copy.
+        let before = second.isms(&local, &id).unwrap();
+        assert_eq!(before.revision, kept.revision);
+        answer(&first, 1, Answer::No);
+        let after = second.isms(&local, &id).unwrap();
+        assert_ne!(after.revision, before.revision);
+        assert_eq!(
+            serde_json::to_value(&after).unwrap(),
+            serde_json::to_value(full(&second)).unwrap()
+        );
+        assert_eq!(
+            after.board.compliance,
+            first.isms(&local, &id).unwrap().board.compliance
+        );
     }
 }

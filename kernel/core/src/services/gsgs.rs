@@ -389,15 +389,31 @@ impl Kernel {
         Ok(self.isms_read(principal, id)?.record)
     }
 
-    /// One ISMS as stored, and whether its stored layout is current.
+    /// One ISMS as stored, and whether its stored layout is current. When
+    /// the kernel keeps the record at the stored revision (one small read of
+    /// the summary row), that copy is the answer: a read then costs one
+    /// round trip to the store instead of one per part.
     pub(crate) fn isms_read(&self, principal: &Principal, id: &str) -> Result<stored::Read> {
         let store = self.store();
+        if let Some(revision) = summary_revision(store, id)? {
+            if let Some(record) = self.kept_record(id, revision) {
+                if self.may_see(principal, &record) {
+                    return Ok(stored::Read {
+                        record,
+                        current_format: true,
+                    });
+                }
+            }
+        }
         let read = stored::read(
             store,
             id,
             || summary_revision(store, id),
             |parts| self.derived_board(parts),
         )?;
+        if let Some(r) = read.as_ref().filter(|r| r.current_format) {
+            self.remember_record(&r.record);
+        }
         match read {
             Some(r) if self.may_see(principal, &r.record) => Ok(r),
             _ => {
