@@ -291,3 +291,48 @@ fn two_processes_generating_the_same_enterprise_at_once_get_distinct_ids() {
             .ok();
     }
 }
+
+#[test]
+fn servers_started_at_once_on_an_empty_database_make_one_admin_one_demo_and_one_schema_version() {
+    let m = Mmsm::new();
+    let url = mmsm_store::throwaway::shared()
+        .unwrap()
+        .fresh_database()
+        .unwrap();
+    let servers: Vec<Server> = std::thread::scope(|scope| {
+        let starts: Vec<_> = (0..3)
+            .map(|_| {
+                let (m, url) = (&m, &url);
+                scope.spawn(move || Server::start_with(m, &["--store", url]))
+            })
+            .collect();
+        starts.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let admins = servers
+        .iter()
+        .filter(|s| s.banner.iter().any(|l| l.contains("one-time password")))
+        .count();
+    assert_eq!(
+        admins,
+        1,
+        "one server made the admin account: {:?}",
+        servers.iter().map(|s| &s.banner).collect::<Vec<_>>()
+    );
+    let listed = m
+        .run(&["--store", &url, "isms", "list", "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "one demo: {listed}");
+    let schemas = m
+        .run(&["--store", &url, "schema", "list", "--json"])
+        .ok()
+        .json();
+    for schema in schemas.as_array().unwrap() {
+        assert_eq!(schema["version"], 1, "each shipped schema once: {schema}");
+    }
+    let verify = m
+        .run(&["--store", &url, "audit", "verify", "--json"])
+        .ok()
+        .json();
+    assert_eq!(verify["intact"], true, "{verify}");
+}

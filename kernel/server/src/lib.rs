@@ -53,7 +53,9 @@ pub struct FirstStart {
 /// creates the `admin` account with a random one-time password.
 pub fn first_start(kernel: &Kernel) -> Result<Option<FirstStart>> {
     kernel.ensure_shipped_schemas(mmsm_shipped::schema_files())?;
-    if kernel.has_accounts()? {
+    if kernel.has_accounts()? || !kernel.claim_first_start(kernel.now())? {
+        // Set up already, or another server starting beside this one on the
+        // same database is making the admin account and the demo.
         return Ok(None);
     }
     let system = Principal::system();

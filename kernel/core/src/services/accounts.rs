@@ -23,6 +23,12 @@ use super::{audit, Kernel, Result, ServiceError};
 
 /// How long a browser session lasts, in seconds (12 hours).
 pub const SESSION_SECONDS: u64 = 12 * 3600;
+
+/// How long a claim of the first start holds ([`Kernel::claim_first_start`]).
+pub const FIRST_START_SECONDS: u64 = 300;
+
+/// Where the claim of the first start is kept (info repository).
+const FIRST_START_KEY: &str = "first-start";
 /// How long an API token lasts unless told otherwise, in days.
 pub const TOKEN_DAYS: u64 = 90;
 /// How long a one-time password (chosen for someone else) may be used, in days.
@@ -457,7 +463,25 @@ impl Kernel {
 
     /// Whether the store has any account yet.
     pub fn has_accounts(&self) -> Result<bool> {
-        Ok(!self.store().keys(Repo::Isms, "account/")?.is_empty())
+        Ok(self.store().any(Repo::Isms, "account/")?)
+    }
+
+    /// Claims the first start of a store with no account, at `now`: of
+    /// several servers starting at once on one empty database, exactly one
+    /// gets `true` and makes the admin account and the demo. A claim whose
+    /// server died before making them lapses after [`FIRST_START_SECONDS`].
+    pub fn claim_first_start(&self, now: u64) -> Result<bool> {
+        self.store().write(|store, batch| {
+            if store.any(Repo::Isms, "account/")? {
+                return Ok(false);
+            }
+            let claimed: Option<u64> = store.get(Repo::Info, FIRST_START_KEY)?;
+            if claimed.is_some_and(|at| now < at + FIRST_START_SECONDS) {
+                return Ok(false);
+            }
+            batch.put(Repo::Info, FIRST_START_KEY, &now);
+            Ok(true)
+        })
     }
 
     /// The principal of account `name`, for the CLI's `--as NAME`.
@@ -881,6 +905,30 @@ mod tests {
             Err(ServiceError::Refused(message)) => message,
             other => panic!("{name} {roles:?}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_first_start_is_claimed_once_until_the_claim_lapses_or_an_account_exists() {
+        let k = kernel();
+        assert!(k.claim_first_start(1_000).unwrap());
+        assert!(!k.claim_first_start(1_001).unwrap(), "claimed");
+        assert!(
+            k.claim_first_start(1_000 + FIRST_START_SECONDS).unwrap(),
+            "a claimant that died is replaced"
+        );
+        k.create_account(
+            &Principal::local_operator(),
+            NewAccount {
+                name: "ana".into(),
+                roles: vec!["CoS".into()],
+                admin: true,
+                isms: None,
+                password: "a long enough passphrase".into(),
+                permanent: true,
+            },
+        )
+        .unwrap();
+        assert!(!k.claim_first_start(1_000_000).unwrap(), "set up already");
     }
 
     #[test]

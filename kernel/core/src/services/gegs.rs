@@ -138,7 +138,11 @@ impl Kernel {
                     "the shipped schema `{folder}` is invalid (a defect of this build): {problems}"
                 ))
             })?;
-            outcomes.push(self.import_schema(&system, loaded.schema)?);
+            let outcome = self.import_schema(&system, loaded.schema)?;
+            // Another process on the same database may have loaded it first.
+            if outcome.status != ImportStatus::Unchanged {
+                outcomes.push(outcome);
+            }
         }
         Ok(outcomes)
     }
