@@ -159,6 +159,11 @@ pub trait Backend: Reader {
     fn flush(&self) -> Result<(), StoreError>;
     /// Which backend this is and where, for people: "sled folder ./mmsm-data".
     fn describe(&self) -> String;
+    /// Whether a read travels to another process (a database server), and
+    /// so blocks for a round trip, rather than reading this process's cache.
+    fn is_remote(&self) -> bool {
+        false
+    }
 }
 
 /// A write transaction: its reads see the state its writes apply to.
@@ -406,6 +411,12 @@ impl Store {
     /// Which backend holds the store and where, for people.
     pub fn describe(&self) -> String {
         self.backend.describe()
+    }
+
+    /// Whether reads travel to a database server ([`Backend::is_remote`]):
+    /// an async caller then reads from its blocking pool.
+    pub fn is_remote(&self) -> bool {
+        self.backend.is_remote()
     }
 
     /// The backend under the store (copies, compaction).

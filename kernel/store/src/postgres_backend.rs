@@ -360,6 +360,10 @@ impl Backend for PostgresBackend {
     fn describe(&self) -> String {
         self.place.clone()
     }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
 }
 
 /// A write on PostgreSQL: one connection holding the write lock.

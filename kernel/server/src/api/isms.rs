@@ -142,8 +142,13 @@ pub async fn board(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    // A board read is a few microseconds of store reads: no blocking pool.
-    let board = state.kernel.board(&auth.principal, &id)?;
+    let board = if state.kernel.store().is_remote() {
+        // Round trips to the database: off the async workers.
+        state.call(move |k| k.board(&auth.principal, &id)).await?
+    } else {
+        // On the embedded store a board read is a few microseconds: no blocking pool.
+        state.kernel.board(&auth.principal, &id)?
+    };
     Ok(Json(board).into_response())
 }
 
