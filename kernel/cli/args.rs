@@ -32,7 +32,7 @@ pub struct Global {
     /// tables created on first use), or a sled folder. Default: the folder of --data.
     #[arg(long, global = true, env = "MMSM_STORE", value_name = "URL")]
     pub store: Option<String>,
-    /// How many connections to PostgreSQL this process keeps at most.
+    /// How many connections to PostgreSQL this process keeps at most (2 at least: a write holds one).
     #[arg(
         long,
         global = true,

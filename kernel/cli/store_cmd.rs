@@ -1,8 +1,10 @@
 //! `mmsm store`: the store itself, whichever backend holds it.
 
+use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use mmsm_kernel::access::Principal;
 use mmsm_kernel::services::Kernel;
 use mmsm_store::compact::{self, Compacted};
 use mmsm_store::{Location, Store};
@@ -20,8 +22,8 @@ pub fn run(global: &Global, command: &StoreCommand) -> Result<(), Failure> {
             keep_all,
             dry_run,
         } => match store_location(global) {
-            Location::Folder(_) => {
-                compact_store(global, (!keep_all).then_some(*keep_days), *dry_run)
+            Location::Folder(dir) => {
+                compact_store(global, &dir, (!keep_all).then_some(*keep_days), *dry_run)
             }
             Location::Postgres(_) => {
                 thin_database(global, (!keep_all).then_some(*keep_days), *dry_run)
@@ -51,13 +53,7 @@ fn copy_store(global: &Global, from: &str, to: &str) -> Result<(), Failure> {
         }
     }
     let source = Store::open_at(&from, global.pool).map_err(Failure::from_error)?;
-    let who = principal(global, &Kernel::new(source.clone()));
-    if !who.admin {
-        return Err(Failure::from_error(format!(
-            "{} may not copy the store: it takes an administrator account",
-            who.user
-        )));
-    }
+    let who = administrator(global, &Kernel::new(source.clone()), "copy the store")?;
     let target = Store::open_at(&to, global.pool).map_err(Failure::from_error)?;
     let bar = spinner(global, &format!("copying into the {}", to.describe()));
     let copied = compact::copy_store(source.backend().as_ref(), target.backend().as_ref(), &|n| {
@@ -98,13 +94,7 @@ fn copy_store(global: &Global, from: &str, to: &str) -> Result<(), Failure> {
 /// reclaims the space itself (autovacuum), so there is no folder to rewrite.
 fn thin_database(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Result<(), Failure> {
     let kernel = open_kernel(global)?;
-    let who = principal(global, &kernel);
-    if !who.admin {
-        return Err(Failure::from_error(format!(
-            "{} may not compact the store: it takes an administrator account",
-            who.user
-        )));
-    }
+    let who = administrator(global, &kernel, "compact the store")?;
     let Some(days) = keep_days else {
         println!(
             "nothing to do: PostgreSQL reclaims the space of deleted and rewritten records itself (autovacuum)"
@@ -132,6 +122,18 @@ fn thin_database(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Resu
     Ok(())
 }
 
+/// The acting principal, who must be an administrator to `what`.
+fn administrator(global: &Global, kernel: &Kernel, what: &str) -> Result<Principal, Failure> {
+    let who = principal(global, kernel);
+    if !who.admin {
+        return Err(Failure::from_error(format!(
+            "{} may not {what}: it takes an administrator account",
+            who.user
+        )));
+    }
+    Ok(who)
+}
+
 fn spinner(global: &Global, what: &str) -> ProgressBar {
     if global.json {
         return ProgressBar::hidden();
@@ -145,22 +147,21 @@ fn spinner(global: &Global, what: &str) -> ProgressBar {
     bar
 }
 
-fn compact_store(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Result<(), Failure> {
-    compact::recover(&global.data).map_err(Failure::from_error)?;
-    if !global.data.join("conf").exists() {
+fn compact_store(
+    global: &Global,
+    dir: &Path,
+    keep_days: Option<u32>,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    compact::recover(dir).map_err(Failure::from_error)?;
+    if !dir.join("conf").exists() {
         return Err(Failure::from_error(format!(
             "there is no store at {} to compact; point --data (or MMSM_DATA) at a store folder",
-            global.data.display()
+            dir.display()
         )));
     }
     let kernel = open_kernel(global)?;
-    let who = principal(global, &kernel);
-    if !who.admin {
-        return Err(Failure::from_error(format!(
-            "{} may not compact the store: it takes an administrator account",
-            who.user
-        )));
-    }
+    let who = administrator(global, &kernel, "compact the store")?;
     let cutoff = keep_days.map(|days| kernel.now().saturating_sub(u64::from(days) * 86_400));
     let thinned = match cutoff {
         Some(before) => {
@@ -191,7 +192,7 @@ fn compact_store(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Resu
         return Ok(());
     }
     let bar = spinner(global, "rewriting the store");
-    let compacted = compact::compact(&global.data, &|n| bar.set_position(n));
+    let compacted = compact::compact(dir, &|n| bar.set_position(n));
     bar.finish_and_clear();
     let compacted: Compacted = compacted.map_err(Failure::from_error)?;
     let kernel = open_kernel(global)?;
@@ -221,7 +222,7 @@ fn compact_store(global: &Global, keep_days: Option<u32>, dry_run: bool) -> Resu
     let mb = |b: u64| b as f64 / 1_048_576.0;
     println!(
         "rewrote the store at {}: {} records, {:.1} MB -> {:.1} MB",
-        global.data.display(),
+        dir.display(),
         compacted.records,
         mb(compacted.bytes_before),
         mb(compacted.bytes_after)

@@ -141,6 +141,33 @@ pub trait Reader: Send + Sync {
     fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError>;
 }
 
+/// A reader that reads through another one: a backend through its trees, a
+/// transaction through its backend's, a test wrapper through what it wraps.
+pub trait ReadsThrough: Send + Sync {
+    /// The reader every read goes to.
+    fn reads_through(&self) -> &dyn Reader;
+}
+
+impl<T: ReadsThrough> Reader for T {
+    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reads_through().get(repo, key)
+    }
+
+    fn scan_page(
+        &self,
+        repo: Repo,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
+        self.reads_through().scan_page(repo, prefix, after, limit)
+    }
+
+    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
+        self.reads_through().last(repo, prefix)
+    }
+}
+
 /// The storage engine under the repositories.
 ///
 /// The contract that makes several processes on one database safe: a write

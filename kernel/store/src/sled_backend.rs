@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{Backend, Op, Pair, Pairs, Reader, Repo, StoreError, Txn};
+use super::{Backend, Op, Pair, Pairs, Reader, ReadsThrough, Repo, StoreError, Txn};
 
 /// sled's page cache: bounded, so that a server's memory does not grow with
 /// the store (sled's default is 1 GiB; 10,000 ISMSs are 350 MB on disk).
@@ -162,23 +162,9 @@ impl Reader for Trees {
     }
 }
 
-impl Reader for SledBackend {
-    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.trees.get(repo, key)
-    }
-
-    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
-        self.trees.last(repo, prefix)
-    }
-
-    fn scan_page(
-        &self,
-        repo: Repo,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Pairs, StoreError> {
-        self.trees.scan_page(repo, prefix, after, limit)
+impl ReadsThrough for SledBackend {
+    fn reads_through(&self) -> &dyn Reader {
+        &self.trees
     }
 }
 
@@ -210,23 +196,9 @@ struct SledTxn {
     pending: Mutex<Vec<Op>>,
 }
 
-impl Reader for SledTxn {
-    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.trees.get(repo, key)
-    }
-
-    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
-        self.trees.last(repo, prefix)
-    }
-
-    fn scan_page(
-        &self,
-        repo: Repo,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Pairs, StoreError> {
-        self.trees.scan_page(repo, prefix, after, limit)
+impl ReadsThrough for SledTxn {
+    fn reads_through(&self) -> &dyn Reader {
+        &self.trees
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{Backend, Op, Pair, Pairs, Reader, Repo, StoreError, Txn};
+use crate::{Backend, Op, Reader, ReadsThrough, StoreError, Txn};
 
 /// Wraps a backend: every write transaction applies its first `after`
 /// operations to the real transaction, then fails before the rest.
@@ -19,23 +19,9 @@ impl FailingBackend {
     }
 }
 
-impl Reader for FailingBackend {
-    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(repo, key)
-    }
-
-    fn scan_page(
-        &self,
-        repo: Repo,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Pairs, StoreError> {
-        self.inner.scan_page(repo, prefix, after, limit)
-    }
-
-    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
-        self.inner.last(repo, prefix)
+impl ReadsThrough for FailingBackend {
+    fn reads_through(&self) -> &dyn Reader {
+        self.inner.as_ref()
     }
 }
 
@@ -65,23 +51,9 @@ struct FailingTxn {
     after: usize,
 }
 
-impl Reader for FailingTxn {
-    fn get(&self, repo: Repo, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(repo, key)
-    }
-
-    fn scan_page(
-        &self,
-        repo: Repo,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Pairs, StoreError> {
-        self.inner.scan_page(repo, prefix, after, limit)
-    }
-
-    fn last(&self, repo: Repo, prefix: &[u8]) -> Result<Option<Pair>, StoreError> {
-        self.inner.last(repo, prefix)
+impl ReadsThrough for FailingTxn {
+    fn reads_through(&self) -> &dyn Reader {
+        self.inner.as_ref()
     }
 }
 
