@@ -20,24 +20,10 @@ fresh_db() {
   psql "$PGBASE/postgres" -qc "CREATE DATABASE $name" >/dev/null
   echo "$PGBASE/$name"
 }
-profiles() { # n dir
-  mkdir -p "$2"
-  awk -v n="$1" -v dir="$2" '
-    { lines[NR] = $0 }
-    END {
-      for (i = 1; i <= n; i++) {
-        file = sprintf("%s/clinic-%05d.yaml", dir, i)
-        for (l = 1; l <= NR; l++) {
-          line = lines[l]
-          sub(/name: "Clinica Dental Sonrisa"/, sprintf("name: \"Clinica %05d\"", i), line)
-          print line > file
-        }
-        close(file)
-      }
-    }' "$ROOT/schemas/examples/dental-clinic.yaml"
-}
+# shellcheck source=profiles.sh
+. "$ROOT/kernel/server/benches/profiles.sh"
 
-profiles "$GEN" "$WORK/gen"
+clinic_profiles "$GEN" "$WORK/gen"
 "$BIN" --data "$WORK/sled-gen" --json schema list >/dev/null   # the store and its shipped schemas
 t0=$(now); "$BIN" --data "$WORK/sled-gen" --json isms generate "$WORK/gen" >/dev/null; t1=$(now)
 echo "generate $GEN ISMSs on sled: $(ms "$t0" "$t1") ms"
@@ -46,7 +32,7 @@ PG=$(fresh_db gen)
 t0=$(now); "$BIN" --store "$PG" --json isms generate "$WORK/gen" >/dev/null; t1=$(now)
 echo "generate $GEN ISMSs on PostgreSQL: $(ms "$t0" "$t1") ms"
 
-profiles "$COPY" "$WORK/copy"
+clinic_profiles "$COPY" "$WORK/copy"
 "$BIN" --data "$WORK/sled-copy" --json isms generate "$WORK/copy" >/dev/null
 echo "a sled store of $COPY ISMSs: $(du -sh "$WORK/sled-copy" | cut -f1)"
 PG=$(fresh_db copy)

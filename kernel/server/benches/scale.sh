@@ -17,23 +17,12 @@ BIN="$ROOT/target/release/mmsm"
 DATA="$WORK/store"
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
+# shellcheck source=profiles.sh
+. "$ROOT/kernel/server/benches/profiles.sh"
 
 cargo build --release -q --manifest-path "$ROOT/Cargo.toml"
 rm -rf "$DATA" "$WORK/profiles"
-mkdir -p "$WORK/profiles"
-awk -v n="$N" -v dir="$WORK/profiles" '
-  { lines[NR] = $0 }
-  END {
-    for (i = 1; i <= n; i++) {
-      file = sprintf("%s/clinic-%05d.yaml", dir, i)
-      for (l = 1; l <= NR; l++) {
-        line = lines[l]
-        sub(/name: "Clinica Dental Sonrisa"/, sprintf("name: \"Clinica %05d\"", i), line)
-        print line > file
-      }
-      close(file)
-    }
-  }' "$ROOT/schemas/examples/dental-clinic.yaml"
+clinic_profiles "$N" "$WORK/profiles"
 
 t0=$(now); "$BIN" --data "$DATA" --json isms generate "$WORK/profiles" > /dev/null; t1=$(now)
 echo "generate $N ISMSs: $(ms "$t0" "$t1") ms; store $(du -sh "$DATA" | cut -f1)"
